@@ -1,0 +1,138 @@
+package wire
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// DefaultReaderSize is the initial buffer of a Reader: enough for every
+// handshake-phase message, so a handshake never grows it.
+const DefaultReaderSize = 1024
+
+// Frame is one frame read from a stream. Payload aliases the Reader's
+// buffer and is valid only until the next call to Next.
+type Frame struct {
+	Header  Header
+	Payload []byte
+}
+
+// Command is the frame's command without NUL padding.
+func (f Frame) Command() string { return f.Header.CommandName() }
+
+// Reader reads frames from a byte stream. Bytes that arrive together with
+// a frame are kept for the next one; bytes that arrive one at a time are
+// reassembled. A read error (such as a deadline) mid-frame leaves the
+// partial frame buffered, so Next can be called again.
+//
+// The buffer grows only when it is full of received bytes, so a peer that
+// declares a large payload and sends little makes us allocate little.
+type Reader struct {
+	r     io.Reader
+	net   Network
+	max   uint32
+	buf   []byte
+	start int // first unread byte
+	end   int // end of buffered bytes
+	fatal error
+}
+
+// NewReader returns a Reader for network net with the default buffer and
+// the MaxPayload limit.
+func NewReader(r io.Reader, net Network) *Reader {
+	return NewReaderSize(r, net, DefaultReaderSize, MaxPayload)
+}
+
+// NewReaderSize returns a Reader with an initial buffer of size bytes that
+// rejects frames declaring more than maxPayload bytes (0 or anything above
+// MaxPayload means MaxPayload).
+func NewReaderSize(r io.Reader, net Network, size int, maxPayload uint32) *Reader {
+	if size < HeaderSize {
+		size = HeaderSize
+	}
+	if maxPayload == 0 || maxPayload > MaxPayload {
+		maxPayload = MaxPayload
+	}
+	return &Reader{r: r, net: net, max: maxPayload, buf: make([]byte, size)}
+}
+
+// Buffered returns how many received bytes are waiting to be parsed.
+func (r *Reader) Buffered() int { return r.end - r.start }
+
+// Next returns the next frame. Errors:
+//   - io.EOF when the stream ends on a frame boundary, io.ErrUnexpectedEOF
+//     when it ends inside a frame;
+//   - a *FrameError wrapping ErrBadMagic or ErrPayloadTooLarge, after which
+//     the stream is out of sync and every later call returns the same error;
+//   - a recoverable *FrameError wrapping ErrBadChecksum or ErrBadCommand,
+//     returned with the frame, which has been consumed;
+//   - any error of the underlying reader (a timeout, say), after which Next
+//     can be called again.
+func (r *Reader) Next() (Frame, error) {
+	if r.fatal != nil {
+		return Frame{}, r.fatal
+	}
+	if err := r.fill(HeaderSize); err != nil {
+		return Frame{}, err
+	}
+	h, err := ParseHeader(r.buf[r.start:r.start+HeaderSize], r.net, r.max)
+	if err != nil {
+		r.fatal = err
+		return Frame{Header: h}, err
+	}
+	total := HeaderSize + int(h.Length)
+	if err := r.fill(total); err != nil {
+		return Frame{}, err
+	}
+	f := Frame{Header: h, Payload: r.buf[r.start+HeaderSize : r.start+total : r.start+total]}
+	r.start += total
+	if r.start == r.end {
+		r.start, r.end = 0, 0
+	}
+	if !ValidCommand(h.Command) {
+		return f, &FrameError{Err: ErrBadCommand, Detail: fmt.Sprintf("%q", h.Command[:]), Recoverable: true}
+	}
+	if sum := Checksum(f.Payload); sum != h.Checksum {
+		return f, &FrameError{Err: ErrBadChecksum, Command: h.CommandName(),
+			Detail: fmt.Sprintf("got %x, want %x", h.Checksum[:], sum[:]), Recoverable: true}
+	}
+	return f, nil
+}
+
+// fill makes sure n bytes are buffered from r.start.
+func (r *Reader) fill(n int) error {
+	for r.end-r.start < n {
+		if len(r.buf)-r.start < n && r.start > 0 {
+			// Move the partial frame to the front before reading more.
+			r.end = copy(r.buf, r.buf[r.start:r.end])
+			r.start = 0
+		}
+		if r.end == len(r.buf) {
+			// Full of received bytes and still short: grow, at most
+			// doubling, never beyond what the frame needs.
+			size := 2 * len(r.buf)
+			if size > n {
+				size = n
+			}
+			grown := make([]byte, size)
+			r.end = copy(grown, r.buf[r.start:r.end])
+			r.start = 0
+			r.buf = grown
+		}
+		k, err := r.r.Read(r.buf[r.end:])
+		r.end += k
+		if err != nil {
+			if r.end-r.start >= n {
+				return nil
+			}
+			if errors.Is(err, io.EOF) {
+				if r.end == r.start {
+					return io.EOF
+				}
+				return io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
