@@ -1,0 +1,389 @@
+package handshake
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Dial connects to addr (host:port) and performs the handshake. The
+// returned Result is never nil; its Err is the returned error.
+func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	res := &Result{Addr: addr, Started: cfg.Now(), Phase: PhaseConnect}
+	dialer := cfg.Dialer
+	if dialer == nil {
+		dialer = &net.Dialer{}
+	}
+	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
+	conn, err := dialer.DialContext(dctx, "tcp", addr)
+	cancel()
+	if err != nil {
+		kind := KindDial
+		switch {
+		case ctx.Err() != nil:
+			kind = ctxKind(ctx)
+		case errors.Is(err, context.DeadlineExceeded) || classify(err) == KindTimeout:
+			kind = KindTimeout
+		}
+		res.Err = &Error{Kind: kind, Phase: PhaseConnect, Addr: addr, Err: err}
+		res.Timings.Total = cfg.Now().Sub(res.Started)
+		return res, res.Err
+	}
+	defer conn.Close()
+	res.Timings.Connect = cfg.Now().Sub(res.Started)
+	err = run(ctx, conn, cfg, res)
+	return res, err
+}
+
+// Run performs the handshake on an established connection, which it does
+// not close. The returned Result is never nil; its Err is the returned error.
+func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
+	cfg = cfg.withDefaults()
+	res := &Result{Addr: conn.RemoteAddr().String(), Started: cfg.Now()}
+	err := run(ctx, conn, cfg, res)
+	return res, err
+}
+
+func ctxKind(ctx context.Context) Kind {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return KindTimeout
+	}
+	return KindCanceled
+}
+
+// session is the state of one handshake.
+type session struct {
+	cfg   Config
+	conn  net.Conn
+	r     *wire.Reader
+	res   *Result
+	nonce uint64
+	out   []byte
+
+	gotVersion, gotVerack, earlyVerack bool
+
+	// Coalescing detection: bytes already buffered when the peer's version
+	// was returned, and bytes consumed since.
+	bufferedAfterVersion, consumedSinceVersion int
+
+	handshakeDeadline time.Time
+	phaseDeadline     time.Time
+}
+
+func run(ctx context.Context, conn net.Conn, cfg Config, res *Result) error {
+	// Cancelling the context unblocks any read or write at once, without
+	// a goroutine per connection.
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	s := &session{
+		cfg:   cfg,
+		conn:  conn,
+		r:     wire.NewReaderSize(conn, cfg.Network, wire.DefaultReaderSize, cfg.MaxPayload),
+		res:   res,
+		nonce: cfg.Nonce(),
+		out:   make([]byte, 0, 256),
+	}
+	start := cfg.Now()
+	s.handshakeDeadline = start.Add(cfg.Timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(s.handshakeDeadline) {
+		s.handshakeDeadline = d
+	}
+	s.enterPhase(PhaseVersion, start)
+	err := s.handshake(ctx)
+	if err == nil && cfg.Linger > 0 {
+		s.linger(ctx)
+	}
+	res.Timings.Total = cfg.Now().Sub(res.Started)
+	cfg.Logger.Debug("handshake finished", slog.String("peer", res.Addr),
+		slog.String("network", cfg.Network.String()), slog.String("phase", string(res.Phase)),
+		slog.Any("err", err))
+	return err
+}
+
+func (s *session) enterPhase(p Phase, now time.Time) {
+	s.res.Phase = p
+	s.phaseDeadline = s.handshakeDeadline
+	var limit time.Duration
+	switch p {
+	case PhaseVersion:
+		limit = s.cfg.VersionTimeout
+	case PhaseVerack:
+		limit = s.cfg.VerackTimeout
+	}
+	if limit > 0 && now.Add(limit).Before(s.phaseDeadline) {
+		s.phaseDeadline = now.Add(limit)
+	}
+}
+
+func (s *session) fail(ctx context.Context, kind Kind, err error) error {
+	if ctx.Err() != nil && (kind == KindTimeout || kind == KindIO || kind == KindPeerClosed) {
+		// The context, not the peer, ended the read.
+		kind = ctxKind(ctx)
+		if kind == KindCanceled {
+			err = ctx.Err()
+		}
+	}
+	e := &Error{Kind: kind, Phase: s.res.Phase, Addr: s.res.Addr, Err: err}
+	s.res.Err = e
+	return e
+}
+
+func (s *session) record(dir Direction, cmd string, size int, errText string) {
+	if len(s.res.Transcript) >= s.cfg.MaxTranscript {
+		s.res.TranscriptDropped++
+		return
+	}
+	s.res.Transcript = append(s.res.Transcript, Event{
+		Dir: dir, Command: cmd, Size: size, At: s.cfg.Now().Sub(s.res.Started), Err: errText,
+	})
+}
+
+// flush writes s.out in one Write call, so that messages we send together
+// arrive together, as Core sends them.
+func (s *session) flush(deadline time.Time) error {
+	if err := s.conn.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	_, err := s.conn.Write(s.out)
+	s.out = s.out[:0]
+	return err
+}
+
+func (s *session) ourVersion() *wire.Version {
+	relay := !s.cfg.NoRelay
+	v := &wire.Version{
+		ProtocolVersion: s.cfg.ProtocolVersion,
+		Services:        s.cfg.Services,
+		Timestamp:       s.cfg.Now().Unix(),
+		Nonce:           s.nonce,
+		UserAgent:       s.cfg.UserAgent,
+		StartHeight:     s.cfg.StartHeight,
+		Relay:           relay,
+	}
+	// addr_recv is the peer's address, as Core fills it; addr_from stays
+	// zeroed so we never reveal a local address (Core does the same).
+	if ap, err := netip.ParseAddrPort(s.conn.RemoteAddr().String()); err == nil {
+		v.AddrRecv = wire.NewNetAddress(ap, 0)
+	}
+	return v
+}
+
+func (s *session) handshake(ctx context.Context) error {
+	v := s.ourVersion()
+	s.out = wire.AppendMessage(s.out, s.cfg.Network, v)
+	s.record(Sent, wire.CmdVersion, len(s.out)-wire.HeaderSize, "")
+	if err := s.flush(s.handshakeDeadline); err != nil {
+		return s.fail(ctx, classify(err), err)
+	}
+	for {
+		if err := s.conn.SetReadDeadline(s.phaseDeadline); err != nil {
+			return s.fail(ctx, KindIO, err)
+		}
+		f, err := s.r.Next()
+		if err != nil {
+			if wire.IsRecoverable(err) {
+				// Core drops such a frame and keeps the connection.
+				s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
+				s.record(Received, f.Command(), len(f.Payload), err.Error())
+				if errors.Is(err, wire.ErrBadChecksum) {
+					s.res.addQuirk(QuirkBadChecksum)
+				} else {
+					s.res.addQuirk(QuirkBadCommand)
+				}
+				continue
+			}
+			return s.fail(ctx, classify(err), describe(err, f))
+		}
+		s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
+		cmd := f.Command()
+		s.record(Received, cmd, len(f.Payload), "")
+		done, err := s.handle(ctx, cmd, f.Payload)
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// describe adds a hint to the errors a newcomer would otherwise puzzle over.
+func describe(err error, f wire.Frame) error {
+	if !errors.Is(err, wire.ErrBadMagic) {
+		return err
+	}
+	m := f.Header.Magic
+	switch {
+	case string(m[:]) == "HTTP":
+		return fmt.Errorf("peer answered with HTTP, not the Bitcoin P2P protocol: %w", err)
+	}
+	for _, n := range wire.Networks() {
+		if n.Magic() == m {
+			return fmt.Errorf("peer is on %s: %w", n, err)
+		}
+	}
+	return err
+}
+
+// handle reacts to one received message during the handshake and reports
+// whether the handshake is complete.
+func (s *session) handle(ctx context.Context, cmd string, payload []byte) (bool, error) {
+	if !s.gotVersion && cmd != wire.CmdVersion && cmd != wire.CmdVerack {
+		s.res.addQuirk(QuirkMessageBeforeVersion)
+	}
+	switch cmd {
+	case wire.CmdVersion:
+		return s.onVersion(ctx, payload)
+	case wire.CmdVerack:
+		if !s.gotVersion {
+			// Core ignores it; we remember it so that a peer which
+			// merely ordered its messages oddly still completes.
+			s.res.addQuirk(QuirkVerackBeforeVersion)
+			s.earlyVerack = true
+			return false, nil
+		}
+		if s.consumedSinceVersion <= s.bufferedAfterVersion {
+			s.res.addQuirk(QuirkCoalescedVerack)
+		}
+		return s.complete(), nil
+	case wire.CmdSendCmpct:
+		s.res.addQuirk(QuirkSendCmpctBeforeVerack)
+	case wire.CmdSendHeaders:
+		s.res.addQuirk(QuirkSendHeadersBeforeVerack)
+	case wire.CmdPing:
+		// Core does not answer a ping before verack (NP); neither do we.
+		s.res.addQuirk(QuirkPingBeforeVerack)
+	case wire.CmdAlert:
+		s.res.addQuirk(QuirkAlert)
+	case wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdSendTxRcncl:
+		// Feature negotiation belongs between version and verack.
+	default:
+		s.res.addQuirk(QuirkUnexpectedBeforeVerack)
+	}
+	return false, nil
+}
+
+func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
+	if s.gotVersion {
+		s.res.addQuirk(QuirkDuplicateVersion)
+		return false, nil
+	}
+	v := new(wire.Version)
+	if err := v.DecodePayload(payload); err != nil {
+		return false, s.fail(ctx, KindMalformed, err)
+	}
+	if v.ProtocolVersion < s.cfg.MinPeerVersion {
+		return false, s.fail(ctx, KindVersionTooLow,
+			fmt.Errorf("peer version %d below minimum %d", v.ProtocolVersion, s.cfg.MinPeerVersion))
+	}
+	if v.Tail <= wire.TailNoUserAgent && v.Nonce == s.nonce {
+		return false, s.fail(ctx, KindSelfConnection, fmt.Errorf("peer's version carries our nonce %016x", s.nonce))
+	}
+	now := s.cfg.Now()
+	s.gotVersion = true
+	s.res.Peer = v
+	s.res.Timings.Version = now.Sub(s.res.Started)
+	s.res.NegotiatedVersion = min(v.ProtocolVersion, s.cfg.ProtocolVersion)
+	s.versionQuirks(v)
+	s.bufferedAfterVersion, s.consumedSinceVersion = s.r.Buffered(), 0
+
+	// Core sends wtxidrelay and sendaddrv2 before verack when both sides
+	// are at 70016 (NP, VERSION branch), all in one burst.
+	if s.res.NegotiatedVersion >= wire.WtxidRelayVersion {
+		s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.WtxidRelay{})
+		s.record(Sent, wire.CmdWtxidRelay, 0, "")
+		s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.SendAddrV2{})
+		s.record(Sent, wire.CmdSendAddrV2, 0, "")
+	}
+	s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Verack{})
+	s.record(Sent, wire.CmdVerack, 0, "")
+	if err := s.flush(s.handshakeDeadline); err != nil {
+		return false, s.fail(ctx, classify(err), err)
+	}
+	s.enterPhase(PhaseVerack, now)
+	if s.earlyVerack {
+		return s.complete(), nil
+	}
+	return false, nil
+}
+
+func (s *session) versionQuirks(v *wire.Version) {
+	switch {
+	case v.ProtocolVersion < wire.ProtocolVersion:
+		s.res.addQuirk(QuirkOldProtocol)
+	case v.ProtocolVersion > wire.ProtocolVersion:
+		s.res.addQuirk(QuirkNewerProtocol)
+	}
+	switch v.Tail {
+	case wire.TailFull:
+	case wire.TailNoRelay:
+		s.res.addQuirk(QuirkVersionNoRelay)
+	default:
+		s.res.addQuirk(QuirkVersionShort)
+	}
+	if v.TrailingBytes > 0 {
+		s.res.addQuirk(QuirkVersionTrailingBytes)
+	}
+	if v.Timestamp < 0 {
+		s.res.addQuirk(QuirkNegativeTimestamp)
+	}
+}
+
+func (s *session) complete() bool {
+	s.gotVerack = true
+	s.res.Phase = PhaseDone
+	s.res.Timings.Verack = s.cfg.Now().Sub(s.res.Started)
+	return true
+}
+
+// linger keeps reading after completion to record what the peer sends
+// next; pings are answered. Nothing here can fail the handshake.
+func (s *session) linger(ctx context.Context) {
+	deadline := s.cfg.Now().Add(s.cfg.Linger)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	if err := s.conn.SetReadDeadline(deadline); err != nil {
+		return
+	}
+	for {
+		f, err := s.r.Next()
+		if err != nil {
+			if wire.IsRecoverable(err) {
+				s.record(Received, f.Command(), len(f.Payload), err.Error())
+				continue
+			}
+			return
+		}
+		cmd := f.Command()
+		s.record(Received, cmd, len(f.Payload), "")
+		switch cmd {
+		case wire.CmdVerack:
+			s.res.addQuirk(QuirkDuplicateVerack)
+		case wire.CmdVersion:
+			s.res.addQuirk(QuirkDuplicateVersion)
+		case wire.CmdWtxidRelay, wire.CmdSendAddrV2:
+			s.res.addQuirk(QuirkNegotiationAfterVerack)
+		case wire.CmdAlert:
+			s.res.addQuirk(QuirkAlert)
+		case wire.CmdPing:
+			var p wire.Ping
+			if p.DecodePayload(f.Payload) != nil || p.NoNonce || s.res.NegotiatedVersion <= wire.BIP31Version {
+				continue
+			}
+			s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Pong{Nonce: p.Nonce})
+			s.record(Sent, wire.CmdPong, 8, "")
+			if s.flush(deadline) != nil {
+				return
+			}
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package handshake
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Defaults used when a Config field is zero.
+const (
+	DefaultTimeout   = 5 * time.Second
+	DefaultUserAgent = "/btc-handshake:0.1.0/"
+	// DefaultMaxTranscript bounds the transcript so that a peer flooding
+	// messages cannot make the client grow without limit.
+	DefaultMaxTranscript = 1000
+)
+
+// ContextDialer dials connections; *net.Dialer is one.
+type ContextDialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Config sets up a handshake. The zero value is usable: mainnet, protocol
+// 70016, no services, our default user agent, 5 s timeout, minimum peer
+// version 31800.
+type Config struct {
+	// Network selects the magic (default mainnet).
+	Network wire.Network
+	// ProtocolVersion we announce (default 70016).
+	ProtocolVersion int32
+	// Services we announce (default 0: we serve nothing).
+	Services uint64
+	// UserAgent we announce (default DefaultUserAgent).
+	UserAgent string
+	// StartHeight we announce.
+	StartHeight int32
+	// NoRelay announces relay=false (BIP37); by default we announce true.
+	NoRelay bool
+	// Timeout bounds the whole handshake after connecting (default 5 s).
+	Timeout time.Duration
+	// DialTimeout bounds connecting (default: Timeout).
+	DialTimeout time.Duration
+	// VersionTimeout and VerackTimeout bound each phase on its own; zero
+	// means only Timeout applies.
+	VersionTimeout, VerackTimeout time.Duration
+	// MinPeerVersion is the lowest protocol version accepted (default 31800,
+	// Core's MIN_PEER_PROTO_VERSION).
+	MinPeerVersion int32
+	// MaxPayload caps frames from the peer (default and maximum 4,000,000).
+	MaxPayload uint32
+	// Linger keeps reading for this long after the handshake completes, to
+	// record what the peer sends next (pings are answered). Zero: none.
+	Linger time.Duration
+	// Nonce returns the nonce for our version (default: random).
+	Nonce func() uint64
+	// Dialer dials (default: a net.Dialer).
+	Dialer ContextDialer
+	// MaxTranscript bounds the recorded messages (default 1000).
+	MaxTranscript int
+	// Logger receives debug events (default: discard).
+	Logger *slog.Logger
+	// Now returns the current time (default time.Now); tests replace it.
+	Now func() time.Time
+}
+
+func (c Config) withDefaults() Config {
+	if c.Network == 0 {
+		c.Network = wire.Mainnet
+	}
+	if c.ProtocolVersion == 0 {
+		c.ProtocolVersion = wire.ProtocolVersion
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = DefaultUserAgent
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.DialTimeout <= 0 {
+		c.DialTimeout = c.Timeout
+	}
+	if c.MinPeerVersion == 0 {
+		c.MinPeerVersion = wire.MinPeerProtoVersion
+	}
+	if c.MaxPayload == 0 || c.MaxPayload > wire.MaxPayload {
+		c.MaxPayload = wire.MaxPayload
+	}
+	if c.Nonce == nil {
+		c.Nonce = rand.Uint64
+	}
+	if c.MaxTranscript <= 0 {
+		c.MaxTranscript = DefaultMaxTranscript
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return c
+}

@@ -1,0 +1,103 @@
+package handshake
+
+import (
+	"time"
+)
+
+// Report is the JSON form of a Result: one object per peer in the CLI's
+// --json output (NDJSON), and what the harness reads back from external
+// clients. Field names are a public contract; see the README's schema.
+type Report struct {
+	Type              string          `json:"type"` // always "peer"
+	Address           string          `json:"address"`
+	OK                bool            `json:"ok"`
+	Error             *ReportError    `json:"error"`
+	Phase             Phase           `json:"phase"`
+	Version           int32           `json:"version"`
+	Services          uint64          `json:"services"`
+	UserAgent         string          `json:"user_agent"`
+	StartHeight       int32           `json:"start_height"`
+	Relay             bool            `json:"relay"`
+	Nonce             uint64          `json:"nonce"`
+	NegotiatedVersion int32           `json:"negotiated_version"`
+	Quirks            []Quirk         `json:"quirks"`
+	Timings           ReportTimings   `json:"timings"`
+	Messages          []ReportMessage `json:"messages"`
+	MessagesDropped   int             `json:"messages_dropped,omitempty"`
+}
+
+// ReportError is a failure in a Report.
+type ReportError struct {
+	Kind    Kind   `json:"kind"`
+	Message string `json:"message"`
+}
+
+// ReportTimings are the phase offsets in milliseconds.
+type ReportTimings struct {
+	ConnectMS float64 `json:"connect_ms"`
+	VersionMS float64 `json:"version_ms"`
+	VerackMS  float64 `json:"verack_ms"`
+	TotalMS   float64 `json:"total_ms"`
+}
+
+// ReportMessage is one transcript event.
+type ReportMessage struct {
+	Dir     Direction `json:"dir"`
+	Command string    `json:"command"`
+	Size    int       `json:"size"`
+	AtMS    float64   `json:"at_ms"`
+	Error   string    `json:"error,omitempty"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// Report returns the JSON form of r.
+func (r *Result) Report() Report {
+	rep := Report{
+		Type:              "peer",
+		Address:           r.Addr,
+		OK:                r.OK(),
+		Phase:             r.Phase,
+		NegotiatedVersion: r.NegotiatedVersion,
+		Quirks:            append([]Quirk{}, r.Quirks...),
+		Timings: ReportTimings{
+			ConnectMS: ms(r.Timings.Connect), VersionMS: ms(r.Timings.Version),
+			VerackMS: ms(r.Timings.Verack), TotalMS: ms(r.Timings.Total),
+		},
+		Messages:        make([]ReportMessage, 0, len(r.Transcript)),
+		MessagesDropped: r.TranscriptDropped,
+	}
+	if r.Err != nil {
+		kind := KindOf(r.Err)
+		if kind == "" {
+			kind = KindIO
+		}
+		rep.Error = &ReportError{Kind: kind, Message: r.Err.Error()}
+	}
+	if p := r.Peer; p != nil {
+		rep.Version = p.ProtocolVersion
+		rep.Services = p.Services
+		rep.UserAgent = p.UserAgent
+		rep.StartHeight = p.StartHeight
+		rep.Relay = p.Relay
+		rep.Nonce = p.Nonce
+	}
+	for _, e := range r.Transcript {
+		rep.Messages = append(rep.Messages, ReportMessage{Dir: e.Dir, Command: e.Command, Size: e.Size, AtMS: ms(e.At), Error: e.Err})
+	}
+	return rep
+}
+
+// Summary is the last NDJSON object of a survey.
+type Summary struct {
+	Type      string  `json:"type"` // always "summary"
+	Success   int     `json:"success"`
+	Failed    int     `json:"failed"`
+	Total     int     `json:"total"`
+	ElapsedMS float64 `json:"elapsed_ms"`
+}
+
+// NewSummary builds a Summary.
+func NewSummary(success, failed int, elapsed time.Duration) Summary {
+	return Summary{Type: "summary", Success: success, Failed: failed, Total: success + failed, ElapsedMS: ms(elapsed)}
+}

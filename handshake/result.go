@@ -1,0 +1,87 @@
+package handshake
+
+import (
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Direction says who sent a message.
+type Direction string
+
+// Directions of transcript events.
+const (
+	Sent     Direction = "sent"
+	Received Direction = "received"
+)
+
+// Event is one message of the transcript.
+type Event struct {
+	Dir     Direction
+	Command string
+	// Size is the payload size in bytes.
+	Size int
+	// At is the time since the attempt started (Result.Started).
+	At time.Duration
+	// Err describes a frame that was received broken and dropped.
+	Err string
+}
+
+// Timings are offsets from the start of the attempt (Result.Started);
+// a phase never reached stays zero.
+type Timings struct {
+	// Connect is when the connection was established (zero for Run).
+	Connect time.Duration
+	// Version is when the peer's version arrived.
+	Version time.Duration
+	// Verack is when the handshake completed (the peer's verack, after both versions).
+	Verack time.Duration
+	// Total is the whole attempt, including dialing and lingering.
+	Total time.Duration
+}
+
+// Result is what happened with one peer.
+type Result struct {
+	// Addr is the peer's address as dialed (or the connection's remote address).
+	Addr string
+	// Err is nil when the handshake completed; otherwise an *Error.
+	Err error
+	// Phase is the phase reached (PhaseDone on success, the failing phase otherwise).
+	Phase Phase
+	// Peer is the peer's version message, nil if none was accepted.
+	Peer *wire.Version
+	// NegotiatedVersion is min(ours, the peer's), 0 before the peer's version.
+	NegotiatedVersion int32
+	// Quirks are the tolerated deviations, each once, in order of first sight.
+	Quirks []Quirk
+	// Transcript is every message sent and received, up to Config.MaxTranscript.
+	Transcript []Event
+	// TranscriptDropped counts events beyond Config.MaxTranscript.
+	TranscriptDropped int
+	// Timings per phase.
+	Timings Timings
+	// Started is when the attempt began.
+	Started time.Time
+}
+
+// OK reports whether the handshake completed.
+func (r *Result) OK() bool { return r.Err == nil && r.Phase == PhaseDone }
+
+// Kind is the failure kind, or "" on success.
+func (r *Result) Kind() Kind { return KindOf(r.Err) }
+
+// HasQuirk reports whether q was seen.
+func (r *Result) HasQuirk(q Quirk) bool {
+	for _, have := range r.Quirks {
+		if have == q {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Result) addQuirk(q Quirk) {
+	if !r.HasQuirk(q) {
+		r.Quirks = append(r.Quirks, q)
+	}
+}
