@@ -1,0 +1,53 @@
+# btc-handshake: the two commands a newcomer needs are `make run` and `make test`.
+GO       ?= go
+GINKGO   := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
+BIN      := bin/btc-handshake
+FUZZTIME ?= 10s
+export TESTCONTAINERS_RYUK_DISABLED := true
+
+.PHONY: all build run test unit e2e race bench fuzz lint fmt tidy clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/btc-handshake
+
+## run: start a local DNS seed and misbehaving loopback peers, survey them with the CLI
+run: build
+	./$(BIN) demo
+
+## test: every lane this machine can run, with the race detector (the Docker lane
+## skips with a message when no Docker engine is reachable, and fails when CI is set)
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## unit: everything except the real-node lanes
+unit:
+	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /integration)
+
+## e2e: the real-node lanes (docker, process, fault), naming each spec
+e2e:
+	$(GO) test -race -count=1 -timeout 30m ./integration/... -ginkgo.v
+
+## bench: benchmarks (codec, handshake throughput, memory, catalog, survey)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin
