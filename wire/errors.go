@@ -12,7 +12,7 @@ var (
 	// Core disconnects (src/net.cpp, V1Transport::readHeader).
 	ErrBadMagic = errors.New("wrong network magic")
 	// ErrBadCommand: command bytes are not printable ASCII, NUL-padded.
-	// Core drops the message and keeps the connection (src/protocol.h IsCommandValid).
+	// Core drops the message and keeps the connection (CMessageHeader::IsMessageTypeValid, src/protocol.cpp).
 	ErrBadCommand = errors.New("invalid command bytes")
 	// ErrPayloadTooLarge: declared length above the limit; reported before
 	// any payload is read or allocated (MAX_PROTOCOL_MESSAGE_LENGTH, src/net.h).

@@ -14,7 +14,7 @@ const (
 	MaxUserAgentLen = 256       // MAX_SUBVERSION_LENGTH
 )
 
-// EmptyChecksum is the checksum of an empty payload.
+// emptyChecksum is the checksum of an empty payload.
 var emptyChecksum = [4]byte{0x5d, 0xf6, 0xe0, 0xe2}
 
 // EmptyChecksum returns the checksum of an empty payload (5d f6 e0 e2).
@@ -51,8 +51,10 @@ func ParseHeader(b []byte, net Network, max uint32) (Header, error) {
 	copy(h.Command[:], b[4:16])
 	h.Length = binary.LittleEndian.Uint32(b[16:20])
 	copy(h.Checksum[:], b[20:24])
+	// Error details take h's arrays by value: slicing them would move h to
+	// the heap on every call.
 	if binary.LittleEndian.Uint32(h.Magic[:]) != uint32(net) {
-		return h, &FrameError{Err: ErrBadMagic, Detail: fmt.Sprintf("got %x, want %x (%s)", h.Magic[:], net.Magic(), net)}
+		return h, &FrameError{Err: ErrBadMagic, Detail: fmt.Sprintf("got %x, want %x (%s)", h.Magic, net.Magic(), net)}
 	}
 	if max == 0 || max > MaxPayload {
 		max = MaxPayload
@@ -72,7 +74,10 @@ func (h Header) AppendHeader(dst []byte) []byte {
 }
 
 // ValidCommand reports whether the command bytes are printable ASCII
-// (0x20–0x7E) followed only by NULs, and not empty (CMessageHeader::IsCommandValid).
+// (0x20–0x7E) followed only by NULs (CMessageHeader::IsMessageTypeValid,
+// src/protocol.cpp), and not empty. Core's check lets an all-NUL command
+// through and then drops it as an unknown message; rejecting it here has the
+// same outcome for the peer (message dropped, connection kept).
 func ValidCommand(c [CommandSize]byte) bool {
 	i := 0
 	for ; i < CommandSize && c[i] != 0; i++ {

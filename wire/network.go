@@ -75,7 +75,7 @@ func (n Network) String() string {
 // testnet4, signet and regtest, case-insensitively.
 func ParseNetwork(s string) (Network, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "mainnet", "main":
+	case "mainnet":
 		return Mainnet, nil
 	case "testnet", "testnet3":
 		return Testnet3, nil

@@ -89,12 +89,17 @@ func (r *Reader) Next() (Frame, error) {
 	if r.start == r.end {
 		r.start, r.end = 0, 0
 	}
-	if !ValidCommand(h.Command) {
-		return f, &FrameError{Err: ErrBadCommand, Detail: fmt.Sprintf("%q", h.Command[:]), Recoverable: true}
-	}
+	// Arrays go to fmt by value, not sliced: a slice would move h and sum
+	// to the heap on every call, not only on the error path.
+	// Checksum first, then command bytes: the order of
+	// V1Transport::GetReceivedMessage (src/net.cpp), so a frame wrong in
+	// both ways is reported as Core would log it.
 	if sum := Checksum(f.Payload); sum != h.Checksum {
 		return f, &FrameError{Err: ErrBadChecksum, Command: h.CommandName(),
-			Detail: fmt.Sprintf("got %x, want %x", h.Checksum[:], sum[:]), Recoverable: true}
+			Detail: fmt.Sprintf("got %x, want %x", h.Checksum, sum), Recoverable: true}
+	}
+	if !ValidCommand(h.Command) {
+		return f, &FrameError{Err: ErrBadCommand, Detail: fmt.Sprintf("%q", h.Command), Recoverable: true}
 	}
 	return f, nil
 }
