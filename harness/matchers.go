@@ -1,0 +1,97 @@
+package harness
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/onsi/gomega/gcustom"
+	"github.com/onsi/gomega/types"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+)
+
+// outcomeOf accepts what the matchers can judge: handshake results,
+// reports, outcomes and judgements.
+func outcomeOf(actual any) (Outcome, error) {
+	switch a := actual.(type) {
+	case *handshake.Result:
+		if a == nil {
+			return Outcome{}, fmt.Errorf("nil *handshake.Result")
+		}
+		return FromResult(a), nil
+	case handshake.Result:
+		return FromResult(&a), nil
+	case handshake.Report:
+		return FromReport(a), nil
+	case *handshake.Report:
+		return FromReport(*a), nil
+	case Outcome:
+		return a, nil
+	case *Outcome:
+		return *a, nil
+	case Judgement:
+		return a.Outcome, nil
+	}
+	return Outcome{}, fmt.Errorf("harness matchers take a *handshake.Result, handshake.Report, harness.Outcome or harness.Judgement, not %T", actual)
+}
+
+// CompleteHandshake succeeds when the handshake completed.
+func CompleteHandshake() types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		o, err := outcomeOf(actual)
+		return err == nil && o.Completed, err
+	}).WithTemplate("Expected the handshake to {{.To}} complete; it ended with {{.Actual | format}}")
+}
+
+// FailWithKind succeeds when the handshake failed with the given error kind
+// (a handshake.Kind or its string).
+func FailWithKind[K ~string](kind K) types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		o, err := outcomeOf(actual)
+		if err != nil {
+			return false, err
+		}
+		return !o.Completed && o.Kind == string(kind), nil
+	}).WithTemplate("Expected the handshake {{.To}} fail with kind {{.Data}}; got {{.Actual | format}}", string(kind))
+}
+
+// FailInPhase succeeds when the handshake failed in the given phase.
+func FailInPhase[P ~string](phase P) types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		o, err := outcomeOf(actual)
+		if err != nil {
+			return false, err
+		}
+		return !o.Completed && o.Phase == string(phase), nil
+	}).WithTemplate("Expected the handshake {{.To}} fail in phase {{.Data}}; got {{.Actual | format}}", string(phase))
+}
+
+// HaveQuirk succeeds when the named quirk was reported.
+func HaveQuirk[Q ~string](quirk Q) types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		o, err := outcomeOf(actual)
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(o.Quirks, string(quirk)), nil
+	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have quirk {{.Data}}", string(quirk))
+}
+
+// HaveNegotiatedVersion succeeds when the negotiated version is v.
+func HaveNegotiatedVersion(v int32) types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		o, err := outcomeOf(actual)
+		if err != nil {
+			return false, err
+		}
+		return o.NegotiatedVersion == v, nil
+	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have negotiated version {{.Data}}", v)
+}
+
+// PassVerdict succeeds when a Judgement passed; its failure message lists
+// the reasons.
+func PassVerdict() types.GomegaMatcher {
+	return gcustom.MakeMatcher(func(j Judgement) (bool, error) {
+		return j.Passed(), nil
+	}).WithTemplate("Expected scenario verdict {{.To}} pass:\n{{.Actual | format}}")
+}
