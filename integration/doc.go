@@ -1,0 +1,23 @@
+// Package integration launches real Bitcoin nodes in regtest for end-to-end
+// tests, behind one [Node] interface: a P2P address reachable from the test
+// process, a JSON-RPC client, the node's log, and Stop.
+//
+// Nodes are launched two ways:
+//
+//   - in Docker, through testcontainers-go ([Run] for btcd, [RunBitcoind] for
+//     Bitcoin Core). The default btcd image is built locally FROM scratch
+//     around a statically linked btcd compiled from the btcd Go module
+//     ([BuildBtcdImage]), so no registry is needed. Ryuk is disabled by
+//     default (its image would have to be pulled); containers carry the
+//     [LabelManaged] and [LabelRun] labels instead and [RemoveContainers]
+//     sweeps them.
+//   - as local processes ([StartProcess] for btcd, [StartBitcoindProcess] for
+//     Bitcoin Core) on loopback, for machines without a Docker engine.
+//
+// Every launcher waits for the node's own "ready" log line rather than for a
+// port to open: a listening port says nothing about whether the node will
+// answer a version message yet.
+//
+// A Bitcoin Core image or binary is never built here; the user names one with
+// [EnvBitcoindImage] or [EnvBitcoindBinary] (or puts bitcoind on PATH).
+package integration

@@ -1,0 +1,135 @@
+package integration_test
+
+import (
+	"context"
+	"net"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/testcontainers/testcontainers-go"
+	"github.com/testcontainers/testcontainers-go/network"
+
+	"github.com/btc-handshake/btc-handshake/integration"
+)
+
+// btcdImage builds (or finds) the FROM scratch btcd image.
+func btcdImage(ctx context.Context) string {
+	img, err := integration.BuildBtcdImage(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	return img
+}
+
+// runBtcd starts a btcd container of this run and stops it after the
+// enclosing container, even when Run fails half-way.
+func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*integration.BtcdContainer, error) {
+	opts = append([]testcontainers.ContainerCustomizer{integration.WithRunID(runID)}, opts...)
+	c, err := integration.Run(ctx, img, opts...)
+	DeferCleanup(func(ctx SpecContext) {
+		Expect(c.Stop(ctx)).To(Succeed())
+	}, NodeTimeout(time.Minute))
+	return c, err
+}
+
+var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() {
+	var node *integration.BtcdContainer
+
+	BeforeAll(func(ctx SpecContext) {
+		requireDocker(ctx)
+		var err error
+		node, err = runBtcd(ctx, btcdImage(ctx))
+		Expect(err).NotTo(HaveOccurred())
+	}, NodeTimeout(5*time.Minute))
+
+	nodeSpecs(func() integration.Node { return node })
+
+	It("carries this run's labels", func(ctx SpecContext) {
+		Expect(integration.ListContainers(ctx, runID)).To(ContainElement(node.GetContainerID()))
+	}, SpecTimeout(30*time.Second))
+
+	It("is stopped and removed by Stop", func(ctx SpecContext) {
+		Expect(node.Stop(ctx)).To(Succeed())
+		Expect(integration.ListContainers(ctx, runID)).NotTo(ContainElement(node.GetContainerID()))
+		Expect(node.Stop(ctx)).To(Succeed(), "a second Stop is harmless")
+	}, SpecTimeout(time.Minute))
+})
+
+var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ordered, func() {
+	var a, b *integration.BtcdContainer
+
+	BeforeAll(func(ctx SpecContext) {
+		requireDocker(ctx)
+		img := btcdImage(ctx)
+		nw, err := network.New(ctx, network.WithLabels(integration.Labels(runID)))
+		Expect(err).NotTo(HaveOccurred())
+		// Registered first, so it runs after the nodes' cleanups.
+		DeferCleanup(func(ctx SpecContext) { Expect(nw.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+
+		// Started side by side: the wall time of one start, not two.
+		var wg sync.WaitGroup
+		var errA, errB error
+		var ca, cb *integration.BtcdContainer
+		wg.Go(func() { ca, errA = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-a")) })
+		wg.Go(func() { cb, errB = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-b")) })
+		wg.Wait()
+		DeferCleanup(func(ctx SpecContext) { Expect(ca.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+		DeferCleanup(func(ctx SpecContext) { Expect(cb.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+		Expect(errA).NotTo(HaveOccurred())
+		Expect(errB).NotTo(HaveOccurred())
+		a, b = ca, cb
+	}, NodeTimeout(5*time.Minute))
+
+	It("peer with each other when one adds the other by its network alias", func(ctx SpecContext) {
+		ipA, err := a.ContainerIP(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		ipB, err := b.ContainerIP(ctx)
+		Expect(err).NotTo(HaveOccurred())
+
+		Expect(a.RPC().AddNode(ctx, net.JoinHostPort("btcd-b", integration.RegtestP2PPort), integration.AddNodeAdd)).To(Succeed())
+
+		// btcd resolves the alias before connecting, so either form may show.
+		Eventually(a.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+			HaveField("Addr", Or(
+				Equal(net.JoinHostPort(ipB, integration.RegtestP2PPort)),
+				Equal(net.JoinHostPort("btcd-b", integration.RegtestP2PPort)))),
+			HaveField("Inbound", false),
+			HaveField("SubVer", ContainSubstring("/btcd:")),
+		)), "btcd-a has no outbound peer btcd-b (%s)", ipB)
+		Eventually(b.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+			HaveField("Addr", HavePrefix(ipA+":")),
+			HaveField("Inbound", true),
+			HaveField("SubVer", ContainSubstring("/btcd:")),
+		)), "btcd-b has no inbound peer btcd-a (%s)", ipA)
+	}, SpecTimeout(time.Minute))
+
+	It("each complete a v1 handshake with a client on the Docker host", func(ctx SpecContext) {
+		for _, n := range []*integration.BtcdContainer{a, b} {
+			conn, peer, err := v1Handshake(ctx, n.P2PAddr(), "/btc-handshake-integration:peered/")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(peer.UserAgent).To(ContainSubstring("/btcd:"))
+			Expect(conn.Close()).To(Succeed())
+		}
+	}, SpecTimeout(time.Minute))
+})
+
+var _ = Describe("bitcoind in a Docker container", Label("docker", "bitcoind"), Ordered, func() {
+	var node *integration.BitcoindContainer
+
+	BeforeAll(func(ctx SpecContext) {
+		img, ok := integration.BitcoindImageFromEnv()
+		if !ok {
+			Skip("no Bitcoin Core image: set " + integration.EnvBitcoindImage + " (e.g. bitcoin/bitcoin:29) to run these specs")
+		}
+		requireDocker(ctx)
+		var err error
+		node, err = integration.RunBitcoind(ctx, img,
+			integration.WithRunID(runID),
+			integration.WithPeerTimeout(5*time.Second),
+		)
+		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+		Expect(err).NotTo(HaveOccurred())
+	}, NodeTimeout(5*time.Minute))
+
+	nodeSpecs(func() integration.Node { return node })
+})
