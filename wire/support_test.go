@@ -8,6 +8,9 @@ import (
 	"runtime"
 	"strings"
 
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/types"
+
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -139,7 +142,7 @@ func bytesAllocated(runs int, f func(i int)) uint64 {
 // and the final error.
 type readResult struct {
 	Command string
-	Payload []byte
+	Payload string // a string, so empty and nil payloads compare equal
 	Kind    error
 }
 
@@ -147,14 +150,22 @@ func readAll(r *wire.Reader, limit int) []readResult {
 	var out []readResult
 	for range limit {
 		f, err := r.Next()
-		res := readResult{Command: f.Command(), Payload: append([]byte{}, f.Payload...), Kind: kindOf(err)}
+		res := readResult{Command: f.Command(), Payload: string(f.Payload), Kind: kindOf(err)}
 		if err != nil && !wire.IsRecoverable(err) {
 			// Terminal for this stream: no frame came with it.
-			res.Command, res.Payload = "", nil
+			res.Command, res.Payload = "", ""
 			out = append(out, res)
 			return out
 		}
 		out = append(out, res)
 	}
 	return out
+}
+
+// beKind matches an error of the given kind, or no error for nil.
+func beKind(want error) types.GomegaMatcher {
+	if want == nil {
+		return Not(HaveOccurred())
+	}
+	return MatchError(want)
 }
