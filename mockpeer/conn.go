@@ -1,0 +1,483 @@
+package mockpeer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// errClosing ends a step because the Server is closing (or the Dial
+// context is done); the runner reports the script as cut off if it had
+// more to do.
+var errClosing = errors.New("mockpeer: closing")
+
+// Incoming is one frame read from the other side.
+type Incoming struct {
+	// Command is the frame's command (the raw command bytes, NULs
+	// stripped, when they are invalid).
+	Command string
+	// Message is the decoded message: *wire.Version, wire.Verack,
+	// wire.Ping, ... or wire.Raw for commands wire does not decode. Nil
+	// when Err is set.
+	Message wire.Message
+	// Payload is the frame's payload. It aliases the read buffer and is
+	// valid only until the next read; copy it to keep it.
+	Payload []byte
+	// Err is set for a broken frame (bad checksum, invalid command bytes,
+	// wrong magic, declared length over the limit) or a payload that
+	// does not decode.
+	Err error
+	// Fatal reports that the stream is out of sync after this frame (wrong
+	// magic, oversized length): nothing more can be read from it.
+	Fatal bool
+	// Time is when the frame was read.
+	Time time.Time
+}
+
+// Version returns the message as *wire.Version, or nil.
+func (in Incoming) Version() *wire.Version {
+	v, _ := in.Message.(*wire.Version)
+	return v
+}
+
+// State is a connection's handshake state as profiles see and update it.
+// Reactions read and write it through Conn.State.
+type State struct {
+	// PeerVersion is the version the profile accepted from the other side.
+	PeerVersion *wire.Version
+	// OurVersion is the version the profile sent.
+	OurVersion *wire.Version
+	// Common is the negotiated protocol version (the smaller of both).
+	Common int32
+	// VerackReceived: the other side's verack arrived after its version.
+	VerackReceived bool
+	// Established: the profile considers the handshake complete, so its
+	// handshake timeout no longer applies.
+	Established bool
+}
+
+// Conn is one connection as steps and reactions see it. It belongs to the
+// connection's goroutine: use it only from steps, reactions and Do.
+type Conn struct {
+	env   *env
+	nc    net.Conn
+	r     *wire.Reader
+	index int
+	start time.Time
+	log   *slog.Logger
+
+	state       State
+	peerVersion *wire.Version
+
+	writes       int
+	writeTimeout time.Duration
+	readDeadline time.Time
+	fatal        error // reads can no longer succeed
+	closed       bool
+}
+
+func newConn(e *env, nc net.Conn, index int) *Conn {
+	return &Conn{
+		env:          e,
+		nc:           nc,
+		r:            wire.NewReaderSize(nc, e.network(), readerSize, 0),
+		index:        index,
+		start:        time.Now(),
+		log:          e.cfg.logger.With("conn", index, "peer", nc.RemoteAddr().String()),
+		writeTimeout: e.cfg.stepTimeout,
+	}
+}
+
+// Index is the connection's index: accept order on a Server, 0 for Dial.
+func (c *Conn) Index() int { return c.index }
+
+// NetConn is the underlying connection (a *net.TCPConn), for what steps
+// do not cover. Reads from it bypass recording and routes.
+func (c *Conn) NetConn() net.Conn { return c.nc }
+
+// Network is the network whose magic frames carry.
+func (c *Conn) Network() wire.Network { return c.env.network() }
+
+// RemoteAddr is the other side's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// LocalAddr is the mock's address.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// Started is when the connection was accepted or dialled.
+func (c *Conn) Started() time.Time { return c.start }
+
+// Logger is the server's logger with the connection's attributes.
+func (c *Conn) Logger() *slog.Logger { return c.log }
+
+// Done is closed when the Server closes (or the Dial context is done).
+func (c *Conn) Done() <-chan struct{} { return c.env.done }
+
+// State is the connection's handshake state, for profiles and reactions.
+func (c *Conn) State() *State { return &c.state }
+
+// PeerVersion is the last version received that decoded, or nil.
+func (c *Conn) PeerVersion() *wire.Version { return c.peerVersion }
+
+// StepTimeout is the server's default step deadline.
+func (c *Conn) StepTimeout() time.Duration { return c.env.cfg.stepTimeout }
+
+// Next reads the next frame, records it and applies the always-on routes.
+// A zero deadline waits without limit. A broken frame is returned as an
+// Incoming with Err set and a nil error; the error is for the stream:
+// os.ErrDeadlineExceeded on timeout (Next can be called again), io.EOF or
+// a reset when the other side left, the frame error again after a fatal
+// frame, or an error wrapping the closing of the Server.
+func (c *Conn) Next(deadline time.Time) (Incoming, error) {
+	if c.fatal != nil {
+		return Incoming{}, c.fatal
+	}
+	if err := c.setReadDeadline(deadline); err != nil {
+		return Incoming{}, c.readEnded(err)
+	}
+	f, err := c.r.Next()
+	now := time.Now()
+	if err != nil {
+		var fe *wire.FrameError
+		if !errors.As(err, &fe) {
+			return Incoming{}, c.readEnded(err)
+		}
+		in := Incoming{Command: f.Command(), Payload: f.Payload, Err: err, Fatal: !fe.Recoverable, Time: now}
+		if in.Fatal {
+			c.fatal = err
+		}
+		c.recordIn(in, wire.HeaderSize+len(f.Payload))
+		return in, nil
+	}
+	cmd := f.Command()
+	in := Incoming{Command: cmd, Payload: f.Payload, Time: now}
+	in.Message, in.Err = wire.Decode(cmd, f.Payload)
+	if v, ok := in.Message.(*wire.Version); ok {
+		c.peerVersion = v
+	}
+	c.recordIn(in, wire.HeaderSize+len(f.Payload))
+	if in.Err == nil {
+		if r, ok := (*c.env.routes.Load())[cmd]; ok {
+			c.applyRoute(cmd, r, in)
+		}
+	}
+	return in, nil
+}
+
+func (c *Conn) applyRoute(cmd string, r route, in Incoming) {
+	msgs, err := r.react(c, in)
+	if len(msgs) > 0 {
+		if werr := c.Coalesce(msgs...); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	switch {
+	case err == nil:
+	case errors.Is(err, ErrDisconnect):
+		_ = c.Close()
+	case c.closed || c.env.closing():
+	default:
+		c.env.report(&Failure{Conn: c.index, Remote: c.nc.RemoteAddr().String(), Script: "routes",
+			Step: fmt.Sprintf("Route(%q)", cmd), StepIndex: 1, Steps: 1, At: r.at, Err: err})
+	}
+}
+
+func (c *Conn) setReadDeadline(t time.Time) error {
+	if t.Equal(c.readDeadline) {
+		return nil
+	}
+	c.readDeadline = t
+	return c.nc.SetReadDeadline(t)
+}
+
+// clearDeadlines removes deadlines between steps, so that no runtime timer
+// stays armed for an idle connection.
+func (c *Conn) clearDeadlines() {
+	if !c.readDeadline.IsZero() {
+		c.readDeadline = time.Time{}
+		_ = c.nc.SetReadDeadline(time.Time{})
+	}
+}
+
+// readEnded classifies the end of a read and records the event.
+func (c *Conn) readEnded(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) && !c.closed && !c.env.closing() {
+		return err
+	}
+	if c.closed || c.env.closing() {
+		if c.env.closing() {
+			c.fatal = errClosing
+		} else {
+			c.fatal = net.ErrClosed
+		}
+		return c.fatal
+	}
+	c.fatal = err
+	ev := EventError
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		ev = EventEOF
+	case errors.Is(err, syscall.ECONNRESET):
+		ev = EventReset
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: In, Event: ev, Err: err})
+	return err
+}
+
+func (c *Conn) recordIn(in Incoming, size int) {
+	var payload []byte
+	if c.env.cfg.record == RecordAll && len(in.Payload) > 0 {
+		payload = append([]byte(nil), in.Payload...)
+	}
+	c.env.record(Record{Time: in.Time, Conn: c.index, Dir: In, Command: in.Command, Payload: payload, Size: size, Err: in.Err})
+}
+
+func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err error) {
+	var payload []byte
+	if c.env.cfg.record == RecordAll {
+		p := frame
+		if cmd != "" && len(frame) >= wire.HeaderSize {
+			p = frame[wire.HeaderSize:]
+		}
+		if len(p) > 0 {
+			payload = append([]byte(nil), p...)
+		}
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Command: cmd, Payload: payload,
+		Size: len(frame), Write: write, Raw: raw, Err: err})
+}
+
+func (c *Conn) recordEvent(ev, note string, err error) {
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Event: ev, Note: note, Err: err})
+}
+
+// write performs one Write call with a deadline, and clears it after.
+func (c *Conn) write(b []byte) error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.writes++
+	if c.writeTimeout > 0 {
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+	}
+	_, err := c.nc.Write(b)
+	if c.writeTimeout > 0 {
+		_ = c.nc.SetWriteDeadline(time.Time{})
+	}
+	if err != nil && c.env.closing() {
+		return errClosing
+	}
+	return err
+}
+
+// Send writes each message as a valid frame, one Write call per message.
+func (c *Conn) Send(msgs ...wire.Message) error {
+	for _, m := range msgs {
+		if err := c.Coalesce(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Coalesce writes all messages as valid frames in a single Write call, so
+// that they leave in one TCP segment when they fit.
+func (c *Conn) Coalesce(msgs ...wire.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	bp := c.env.getBuf()
+	b := (*bp)[:0]
+	var endsArr [16]int
+	ends := endsArr[:0]
+	for _, m := range msgs {
+		b = wire.AppendMessage(b, c.env.network(), m)
+		ends = append(ends, len(b))
+	}
+	err := c.write(b)
+	start := 0
+	for i, m := range msgs {
+		c.recordOut(m.Command(), b[start:ends[i]], c.writes, false, err)
+		start = ends[i]
+	}
+	c.env.putBuf(bp, b)
+	return err
+}
+
+// SendSplit writes each message's header and payload in separate Write
+// calls, as btcd does (wire.WriteMessageWithEncodingN).
+func (c *Conn) SendSplit(msgs ...wire.Message) error {
+	for _, m := range msgs {
+		bp := c.env.getBuf()
+		b := wire.AppendMessage((*bp)[:0], c.env.network(), m)
+		err := c.write(b[:wire.HeaderSize])
+		first := c.writes
+		if err == nil && len(b) > wire.HeaderSize {
+			err = c.write(b[wire.HeaderSize:])
+		}
+		c.recordOut(m.Command(), b, first, false, err)
+		c.env.putBuf(bp, b)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteRaw writes b as it is in one Write call.
+func (c *Conn) WriteRaw(b []byte) error {
+	err := c.write(b)
+	c.recordOut("", b, c.writes, true, err)
+	return err
+}
+
+// WriteFrame writes a frame exactly as spelled out (possibly broken) in one
+// Write call.
+func (c *Conn) WriteFrame(f wire.RawFrame) error {
+	b := f.Bytes()
+	err := c.write(b)
+	c.recordOut(wire.Header{Command: f.Command}.CommandName(), b, c.writes, true, err)
+	return err
+}
+
+// Dribble writes b in chunks of chunk bytes with delay between writes.
+// Frames listed in cmds/ends (end offsets in b) are recorded as messages
+// when their last byte is written; otherwise each chunk is recorded raw.
+func (c *Conn) dribble(b []byte, chunk int, delay time.Duration, cmds []string, ends []int) error {
+	if chunk <= 0 {
+		chunk = 1
+	}
+	next, start := 0, 0
+	for off := 0; off < len(b); off += chunk {
+		if off > 0 && delay > 0 {
+			if err := c.Sleep(delay); err != nil {
+				return err
+			}
+		}
+		end := min(off+chunk, len(b))
+		err := c.write(b[off:end])
+		if cmds == nil {
+			c.recordOut("", b[off:end], c.writes, true, err)
+		}
+		for next < len(ends) && (ends[next] <= end || err != nil) {
+			c.recordOut(cmds[next], b[start:ends[next]], c.writes, false, err)
+			start = ends[next]
+			next++
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Sleep waits d, or less if the Server closes (then it returns an error).
+func (c *Conn) Sleep(d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	select {
+	case <-t.C:
+		return nil
+	case <-c.env.done:
+		t.Stop()
+		return errClosing
+	}
+}
+
+// Close closes the connection. Closing twice is harmless.
+func (c *Conn) Close() error {
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	err := c.nc.Close()
+	c.recordEvent(EventClose, "", nil)
+	return err
+}
+
+// Reset closes the connection with SO_LINGER 0, so the other side gets a
+// TCP RST (ECONNRESET) instead of a FIN.
+func (c *Conn) Reset() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	if l, ok := c.nc.(interface{ SetLinger(int) error }); ok {
+		if err := l.SetLinger(0); err != nil {
+			return err
+		}
+	}
+	c.closed = true
+	err := c.nc.Close()
+	c.recordEvent(EventReset, "", err)
+	return err
+}
+
+// CloseWrite closes the write half (a TCP FIN); reading goes on.
+func (c *Conn) CloseWrite() error {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
+		return fmt.Errorf("mockpeer: %T cannot half-close", c.nc)
+	}
+	err := cw.CloseWrite()
+	c.recordEvent(EventHalfClose, "", err)
+	return err
+}
+
+// VersionFor completes a version to send on this connection: timestamp now
+// when zero, addr_recv the other side's address when zero, a random nonce
+// different from the other side's when zero, protocol version 70016 when
+// zero. tmpl is not modified; nil means DefaultVersion.
+func (c *Conn) VersionFor(tmpl *wire.Version) *wire.Version {
+	if tmpl == nil {
+		tmpl = DefaultVersion()
+	}
+	v := *tmpl
+	if v.ProtocolVersion == 0 {
+		v.ProtocolVersion = wire.ProtocolVersion
+	}
+	if v.Timestamp == 0 {
+		v.Timestamp = time.Now().Unix()
+	}
+	if v.AddrRecv.IsZero() {
+		if ap, err := netip.ParseAddrPort(c.nc.RemoteAddr().String()); err == nil {
+			v.AddrRecv = wire.NewNetAddress(ap, 0)
+		}
+	}
+	if v.Nonce == 0 {
+		v.Nonce = c.newNonce()
+	}
+	return &v
+}
+
+// newNonce returns a random non-zero nonce that differs from the other
+// side's, so a client does not mistake the mock for itself.
+func (c *Conn) newNonce() uint64 {
+	for {
+		n := rand.Uint64()
+		if n != 0 && (c.peerVersion == nil || n != c.peerVersion.Nonce) {
+			return n
+		}
+	}
+}
+
+// DefaultVersion is the version ReplyVersion sends when given nil: 70016,
+// NETWORK|WITNESS, user agent /mockpeer:0.1.0/, relay.
+func DefaultVersion() *wire.Version {
+	return &wire.Version{
+		ProtocolVersion: wire.ProtocolVersion,
+		Services:        wire.NodeNetwork | wire.NodeWitness,
+		UserAgent:       "/mockpeer:0.1.0/",
+		Relay:           true,
+	}
+}

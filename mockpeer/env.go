@@ -1,0 +1,164 @@
+package mockpeer
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// env is what a Server and a Session share with their connections:
+// configuration, routes, records, failures and the closing signal.
+type env struct {
+	cfg      config
+	routes   atomic.Pointer[map[string]route]
+	done     chan struct{}
+	doneOnce sync.Once
+	cutBy    string // what "cut off" means here: "Close" or "the Dial context"
+	bufs     sync.Pool
+
+	mu         sync.Mutex
+	records    []Record
+	failures   []Failure
+	unreported []error
+
+	nonces nonceBook
+}
+
+type route struct {
+	react Reaction
+	at    Location
+}
+
+func newEnv(cfg config, cutBy string) *env {
+	e := &env{cfg: cfg, done: make(chan struct{}), cutBy: cutBy}
+	e.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	routes := map[string]route{}
+	for cmd, r := range cfg.routes {
+		routes[cmd] = r
+	}
+	e.routes.Store(&routes)
+	return e
+}
+
+func (e *env) network() wire.Network { return e.cfg.network }
+
+func (e *env) closing() bool {
+	select {
+	case <-e.done:
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *env) shutdown() { e.doneOnce.Do(func() { close(e.done) }) }
+
+func (e *env) addRoute(cmd string, r Reaction, at Location) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := *e.routes.Load()
+	routes := make(map[string]route, len(old)+1)
+	for k, v := range old {
+		routes[k] = v
+	}
+	routes[cmd] = route{react: r, at: at}
+	e.routes.Store(&routes)
+}
+
+func (e *env) record(r Record) {
+	switch e.cfg.record {
+	case RecordHeaders:
+		r.Payload = nil
+	case RecordEvents:
+		if r.Event == "" && r.Err == nil {
+			return
+		}
+		r.Payload = nil
+	}
+	e.mu.Lock()
+	e.records = append(e.records, r)
+	e.mu.Unlock()
+}
+
+// report delivers a failure exactly once: to the fail handler when there is
+// one, otherwise to the error Close (or Dial) returns.
+func (e *env) report(f *Failure) {
+	e.cfg.logger.Error("mockpeer failure", "conn", f.Conn, "script", f.Script, "step", f.Step, "at", f.At.String(), "err", f.Err)
+	e.mu.Lock()
+	e.failures = append(e.failures, *f)
+	handler := e.cfg.fail
+	if handler == nil {
+		e.unreported = append(e.unreported, f)
+	}
+	e.mu.Unlock()
+	if handler != nil {
+		callHandler(handler, f.Error())
+	}
+}
+
+func (e *env) transcript() []Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Record(nil), e.records...)
+}
+
+func (e *env) received() []Record {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var out []Record
+	for _, r := range e.records {
+		if r.Dir == In && r.Event == "" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (e *env) failureList() []Failure {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Failure(nil), e.failures...)
+}
+
+func (e *env) getBuf() *[]byte { return e.bufs.Get().(*[]byte) }
+
+func (e *env) putBuf(p *[]byte, b []byte) {
+	if cap(b) > 64<<10 {
+		return // a burst of thousands of messages: let it go
+	}
+	*p = b[:0]
+	e.bufs.Put(p)
+}
+
+// nonceBook remembers the nonces of the versions this server sent
+// recently, so that a profile can detect a self connection (Core's
+// CheckIncomingNonce, src/net.cpp).
+type nonceBook struct {
+	mu   sync.Mutex
+	set  map[uint64]struct{}
+	ring [1024]uint64
+	n    int
+}
+
+func (b *nonceBook) add(n uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.set == nil {
+		b.set = make(map[uint64]struct{})
+	}
+	i := b.n % len(b.ring)
+	if b.n >= len(b.ring) {
+		delete(b.set, b.ring[i])
+	}
+	b.ring[i] = n
+	b.set[n] = struct{}{}
+	b.n++
+}
+
+func (b *nonceBook) has(n uint64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.set[n]
+	return ok
+}

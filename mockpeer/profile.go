@@ -1,0 +1,341 @@
+package mockpeer
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Reaction answers one received message: it returns the messages to send
+// (written together, after the profile's send rules) and an error.
+// Returning ErrDisconnect closes the connection after the replies are
+// written; any other error fails the step. Reactions read and update the
+// connection's State.
+type Reaction func(c *Conn, in Incoming) ([]wire.Message, error)
+
+// Reply is a reaction that sends msgs.
+func Reply(msgs ...wire.Message) Reaction {
+	return func(*Conn, Incoming) ([]wire.Message, error) { return msgs, nil }
+}
+
+// Ignore is a reaction that does nothing.
+func Ignore() Reaction {
+	return func(*Conn, Incoming) ([]wire.Message, error) { return nil, nil }
+}
+
+// Disconnect is a reaction that sends msgs, then closes the connection.
+func Disconnect(msgs ...wire.Message) Reaction {
+	return func(*Conn, Incoming) ([]wire.Message, error) { return msgs, ErrDisconnect }
+}
+
+// Chain runs reactions in order and sends all their messages together; it
+// stops at the first error (messages gathered so far are still sent).
+func Chain(rs ...Reaction) Reaction {
+	return func(c *Conn, in Incoming) ([]wire.Message, error) {
+		var out []wire.Message
+		for _, r := range rs {
+			msgs, err := r(c, in)
+			out = append(out, msgs...)
+			if err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}
+}
+
+// AnswerPings answers a ping with a pong carrying the same nonce, at any
+// time (use it as a route: srv.Route(wire.CmdPing, mockpeer.AnswerPings())).
+// A ping without a nonce (before BIP31) gets no answer.
+func AnswerPings() Reaction {
+	return func(_ *Conn, in Incoming) ([]wire.Message, error) {
+		p, ok := in.Message.(wire.Ping)
+		if !ok || p.NoNonce {
+			return nil, nil
+		}
+		return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
+	}
+}
+
+// WriteMode says how a profile writes the messages of one reaction.
+type WriteMode uint8
+
+const (
+	// WriteCoalesced writes them in one Write call (Bitcoin Core sends a
+	// burst from its send queue).
+	WriteCoalesced WriteMode = iota
+	// WriteEach writes each message in its own Write call.
+	WriteEach
+	// WriteSplit writes each message's header and payload separately (btcd).
+	WriteSplit
+)
+
+type ruleKind uint8
+
+const (
+	ruleWithout ruleKind = iota
+	ruleBefore
+	ruleAfter
+)
+
+type sendRule struct {
+	kind ruleKind
+	cmds []string
+	msgs []wire.Message
+}
+
+// Profile is a responder written as one Reaction per received command,
+// like the on_<command> callbacks of Bitcoin Core's p2p.py. Profiles are
+// values: every modifier returns a changed copy, so quirks are one line on
+// top of a faithful profile:
+//
+//	core := mockpeer.CoreResponder()
+//	noVerack := core.Without(wire.CmdVerack)
+//	early := core.Before(wire.CmdVerack, wire.SendCmpct{Version: 2})
+//	rude := core.On(wire.CmdPing, mockpeer.Disconnect())
+type Profile struct {
+	name             string
+	at               Location
+	reactions        map[string]Reaction
+	otherwise        Reaction
+	broken           Reaction
+	onConnect        Reaction
+	handshakeTimeout time.Duration
+	idleTimeout      time.Duration
+	writeMode        WriteMode
+	rules            []sendRule
+}
+
+// NewProfile returns a profile that reacts to nothing: every message is
+// ignored, a fatal broken frame (wrong magic, oversized) disconnects, and
+// there is no timeout. Add reactions with On.
+func NewProfile(name string) Profile {
+	return Profile{name: name, at: callerLocation(), reactions: map[string]Reaction{}}
+}
+
+// Name is the profile's name.
+func (p Profile) Name() string { return p.name }
+
+// Named returns the profile under another name (shown in failures).
+func (p Profile) Named(name string) Profile { p.name = name; return p }
+
+// On returns the profile with r as the reaction to cmd.
+func (p Profile) On(cmd string, r Reaction) Profile {
+	p.reactions = maps.Clone(p.reactions)
+	if p.reactions == nil {
+		p.reactions = map[string]Reaction{}
+	}
+	p.reactions[cmd] = r
+	return p
+}
+
+// Otherwise returns the profile with r as the reaction to commands that
+// have none of their own.
+func (p Profile) Otherwise(r Reaction) Profile { p.otherwise = r; return p }
+
+// OnBroken returns the profile with r as the reaction to broken frames
+// (Incoming.Err set; Incoming.Fatal when the stream is out of sync, in
+// which case the connection is drained until it closes if r keeps it).
+func (p Profile) OnBroken(r Reaction) Profile { p.broken = r; return p }
+
+// OnConnect returns the profile with r run once before anything is read
+// (Incoming is zero), for peers that speak first.
+func (p Profile) OnConnect(r Reaction) Profile { p.onConnect = r; return p }
+
+// Reaction returns the profile's reaction to cmd (or its Otherwise, or
+// Ignore), to wrap it in an override.
+func (p Profile) Reaction(cmd string) Reaction {
+	if r, ok := p.reactions[cmd]; ok {
+		return r
+	}
+	if p.otherwise != nil {
+		return p.otherwise
+	}
+	return Ignore()
+}
+
+// HandshakeTimeout returns the profile closing the connection when it is
+// not Established d after it was accepted (0: never).
+func (p Profile) HandshakeTimeout(d time.Duration) Profile { p.handshakeTimeout = d; return p }
+
+// IdleTimeout returns the profile closing an Established connection that
+// sends nothing for d (0: never).
+func (p Profile) IdleTimeout(d time.Duration) Profile { p.idleTimeout = d; return p }
+
+// Writes returns the profile writing its replies in mode.
+func (p Profile) Writes(mode WriteMode) Profile { p.writeMode = mode; return p }
+
+// Without returns the profile never sending messages with these commands.
+func (p Profile) Without(cmds ...string) Profile {
+	return p.withRule(sendRule{kind: ruleWithout, cmds: cmds})
+}
+
+// Before returns the profile inserting msgs before the first message with
+// command cmd of any reply, in the same write.
+func (p Profile) Before(cmd string, msgs ...wire.Message) Profile {
+	return p.withRule(sendRule{kind: ruleBefore, cmds: []string{cmd}, msgs: msgs})
+}
+
+// After returns the profile inserting msgs after the first message with
+// command cmd of any reply, in the same write.
+func (p Profile) After(cmd string, msgs ...wire.Message) Profile {
+	return p.withRule(sendRule{kind: ruleAfter, cmds: []string{cmd}, msgs: msgs})
+}
+
+func (p Profile) withRule(r sendRule) Profile {
+	p.rules = append(slices.Clip(p.rules), r)
+	return p
+}
+
+func (p Profile) rewrite(msgs []wire.Message) []wire.Message {
+	for _, r := range p.rules {
+		switch r.kind {
+		case ruleWithout:
+			msgs = slices.DeleteFunc(slices.Clone(msgs), func(m wire.Message) bool {
+				return slices.Contains(r.cmds, m.Command())
+			})
+		case ruleBefore, ruleAfter:
+			i := slices.IndexFunc(msgs, func(m wire.Message) bool { return m.Command() == r.cmds[0] })
+			if i < 0 {
+				continue
+			}
+			if r.kind == ruleAfter {
+				i++
+			}
+			msgs = slices.Insert(slices.Clone(msgs), i, r.msgs...)
+		}
+	}
+	return msgs
+}
+
+// Step returns the profile as a step: it reads and reacts until the other
+// side leaves, a reaction disconnects, a timeout of the profile expires, or
+// the server closes. With Within(d) it stops after d and the script goes
+// on. It is located where the profile was built.
+func (p Profile) Step() Step {
+	return Step{name: fmt.Sprintf("Profile(%q)", p.name), at: p.at, hold: true,
+		run: func(c *Conn, within time.Duration) error { return p.run(c, within) }}
+}
+
+// Script returns a script made of the profile's step alone.
+func (p Profile) Script() Script {
+	return Script{name: p.name, at: p.at, steps: []Step{p.Step()}}
+}
+
+func (p Profile) run(c *Conn, within time.Duration) error {
+	var limit time.Time
+	if within > 0 {
+		limit = time.Now().Add(within)
+	}
+	if p.onConnect != nil {
+		if done, err := p.react(c, p.onConnect, Incoming{Time: time.Now()}); done {
+			return err
+		}
+	}
+	for {
+		deadline, why := p.deadline(c, limit)
+		in, err := c.Next(deadline)
+		if err != nil {
+			var fe *wire.FrameError
+			switch {
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				if why == "" {
+					return nil // Within's limit: the script goes on
+				}
+				c.recordEvent(EventTimeout, why, nil)
+				_ = c.Close()
+				return nil
+			case errors.Is(err, errClosing):
+				return errClosing
+			case errors.Is(err, net.ErrClosed), peerGone(err):
+				return nil
+			case errors.As(err, &fe):
+				// The profile chose to stay on an out-of-sync stream.
+				return c.drainQuietly(limit)
+			}
+			return err
+		}
+		if done, err := p.react(c, p.reactionFor(in), in); done {
+			return err
+		}
+	}
+}
+
+func (c *Conn) drainQuietly(limit time.Time) error {
+	err := c.drain(limit)
+	if err == nil || errors.Is(err, errClosing) {
+		return err
+	}
+	return nil
+}
+
+// deadline is the next read deadline and why: the handshake timeout until
+// Established, then the idle timeout; "" when Within's limit comes first.
+func (p Profile) deadline(c *Conn, limit time.Time) (time.Time, string) {
+	var d time.Time
+	why := ""
+	switch {
+	case !c.state.Established && p.handshakeTimeout > 0:
+		d, why = c.start.Add(p.handshakeTimeout), fmt.Sprintf("no handshake within %v", p.handshakeTimeout)
+	case c.state.Established && p.idleTimeout > 0:
+		d, why = time.Now().Add(p.idleTimeout), fmt.Sprintf("idle for %v", p.idleTimeout)
+	}
+	if !limit.IsZero() && (d.IsZero() || limit.Before(d)) {
+		return limit, ""
+	}
+	return d, why
+}
+
+func (p Profile) reactionFor(in Incoming) Reaction {
+	if in.Err != nil {
+		if p.broken != nil {
+			return p.broken
+		}
+		if in.Fatal {
+			return Disconnect()
+		}
+		return Ignore()
+	}
+	return p.Reaction(in.Command)
+}
+
+// react runs r and writes its replies; done reports that the profile's
+// step is over (with err, nil when the connection simply ended).
+func (p Profile) react(c *Conn, r Reaction, in Incoming) (done bool, err error) {
+	msgs, rerr := r(c, in)
+	msgs = p.rewrite(msgs)
+	if len(msgs) > 0 {
+		var werr error
+		switch p.writeMode {
+		case WriteEach:
+			werr = c.Send(msgs...)
+		case WriteSplit:
+			werr = c.SendSplit(msgs...)
+		default:
+			werr = c.Coalesce(msgs...)
+		}
+		switch {
+		case werr == nil:
+		case errors.Is(werr, errClosing):
+			return true, errClosing
+		case errors.Is(werr, net.ErrClosed), peerGone(werr):
+			return true, nil
+		default:
+			return true, fmt.Errorf("profile %q writing %s: %w", p.name, commandList(msgs), werr)
+		}
+	}
+	switch {
+	case rerr == nil:
+		return false, nil // after a fatal frame the next read drains
+	case errors.Is(rerr, ErrDisconnect):
+		_ = c.Close()
+		return true, nil
+	}
+	return true, fmt.Errorf("profile %q reacting to %s: %w", p.name, describe(in), rerr)
+}
