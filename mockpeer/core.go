@@ -79,7 +79,9 @@ func WithProtocolVersion(v int32) ProfileOption {
 func WithServices(s uint64) ProfileOption { return func(c *profileConfig) { c.version.Services = s } }
 
 // WithUserAgent sets the user agent the profile announces.
-func WithUserAgent(ua string) ProfileOption { return func(c *profileConfig) { c.version.UserAgent = ua } }
+func WithUserAgent(ua string) ProfileOption {
+	return func(c *profileConfig) { c.version.UserAgent = ua }
+}
 
 // WithStartHeight sets the start height the profile announces.
 func WithStartHeight(h int32) ProfileOption {
