@@ -97,6 +97,16 @@ var _ = Describe("allocations", func() {
 		Expect(allocs).To(BeNumerically("<=", 3))
 	})
 
+	It("classifies errors without allocating", func() {
+		_, err := wire.Decode(wire.CmdPong, nil)
+		Expect(err).To(HaveOccurred())
+		Expect(testing.AllocsPerRun(100, func() {
+			if !wire.IsRecoverable(err) {
+				panic("recoverable")
+			}
+		})).To(BeZero())
+	})
+
 	It("reads a verack+version burst into the default buffer without growing it", func() {
 		stream := wire.AppendMessage(nil, wire.Mainnet, fullVersion())
 		stream = wire.AppendMessage(stream, wire.Mainnet, wire.WtxidRelay{})

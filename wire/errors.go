@@ -57,8 +57,8 @@ func (e *FrameError) Unwrap() error { return e.Err }
 // IsRecoverable reports whether err leaves a Reader in sync, so that the
 // next frame can still be read (Core keeps such connections).
 func IsRecoverable(err error) bool {
-	var fe *FrameError
-	return errors.As(err, &fe) && fe.Recoverable
+	fe, ok := errors.AsType[*FrameError](err)
+	return ok && fe.Recoverable
 }
 
 func payloadErr(sentinel error, cmd, detail string) error {
