@@ -62,9 +62,11 @@ func (f RawFrame) Resealed() RawFrame {
 	return f
 }
 
-// Truncated returns f with the payload cut to n bytes while the header
-// still declares the original length (a frame that never completes).
+// Truncated returns f with the payload cut to n bytes (a negative n means
+// 0) while the header still declares the original length (a frame that
+// never completes).
 func (f RawFrame) Truncated(n int) RawFrame {
+	n = max(n, 0)
 	if n < len(f.Payload) {
 		f.Payload = f.Payload[:n:n]
 	}

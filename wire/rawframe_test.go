@@ -42,6 +42,7 @@ var _ = Describe("RawFrame", func() {
 		Expect(t.Payload).To(HaveLen(3))
 		Expect(t.Length).To(Equal(uint32(8)), "the header still declares 8")
 		Expect(f.Truncated(100).Payload).To(Equal(f.Payload))
+		Expect(f.Truncated(-1).Payload).To(BeEmpty(), "a negative length means none, not a panic")
 		Expect(cap(t.Payload)).To(Equal(3), "appending to it cannot overwrite the original")
 	})
 
