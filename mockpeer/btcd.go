@@ -151,7 +151,7 @@ func (cfg *profileConfig) btcdVersion(c *Conn, in Incoming) ([]wire.Message, err
 		return nil, ErrDisconnect
 	}
 	v := in.Version()
-	if c.env.nonces.has(v.Nonce) {
+	if cfg.isSelf(c, v.Nonce) {
 		return nil, ErrDisconnect // "disconnecting peer connected to self"
 	}
 	if v.ProtocolVersion < BtcdMinProtocolVersion {

@@ -108,6 +108,12 @@ func (cfg *profileConfig) ourVersion(c *Conn, addrRecv wire.NetAddress) *wire.Ve
 	return &v
 }
 
+// isSelf reports a nonce this profile uses (WithNonce) or this server
+// sent in a version recently.
+func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
+	return (cfg.version.Nonce != 0 && nonce == cfg.version.Nonce) || c.env.nonces.has(nonce)
+}
+
 // CoreResponder is a faithful Bitcoin Core v30 responder (BITCOIN.md; NP
 // is src/net_processing.cpp):
 //
@@ -173,7 +179,7 @@ func (cfg *profileConfig) coreVersion(c *Conn, in Incoming) ([]wire.Message, err
 	if v.ProtocolVersion < wire.MinPeerProtoVersion {
 		return nil, ErrDisconnect // NP: "peer using obsolete version"
 	}
-	if c.env.nonces.has(v.Nonce) {
+	if cfg.isSelf(c, v.Nonce) {
 		return nil, ErrDisconnect // "connected to self", src/net.cpp CheckIncomingNonce
 	}
 	// PushNodeVersion: addr_you only when routable, services NONE for an

@@ -23,8 +23,8 @@ var _ = Describe("Steps, seen from a raw client", func() {
 		Expect(cmd).To(Equal("ping"))
 		Expect(m).To(Equal(wire.Ping{Nonce: 7}))
 
+		Eventually(func() []string { return mockpeer.Commands(sent(srv)) }).Should(Equal([]string{"verack", "ping"}))
 		out := sent(srv)
-		Expect(mockpeer.Commands(out)).To(Equal([]string{"verack", "ping"}))
 		Expect(out[0].Write).To(Equal(1))
 		Expect(out[1].Write).To(Equal(2))
 	})
@@ -39,6 +39,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 		cmds, msgs := c.readOnce()
 		Expect(cmds).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
 		Expect(msgs[0]).To(HaveField("UserAgent", "/coalesced/"))
+		Eventually(func() []mockpeer.Record { return sent(srv) }).Should(HaveLen(4))
 		for _, r := range sent(srv) {
 			Expect(r.Write).To(Equal(1), r.String())
 		}
