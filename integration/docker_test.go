@@ -70,8 +70,12 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 		var wg sync.WaitGroup
 		var errA, errB error
 		var ca, cb *integration.BtcdContainer
-		wg.Go(func() { ca, errA = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-a")) })
-		wg.Go(func() { cb, errB = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-b")) })
+		wg.Go(func() {
+			ca, errA = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-a"))
+		})
+		wg.Go(func() {
+			cb, errB = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-b"))
+		})
 		wg.Wait()
 		DeferCleanup(func(ctx SpecContext) { Expect(ca.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 		DeferCleanup(func(ctx SpecContext) { Expect(cb.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))

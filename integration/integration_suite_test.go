@@ -58,7 +58,10 @@ func requireDocker(ctx context.Context) {
 	if os.Getenv("CI") != "" {
 		Fail(fmt.Sprintf("CI is set, so the Docker lane must run, but: %v", err))
 	}
-	Skip(fmt.Sprintf("Docker lane skipped: %v (set CI=1 to make this a failure)", err))
+	msg := fmt.Sprintf("Docker lane skipped: %v (set CI=1 to make this a failure)", err)
+	// Shown even without -v, so that a skipped lane never goes unnoticed.
+	AddReportEntry("docker lane skipped", msg, ReportEntryVisibilityAlways)
+	Skip(msg)
 }
 
 // ginkgoLogger sends testcontainers' chatter to GinkgoWriter, shown only

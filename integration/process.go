@@ -158,6 +158,9 @@ func startProcess(impl Impl, exe string, args []string, dir string, s settings) 
 	cmd.Dir = dir
 	logs := newLogBuffer(s.logOutput)
 	cmd.Stdout, cmd.Stderr = logs, logs
+	// A wrapper script's leftover child can keep the output pipe open after
+	// the node has exited; do not let that block Wait (and Stop) forever.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s (%s): %w", impl, exe, err)

@@ -44,7 +44,11 @@ var _ = Describe("btcd as a local process", Label("process"), Ordered, func() {
 		Expect(node.Exited()).To(BeClosed())
 		Expect(dir).NotTo(BeAnExistingFile())
 		Expect(node.Stop(ctx)).To(Succeed(), "a second Stop is harmless")
-		Expect(goleak.Find(goroutines)).To(Succeed())
+		Expect(goleak.Find(goroutines,
+			// Ginkgo restarts its output interceptor between specs under -p.
+			goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
+			goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"),
+		)).To(Succeed())
 	}, SpecTimeout(time.Minute))
 })
 
@@ -53,11 +57,11 @@ var _ = Describe("btcd as a local process", Label("process"), Ordered, func() {
 // checks the bitcoind launcher's command line and life cycle where Bitcoin
 // Core cannot be installed.
 const fakeBitcoind = `#!/bin/sh
+trap 'kill $child; exit 0' INT TERM
+sleep 300 >/dev/null 2>&1 &
+child=$!
 echo "fake bitcoind args: $*"
 echo "2026-01-01T00:00:00Z init message: Done loading"
-sleep 300 &
-child=$!
-trap 'kill $child; exit 0' INT TERM
 wait $child
 `
 
