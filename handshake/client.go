@@ -43,7 +43,11 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 }
 
 // Run performs the handshake on an established connection, which it does
-// not close. The returned Result is never nil; its Err is the returned error.
+// not close. On return the connection's deadlines are cleared (unless ctx
+// ended), so the caller can go on using it. Bytes the peer sent right
+// after its verack may already be in Run's read buffer and are not handed
+// back; Linger records them in the transcript. The returned Result is
+// never nil; its Err is the returned error.
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	res := &Result{Addr: conn.RemoteAddr().String(), Started: cfg.Now()}
@@ -79,9 +83,18 @@ type session struct {
 
 func run(ctx context.Context, conn net.Conn, cfg Config, res *Result) error {
 	// Cancelling the context unblocks any read or write at once, without
-	// a goroutine per connection.
+	// a goroutine per connection. Every later deadline is set through
+	// setReadDeadline/flush, which check the context afterwards, so a
+	// cancellation cannot be overwritten by a phase deadline.
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	defer func() {
+		// Run hands the connection back: clear our deadlines so that the
+		// caller's reads do not time out at the handshake's deadline. If
+		// the context ended, leave the past deadline in place.
+		if stop() {
+			_ = conn.SetDeadline(time.Time{})
+		}
+	}()
 
 	s := &session{
 		cfg:   cfg,
@@ -148,13 +161,27 @@ func (s *session) record(dir Direction, cmd string, size int, errText string) {
 
 // flush writes s.out in one Write call, so that messages we send together
 // arrive together, as Core sends them.
-func (s *session) flush(deadline time.Time) error {
+func (s *session) flush(ctx context.Context, deadline time.Time) error {
 	if err := s.conn.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	// Checked after setting the deadline: a cancellation that fired
+	// before it has had its past deadline overwritten.
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	_, err := s.conn.Write(s.out)
 	s.out = s.out[:0]
 	return err
+}
+
+// setReadDeadline sets the read deadline, then checks the context, for the
+// same reason as flush.
+func (s *session) setReadDeadline(ctx context.Context, deadline time.Time) error {
+	if err := s.conn.SetReadDeadline(deadline); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 func (s *session) ourVersion() *wire.Version {
@@ -180,12 +207,12 @@ func (s *session) handshake(ctx context.Context) error {
 	v := s.ourVersion()
 	s.out = wire.AppendMessage(s.out, s.cfg.Network, v)
 	s.record(Sent, wire.CmdVersion, len(s.out)-wire.HeaderSize, "")
-	if err := s.flush(s.handshakeDeadline); err != nil {
+	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return s.fail(ctx, classify(err), err)
 	}
 	for {
-		if err := s.conn.SetReadDeadline(s.phaseDeadline); err != nil {
-			return s.fail(ctx, KindIO, err)
+		if err := s.setReadDeadline(ctx, s.phaseDeadline); err != nil {
+			return s.fail(ctx, classify(err), err)
 		}
 		f, err := s.r.Next()
 		if err != nil {
@@ -305,7 +332,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
 	}
 	s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Verack{})
 	s.record(Sent, wire.CmdVerack, 0, "")
-	if err := s.flush(s.handshakeDeadline); err != nil {
+	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return false, s.fail(ctx, classify(err), err)
 	}
 	s.enterPhase(PhaseVerack, now)
@@ -351,7 +378,7 @@ func (s *session) linger(ctx context.Context) {
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
 	}
-	if err := s.conn.SetReadDeadline(deadline); err != nil {
+	if s.setReadDeadline(ctx, deadline) != nil {
 		return
 	}
 	for {
@@ -381,7 +408,7 @@ func (s *session) linger(ctx context.Context) {
 			}
 			s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Pong{Nonce: p.Nonce})
 			s.record(Sent, wire.CmdPong, 8, "")
-			if s.flush(deadline) != nil {
+			if s.flush(ctx, deadline) != nil {
 				return
 			}
 		}
