@@ -20,7 +20,9 @@ type Resolver interface {
 // hostile DNS server must not make us open unbounded connections.
 const DefaultMaxSeedAddrs = 256
 
-// ErrNoAddresses means a seed resolved to nothing.
+// ErrNoAddresses means a seed resolved to nothing: an answer without A or
+// AAAA records, or (Go's resolver does not tell the two apart) a name that
+// does not exist. The resolver's *net.DNSError stays in the chain.
 var ErrNoAddresses = errors.New("seed returned no addresses")
 
 // ResolveSeed resolves a DNS seed's A and AAAA records into host:port
@@ -39,6 +41,13 @@ func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxA
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
+		// Go's resolvers report an answer without A or AAAA records as
+		// "no such host", exactly as they report NXDOMAIN (DNSError's
+		// IsNotFound covers both), so both mean the seed gave us nothing.
+		var dnsErr *net.DNSError
+		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+			return nil, fmt.Errorf("resolve seed %s: %w: %w", seed, ErrNoAddresses, err)
+		}
 		return nil, fmt.Errorf("resolve seed %s: %w", seed, err)
 	}
 	seen := make(map[netip.Addr]bool, len(addrs))
