@@ -1,0 +1,27 @@
+package handshake_test
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
+)
+
+func TestHandshake(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "handshake")
+}
+
+// Every spec starts loopback peers or DNS servers; none may outlive it.
+// The check is registered first, so it runs after every DeferCleanup of
+// the spec (cleanups run last-in, first-out) has closed its servers.
+var _ = BeforeEach(func() {
+	gleak.IgnoreGinkgoParallelClient()
+	before := gleak.Goroutines()
+	DeferCleanup(func() {
+		Eventually(gleak.Goroutines).WithTimeout(3 * time.Second).
+			ShouldNot(gleak.HaveLeaked(before))
+	})
+})
