@@ -14,17 +14,10 @@ import (
 	"github.com/btc-handshake/btc-handshake/integration"
 )
 
-// btcdImage builds (or finds) the FROM scratch btcd image.
-func btcdImage(ctx context.Context) string {
-	img, err := integration.BuildBtcdImage(ctx)
-	Expect(err).NotTo(HaveOccurred())
-	return img
-}
-
 // runBtcd starts a btcd container of this run and stops it after the
 // enclosing container, even when Run fails half-way.
 func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*integration.BtcdContainer, error) {
-	opts = append([]testcontainers.ContainerCustomizer{integration.WithRunID(runID)}, opts...)
+	opts = append([]testcontainers.ContainerCustomizer{integration.WithRunID(suite.RunID)}, opts...)
 	c, err := integration.Run(ctx, img, opts...)
 	DeferCleanup(func(ctx SpecContext) {
 		Expect(c.Stop(ctx)).To(Succeed())
@@ -38,19 +31,19 @@ var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() 
 	BeforeAll(func(ctx SpecContext) {
 		requireDocker(ctx)
 		var err error
-		node, err = runBtcd(ctx, btcdImage(ctx))
+		node, err = runBtcd(ctx, btcdImage())
 		Expect(err).NotTo(HaveOccurred())
 	}, NodeTimeout(5*time.Minute))
 
 	nodeSpecs(func() integration.Node { return node })
 
 	It("carries this run's labels", func(ctx SpecContext) {
-		Expect(integration.ListContainers(ctx, runID)).To(ContainElement(node.GetContainerID()))
+		Expect(integration.ListContainers(ctx, suite.RunID)).To(ContainElement(node.GetContainerID()))
 	}, SpecTimeout(30*time.Second))
 
 	It("is stopped and removed by Stop", func(ctx SpecContext) {
 		Expect(node.Stop(ctx)).To(Succeed())
-		Expect(integration.ListContainers(ctx, runID)).NotTo(ContainElement(node.GetContainerID()))
+		Expect(integration.ListContainers(ctx, suite.RunID)).NotTo(ContainElement(node.GetContainerID()))
 		Expect(node.Stop(ctx)).To(Succeed(), "a second Stop is harmless")
 	}, SpecTimeout(time.Minute))
 })
@@ -60,8 +53,8 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 
 	BeforeAll(func(ctx SpecContext) {
 		requireDocker(ctx)
-		img := btcdImage(ctx)
-		nw, err := network.New(ctx, network.WithLabels(integration.Labels(runID)))
+		img := btcdImage()
+		nw, err := network.New(ctx, network.WithLabels(integration.Labels(suite.RunID)))
 		Expect(err).NotTo(HaveOccurred())
 		// Registered first, so it runs after the nodes' cleanups.
 		DeferCleanup(func(ctx SpecContext) { Expect(nw.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
@@ -71,10 +64,10 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 		var errA, errB error
 		var ca, cb *integration.BtcdContainer
 		wg.Go(func() {
-			ca, errA = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-a"))
+			ca, errA = integration.Run(ctx, img, integration.WithRunID(suite.RunID), integration.WithNetwork(nw.Name, "btcd-a"))
 		})
 		wg.Go(func() {
-			cb, errB = integration.Run(ctx, img, integration.WithRunID(runID), integration.WithNetwork(nw.Name, "btcd-b"))
+			cb, errB = integration.Run(ctx, img, integration.WithRunID(suite.RunID), integration.WithNetwork(nw.Name, "btcd-b"))
 		})
 		wg.Wait()
 		DeferCleanup(func(ctx SpecContext) { Expect(ca.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
@@ -128,7 +121,7 @@ var _ = Describe("bitcoind in a Docker container", Label("docker", "bitcoind"), 
 		requireDocker(ctx)
 		var err error
 		node, err = integration.RunBitcoind(ctx, img,
-			integration.WithRunID(runID),
+			integration.WithRunID(suite.RunID),
 			integration.WithPeerTimeout(5*time.Second),
 		)
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))

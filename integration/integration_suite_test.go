@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"testing"
 	"time"
 
@@ -27,25 +29,52 @@ func TestIntegration(t *testing.T) {
 	RunSpecs(t, "Integration Suite")
 }
 
-// runID labels this run's containers, shared by all parallel processes.
-var runID string
+// suiteSetup is what the first parallel process prepares for all of them.
+type suiteSetup struct {
+	// RunID labels this run's containers.
+	RunID string
+	// BtcdImage is the FROM scratch btcd image, when the Docker lane runs.
+	BtcdImage string
+	// DockerErr says why there is no image: Docker unreachable or the
+	// build failed (reported by the Docker specs, not here, so that the
+	// process lane still runs).
+	DockerErr string
+}
 
-var _ = SynchronizedBeforeSuite(func() []byte {
+// suite is this process's copy of the suiteSetup.
+var suite suiteSetup
+
+// Builds happen once, on the first process, rather than racing in each.
+var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return []byte(fmt.Sprintf("%d-%s", time.Now().Unix(), hex.EncodeToString(b)))
+	s := suiteSetup{RunID: fmt.Sprintf("%d-%s", time.Now().Unix(), hex.EncodeToString(b))}
+	if Label("docker").MatchesLabelFilter(GinkgoLabelFilter()) {
+		if err := integration.DockerAvailable(ctx); err != nil {
+			s.DockerErr = err.Error()
+		} else if s.BtcdImage, err = integration.BuildBtcdImage(ctx); err != nil {
+			s.DockerErr = err.Error()
+		}
+	}
+	if Label("process").MatchesLabelFilter(GinkgoLabelFilter()) && os.Getenv(integration.EnvBtcdBinary) == "" {
+		// A failure shows again, where it belongs, in StartProcess.
+		_, _ = integration.BuildBtcd(ctx, runtime.GOOS, runtime.GOARCH)
+	}
+	data, err := json.Marshal(s)
+	Expect(err).NotTo(HaveOccurred())
+	return data
 }, func(data []byte) {
-	runID = string(data)
-})
+	Expect(json.Unmarshal(data, &suite)).To(Succeed())
+}, NodeTimeout(10*time.Minute))
 
 var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 	if !Label("docker").MatchesLabelFilter(GinkgoLabelFilter()) || integration.DockerAvailable(ctx) != nil {
 		return
 	}
 	// Every spec stops its containers; anything left here is a leak.
-	removed, err := integration.RemoveContainers(ctx, runID)
+	removed, err := integration.RemoveContainers(ctx, suite.RunID)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(removed).To(BeZero(), "containers of run %s were left behind and had to be swept", runID)
+	Expect(removed).To(BeZero(), "containers of run %s were left behind and had to be swept", suite.RunID)
 }, NodeTimeout(time.Minute))
 
 // requireDocker skips the calling container's specs when no Docker engine
@@ -62,6 +91,14 @@ func requireDocker(ctx context.Context) {
 	// Shown even without -v, so that a skipped lane never goes unnoticed.
 	AddReportEntry("docker lane skipped", msg, ReportEntryVisibilityAlways)
 	Skip(msg)
+}
+
+// btcdImage is the image built before the suite; call it after requireDocker.
+func btcdImage() string {
+	if suite.BtcdImage == "" {
+		Fail("no btcd image: " + suite.DockerErr)
+	}
+	return suite.BtcdImage
 }
 
 // ginkgoLogger sends testcontainers' chatter to GinkgoWriter, shown only

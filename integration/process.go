@@ -79,7 +79,7 @@ func StartProcess(ctx context.Context, opts ...Option) (*ProcessNode, error) {
 	defer cancel()
 	addrs, err := n.logs.waitMatch(waitCtx, n.exited, btcdRPCListening, btcdP2PListening)
 	if err != nil {
-		return fail(fmt.Errorf("waiting for %q: %w", BtcdReadyLog, err))
+		return fail(fmt.Errorf("waiting for %q: %w", BtcdReadyLog, n.describe(err)))
 	}
 	rpcAddr, p2pAddr := addrs[0], addrs[1]
 	n.p2pAddr = p2pAddr
@@ -142,7 +142,7 @@ func StartBitcoindProcess(ctx context.Context, opts ...Option) (*ProcessNode, er
 	if _, err := n.logs.waitMatch(waitCtx, n.exited, bitcoindReady); err != nil {
 		_ = n.Stop(context.Background())
 		return nil, fmt.Errorf("start bitcoind (%s): waiting for %q: %w\n--- bitcoind log ---\n%s",
-			exe, BitcoindReadyLog, err, tail(n.logs.String(), 4000))
+			exe, BitcoindReadyLog, n.describe(err), tail(n.logs.String(), 4000))
 	}
 	n.rpc, err = NewRPCClient(RPCConfig{URL: "http://" + rpcAddr + "/", User: s.rpcUser, Password: s.rpcPass})
 	if err != nil {
@@ -171,6 +171,14 @@ func startProcess(impl Impl, exe string, args []string, dir string, s settings) 
 		close(n.exited)
 	}()
 	return n, nil
+}
+
+// describe adds the exit status to errExited.
+func (n *ProcessNode) describe(err error) error {
+	if errors.Is(err, errExited) && n.waitErr != nil {
+		return fmt.Errorf("%w (%v)", err, n.waitErr)
+	}
+	return err
 }
 
 // Impl implements [Node].

@@ -107,7 +107,9 @@ var _ = Describe("the bitcoind process launcher, with a stand-in bitcoind", Labe
 		script := filepath.Join(GinkgoT().TempDir(), "bitcoind")
 		Expect(os.WriteFile(script, []byte("#!/bin/sh\necho 'Error: Unable to bind to 127.0.0.1'\nexit 1\n"), 0o755)).To(Succeed())
 		_, err := integration.StartBitcoindProcess(ctx, integration.WithBinary(script))
-		Expect(err).To(MatchError(And(ContainSubstring("node exited"), ContainSubstring("Unable to bind"))))
+		Expect(err).To(MatchError(And(
+			ContainSubstring("node exited (exit status 1)"),
+			ContainSubstring("Unable to bind"))))
 	}, SpecTimeout(30*time.Second))
 })
 
