@@ -283,19 +283,35 @@ func (s *session) handle(ctx context.Context, cmd string, payload []byte) (bool,
 		return s.complete(), nil
 	case wire.CmdSendCmpct:
 		s.res.addQuirk(QuirkSendCmpctBeforeVerack)
+		var m wire.SendCmpct
+		s.checkDecodes(m.DecodePayload(payload))
 	case wire.CmdSendHeaders:
 		s.res.addQuirk(QuirkSendHeadersBeforeVerack)
 	case wire.CmdPing:
 		// Core does not answer a ping before verack (NP); neither do we.
 		s.res.addQuirk(QuirkPingBeforeVerack)
+		var m wire.Ping
+		s.checkDecodes(m.DecodePayload(payload))
 	case wire.CmdAlert:
 		s.res.addQuirk(QuirkAlert)
-	case wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdSendTxRcncl:
+	case wire.CmdSendTxRcncl:
+		var m wire.SendTxRcncl
+		s.checkDecodes(m.DecodePayload(payload))
+	case wire.CmdWtxidRelay, wire.CmdSendAddrV2:
 		// Feature negotiation belongs between version and verack.
 	default:
 		s.res.addQuirk(QuirkUnexpectedBeforeVerack)
 	}
 	return false, nil
+}
+
+// checkDecodes records a message that did not decode: Core catches the
+// deserialization error, drops the message and keeps the peer
+// (ProcessMessages in src/net_processing.cpp), and so do we.
+func (s *session) checkDecodes(err error) {
+	if err != nil {
+		s.res.addQuirk(QuirkMalformedIgnored)
+	}
 }
 
 func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
@@ -403,7 +419,11 @@ func (s *session) linger(ctx context.Context) {
 			s.res.addQuirk(QuirkAlert)
 		case wire.CmdPing:
 			var p wire.Ping
-			if p.DecodePayload(f.Payload) != nil || p.NoNonce || s.res.NegotiatedVersion <= wire.BIP31Version {
+			if err := p.DecodePayload(f.Payload); err != nil {
+				s.checkDecodes(err)
+				continue
+			}
+			if p.NoNonce || s.res.NegotiatedVersion <= wire.BIP31Version {
 				continue
 			}
 			s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Pong{Nonce: p.Nonce})

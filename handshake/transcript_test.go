@@ -36,9 +36,9 @@ func event(dir handshake.Direction, cmd string) OmegaMatcher {
 }
 
 var _ = Describe("Linger", func() {
-	It("answers a ping after the handshake with a pong carrying its nonce", func() {
+	It("answers a ping after the handshake with a pong carrying its nonce (and drops a short one)", func() {
 		p := startPeer(afterHandshake(func(pc *peerConn) error {
-			if err := pc.send(wire.Ping{Nonce: 0xfeedface}); err != nil {
+			if err := pc.send(wire.Raw{Cmd: wire.CmdPing, Payload: []byte{1, 2, 3}}, wire.Ping{Nonce: 0xfeedface}); err != nil {
 				return err
 			}
 			return pc.await(wire.CmdPong)
@@ -47,6 +47,7 @@ var _ = Describe("Linger", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.OK()).To(BeTrue())
 		Expect(p.next().pongs).To(Equal([]uint64{0xfeedface}))
+		Expect(res.Quirks).To(ContainElement(handshake.QuirkMalformedIgnored))
 
 		ping := slices.IndexFunc(res.Transcript, func(e handshake.Event) bool {
 			return e.Dir == handshake.Received && e.Command == wire.CmdPing
