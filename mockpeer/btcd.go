@@ -3,7 +3,6 @@ package mockpeer
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"unicode/utf8"
 
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -160,7 +159,7 @@ func (cfg *profileConfig) btcdVersion(c *Conn, in Incoming) ([]wire.Message, err
 	}
 	// localVersionMsg: addr_recv is the peer's address, addr_from only our services.
 	var theirs wire.NetAddress
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+	if ap, ok := c.remoteAddrPort(); ok {
 		theirs = wire.NewNetAddress(ap, 0)
 	}
 	ours := cfg.ourVersion(c, theirs)

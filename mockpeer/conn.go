@@ -92,7 +92,6 @@ func newConn(e *env, nc net.Conn, index int) *Conn {
 		r:            wire.NewReaderSize(nc, e.network(), readerSize, 0),
 		index:        index,
 		start:        time.Now(),
-		log:          e.cfg.logger.With("conn", index, "peer", nc.RemoteAddr().String()),
 		writeTimeout: e.cfg.stepTimeout,
 	}
 }
@@ -117,7 +116,22 @@ func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 func (c *Conn) Started() time.Time { return c.start }
 
 // Logger is the server's logger with the connection's attributes.
-func (c *Conn) Logger() *slog.Logger { return c.log }
+func (c *Conn) Logger() *slog.Logger {
+	if c.log == nil {
+		// Built on first use: most connections never log.
+		c.log = c.env.cfg.logger.With("conn", c.index, "peer", c.nc.RemoteAddr().String())
+	}
+	return c.log
+}
+
+// remoteAddrPort is the other side's address without allocating.
+func (c *Conn) remoteAddrPort() (netip.AddrPort, bool) {
+	if a, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort(), true
+	}
+	ap, err := netip.ParseAddrPort(c.nc.RemoteAddr().String())
+	return ap, err == nil
+}
 
 // Done is closed when the Server closes (or the Dial context is done).
 func (c *Conn) Done() <-chan struct{} { return c.env.done }
@@ -145,6 +159,13 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 		return Incoming{}, c.readEnded(err)
 	}
 	f, err := c.r.Next()
+	return c.received(f, err)
+}
+
+// received records and routes what Next read. It is kept out of Next so
+// that the frame on the stack of a goroutine blocked in a read stays small
+// (a connection's stack is most of its memory).
+func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 	now := time.Now()
 	if err != nil {
 		var fe *wire.FrameError
@@ -450,7 +471,7 @@ func (c *Conn) VersionFor(tmpl *wire.Version) *wire.Version {
 		v.Timestamp = time.Now().Unix()
 	}
 	if v.AddrRecv.IsZero() {
-		if ap, err := netip.ParseAddrPort(c.nc.RemoteAddr().String()); err == nil {
+		if ap, ok := c.remoteAddrPort(); ok {
 			v.AddrRecv = wire.NewNetAddress(ap, 0)
 		}
 	}

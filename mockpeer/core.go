@@ -185,7 +185,7 @@ func (cfg *profileConfig) coreVersion(c *Conn, in Incoming) ([]wire.Message, err
 	// PushNodeVersion: addr_you only when routable, services NONE for an
 	// inbound peer; addr_me carries our services and no address.
 	var addrYou wire.NetAddress
-	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil && routable(ap.Addr()) {
+	if ap, ok := c.remoteAddrPort(); ok && routable(ap.Addr()) {
 		addrYou = wire.NewNetAddress(ap, 0)
 	}
 	ours := cfg.ourVersion(c, addrYou)

@@ -1,6 +1,8 @@
 package mockpeer
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 
@@ -15,6 +17,7 @@ type env struct {
 	done     chan struct{}
 	doneOnce sync.Once
 	cutBy    string // what "cut off" means here: "Close" or "the Dial context"
+	debug    bool   // the logger wants debug records (checked once, kept off the hot path)
 	bufs     sync.Pool
 
 	mu         sync.Mutex
@@ -31,7 +34,8 @@ type route struct {
 }
 
 func newEnv(cfg config, cutBy string) *env {
-	e := &env{cfg: cfg, done: make(chan struct{}), cutBy: cutBy}
+	e := &env{cfg: cfg, done: make(chan struct{}), cutBy: cutBy,
+		debug: cfg.logger.Enabled(context.Background(), slog.LevelDebug)}
 	e.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	routes := map[string]route{}
 	for cmd, r := range cfg.routes {

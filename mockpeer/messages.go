@@ -43,39 +43,39 @@ func FinalAlert() wire.Raw {
 	return wire.Raw{Cmd: wire.CmdAlert, Payload: p}
 }
 
+// genesisHashes are the genesis block hashes as displayed (big-endian)
+// (src/kernel/chainparams.cpp); read-only.
+var genesisHashes = map[wire.Network]string{
+	wire.Mainnet:  "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+	wire.Testnet3: "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943",
+	wire.Testnet4: "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043",
+	wire.Signet:   "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
+	wire.Regtest:  "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+}
+
 // GenesisHash returns the network's genesis block hash in wire (internal)
-// byte order (src/kernel/chainparams.cpp), or false for an unknown network.
+// byte order, or false for an unknown network.
 func GenesisHash(n wire.Network) ([32]byte, bool) {
-	var display string
-	switch n {
-	case wire.Mainnet:
-		display = "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
-	case wire.Testnet3:
-		display = "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943"
-	case wire.Testnet4:
-		display = "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043"
-	case wire.Signet:
-		display = "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6"
-	case wire.Regtest:
-		display = "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206"
-	default:
-		return [32]byte{}, false
+	var h [32]byte
+	display, ok := genesisHashes[n]
+	if !ok {
+		return h, false
 	}
-	b, err := hex.DecodeString(display)
-	if err != nil {
+	if _, err := hex.Decode(h[:], []byte(display)); err != nil {
 		panic(err) // constants
 	}
-	slices.Reverse(b)
-	return [32]byte(b), true
+	slices.Reverse(h[:])
+	return h, true
 }
 
 // GetHeaders builds the getheaders a node with only the genesis block
 // sends: locator version 70016, one hash (genesis), zero stop hash.
 func GetHeaders(n wire.Network) wire.Raw {
-	p := binary.LittleEndian.AppendUint32(nil, uint32(wire.ProtocolVersion))
+	p := make([]byte, 4, 4+1+32+32)
+	binary.LittleEndian.PutUint32(p, uint32(wire.ProtocolVersion))
 	p = wire.AppendCompactSize(p, 1)
 	g, _ := GenesisHash(n)
 	p = append(p, g[:]...)
-	p = append(p, make([]byte, 32)...)
+	p = p[:len(p)+32] // zero stop hash
 	return wire.Raw{Cmd: wire.CmdGetHeaders, Payload: p}
 }

@@ -193,7 +193,7 @@ func (p Profile) withRule(r sendRule) Profile {
 	return p
 }
 
-func (p Profile) rewrite(msgs []wire.Message) []wire.Message {
+func (p *Profile) rewrite(msgs []wire.Message) []wire.Message {
 	for _, r := range p.rules {
 		switch r.kind {
 		case ruleWithout:
@@ -219,8 +219,9 @@ func (p Profile) rewrite(msgs []wire.Message) []wire.Message {
 // the server closes. With Within(d) it stops after d and the script goes
 // on. It is located where the profile was built.
 func (p Profile) Step() Step {
+	pp := &p
 	return Step{name: fmt.Sprintf("Profile(%q)", p.name), at: p.at, hold: true,
-		run: func(c *Conn, within time.Duration) error { return p.run(c, within) }}
+		run: func(c *Conn, within time.Duration) error { return pp.run(c, within) }}
 }
 
 // Script returns a script made of the profile's step alone.
@@ -228,7 +229,9 @@ func (p Profile) Script() Script {
 	return Script{name: p.name, at: p.at, steps: []Step{p.Step()}}
 }
 
-func (p Profile) run(c *Conn, within time.Duration) error {
+// run is the profile's read loop. It stays lean because its frame is on
+// the stack of every idle connection.
+func (p *Profile) run(c *Conn, within time.Duration) error {
 	var limit time.Time
 	if within > 0 {
 		limit = time.Now().Add(within)
@@ -239,32 +242,42 @@ func (p Profile) run(c *Conn, within time.Duration) error {
 		}
 	}
 	for {
-		deadline, why := p.deadline(c, limit)
+		deadline, timed := p.deadline(c, limit)
 		in, err := c.Next(deadline)
 		if err != nil {
-			var fe *wire.FrameError
-			switch {
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				if why == "" {
-					return nil // Within's limit: the script goes on
-				}
-				c.recordEvent(EventTimeout, why, nil)
-				_ = c.Close()
-				return nil
-			case errors.Is(err, errClosing):
-				return errClosing
-			case errors.Is(err, net.ErrClosed), peerGone(err):
-				return nil
-			case errors.As(err, &fe):
-				// The profile chose to stay on an out-of-sync stream.
-				return c.drainQuietly(limit)
-			}
-			return err
+			return p.ended(c, err, timed, limit)
 		}
 		if done, err := p.react(c, p.reactionFor(in), in); done {
 			return err
 		}
 	}
+}
+
+// ended handles the end of the read loop: timed says the deadline was the
+// profile's own timeout (not Within's limit).
+func (p *Profile) ended(c *Conn, err error, timed bool, limit time.Time) error {
+	var fe *wire.FrameError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		if !timed {
+			return nil // Within's limit: the script goes on
+		}
+		why := fmt.Sprintf("no handshake within %v", p.handshakeTimeout)
+		if c.state.Established {
+			why = fmt.Sprintf("idle for %v", p.idleTimeout)
+		}
+		c.recordEvent(EventTimeout, why, nil)
+		_ = c.Close()
+		return nil
+	case errors.Is(err, errClosing):
+		return errClosing
+	case errors.Is(err, net.ErrClosed), peerGone(err):
+		return nil
+	case errors.As(err, &fe):
+		// The profile chose to stay on an out-of-sync stream.
+		return c.drainQuietly(limit)
+	}
+	return err
 }
 
 func (c *Conn) drainQuietly(limit time.Time) error {
@@ -275,24 +288,23 @@ func (c *Conn) drainQuietly(limit time.Time) error {
 	return nil
 }
 
-// deadline is the next read deadline and why: the handshake timeout until
-// Established, then the idle timeout; "" when Within's limit comes first.
-func (p Profile) deadline(c *Conn, limit time.Time) (time.Time, string) {
-	var d time.Time
-	why := ""
+// deadline is the next read deadline: the handshake timeout until
+// Established, then the idle timeout, or Within's limit when it comes
+// first (timed is false then).
+func (p *Profile) deadline(c *Conn, limit time.Time) (d time.Time, timed bool) {
 	switch {
 	case !c.state.Established && p.handshakeTimeout > 0:
-		d, why = c.start.Add(p.handshakeTimeout), fmt.Sprintf("no handshake within %v", p.handshakeTimeout)
+		d, timed = c.start.Add(p.handshakeTimeout), true
 	case c.state.Established && p.idleTimeout > 0:
-		d, why = time.Now().Add(p.idleTimeout), fmt.Sprintf("idle for %v", p.idleTimeout)
+		d, timed = time.Now().Add(p.idleTimeout), true
 	}
 	if !limit.IsZero() && (d.IsZero() || limit.Before(d)) {
-		return limit, ""
+		return limit, false
 	}
-	return d, why
+	return d, timed
 }
 
-func (p Profile) reactionFor(in Incoming) Reaction {
+func (p *Profile) reactionFor(in Incoming) Reaction {
 	if in.Err != nil {
 		if p.broken != nil {
 			return p.broken
@@ -307,7 +319,7 @@ func (p Profile) reactionFor(in Incoming) Reaction {
 
 // react runs r and writes its replies; done reports that the profile's
 // step is over (with err, nil when the connection simply ended).
-func (p Profile) react(c *Conn, r Reaction, in Incoming) (done bool, err error) {
+func (p *Profile) react(c *Conn, r Reaction, in Incoming) (done bool, err error) {
 	msgs, rerr := r(c, in)
 	msgs = p.rewrite(msgs)
 	if len(msgs) > 0 {

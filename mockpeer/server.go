@@ -161,10 +161,9 @@ func (s *Server) acceptLoop() {
 
 func (s *Server) serve(c *Conn, sc *Script) {
 	defer s.wg.Done()
-	c.env.record(Record{Time: c.start, Conn: c.index, Dir: In, Event: EventAccept, Note: c.nc.RemoteAddr().String()})
+	c.recordAccept()
 	if sc == nil {
-		s.env.report(&Failure{Conn: c.index, Remote: c.nc.RemoteAddr().String(), Script: "(none)",
-			Err: fmt.Errorf("%w: no appended script left and no default script", ErrNoScript)})
+		c.noScript()
 	} else {
 		c.play(*sc)
 	}
@@ -205,4 +204,15 @@ func (s *Server) Close() error {
 		s.env.mu.Unlock()
 	})
 	return err
+}
+
+// recordAccept and noScript keep serve's frame, which stays on the stack
+// of every connection, small.
+func (c *Conn) recordAccept() {
+	c.env.record(Record{Time: c.start, Conn: c.index, Dir: In, Event: EventAccept, Note: c.nc.RemoteAddr().String()})
+}
+
+func (c *Conn) noScript() {
+	c.env.report(&Failure{Conn: c.index, Remote: c.nc.RemoteAddr().String(), Script: "(none)",
+		Err: fmt.Errorf("%w: no appended script left and no default script", ErrNoScript)})
 }

@@ -93,35 +93,51 @@ func shortLocation(l Location) string {
 // play runs the script's steps in order and reports the first failure, or
 // the cut-off when the server closes before the script is done.
 func (c *Conn) play(sc Script) {
-	for i, st := range sc.steps {
+	for i := range sc.steps {
+		st := &sc.steps[i]
 		if c.env.closing() {
-			c.fail(sc, i, st, fmt.Errorf("%w by %s before this step", ErrCutOff, c.env.cutBy))
+			c.cutOff(sc, i, "before this step")
 			return
 		}
 		c.writeTimeout = c.env.cfg.stepTimeout
 		if st.within > 0 {
 			c.writeTimeout = st.within
 		}
-		c.log.Debug("step", "script", sc.name, "step", st.name, "at", st.at.String())
+		if c.env.debug {
+			c.logStep(sc, st)
+		}
 		err := st.run(c, st.within)
 		c.clearDeadlines()
-		if err == nil {
-			continue
-		}
-		if errors.Is(err, errClosing) {
-			switch {
-			case st.hold && i == len(sc.steps)-1:
-				// Holding until the server closes is how such a script ends.
-			case st.hold:
-				c.fail(sc, i+1, sc.steps[i+1], fmt.Errorf("%w by %s before this step", ErrCutOff, c.env.cutBy))
-			default:
-				c.fail(sc, i, st, fmt.Errorf("%w by %s during this step", ErrCutOff, c.env.cutBy))
-			}
+		if err != nil {
+			c.stepFailed(sc, i, err)
 			return
 		}
+	}
+}
+
+func (c *Conn) logStep(sc Script, st *Step) {
+	c.Logger().Debug("step", "script", sc.name, "step", st.name, "at", st.at.String())
+}
+
+// stepFailed reports step i's error, or the cut-off when the server closed.
+func (c *Conn) stepFailed(sc Script, i int, err error) {
+	st := sc.steps[i]
+	if !errors.Is(err, errClosing) {
 		c.fail(sc, i, st, err)
 		return
 	}
+	switch {
+	case st.hold && i == len(sc.steps)-1:
+		// Holding until the server closes is how such a script ends.
+	case st.hold:
+		c.cutOff(sc, i+1, "before this step")
+	default:
+		c.cutOff(sc, i, "during this step")
+	}
+}
+
+func (c *Conn) cutOff(sc Script, i int, when string) {
+	c.fail(sc, i, sc.steps[i], fmt.Errorf("%w by %s %s", ErrCutOff, c.env.cutBy, when))
 }
 
 func (c *Conn) fail(sc Script, i int, st Step, err error) {
