@@ -70,7 +70,11 @@ func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxA
 }
 
 // NewResolver returns a resolver that asks the DNS server at server
-// (host:port) instead of the system's, over UDP with TCP fallback.
+// (host:port) instead of the system's, over UDP with TCP fallback. timeout
+// (DefaultTimeout when ≤ 0) bounds each exchange with the server: Go's
+// resolver would otherwise wait resolv.conf's timeout (5 s by default) per
+// attempt, whatever is asked here. A lookup makes a few attempts, so bound
+// the whole of it with ctx.
 func NewResolver(server string, timeout time.Duration) *net.Resolver {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
@@ -79,7 +83,65 @@ func NewResolver(server string, timeout time.Duration) *net.Resolver {
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			d := net.Dialer{Timeout: timeout}
-			return d.DialContext(ctx, network, server)
+			c, err := d.DialContext(ctx, network, server)
+			if err != nil {
+				return nil, err
+			}
+			limit := time.Now().Add(timeout)
+			if err := c.SetDeadline(limit); err != nil {
+				_ = c.Close()
+				return nil, err
+			}
+			// The resolver sets its own deadline on the connection
+			// afterwards; cap it at ours. It tells UDP from TCP by
+			// whether the conn is a net.PacketConn, so that stays visible.
+			if u, ok := c.(*net.UDPConn); ok {
+				return &cappedUDPConn{UDPConn: u, limit: limit}, nil
+			}
+			return &cappedConn{Conn: c, limit: limit}, nil
 		},
 	}
+}
+
+func capDeadline(t, limit time.Time) time.Time {
+	if t.IsZero() || t.After(limit) {
+		return limit
+	}
+	return t
+}
+
+// cappedConn is a stream connection whose deadlines never pass limit.
+type cappedConn struct {
+	net.Conn
+	limit time.Time
+}
+
+func (c *cappedConn) SetDeadline(t time.Time) error {
+	return c.Conn.SetDeadline(capDeadline(t, c.limit))
+}
+
+func (c *cappedConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(capDeadline(t, c.limit))
+}
+
+func (c *cappedConn) SetWriteDeadline(t time.Time) error {
+	return c.Conn.SetWriteDeadline(capDeadline(t, c.limit))
+}
+
+// cappedUDPConn is a UDP connection whose deadlines never pass limit.
+type cappedUDPConn struct {
+	*net.UDPConn
+	limit time.Time
+}
+
+func (c *cappedUDPConn) SetDeadline(t time.Time) error {
+	return c.UDPConn.SetDeadline(capDeadline(t, c.limit))
+}
+
+func (c *cappedUDPConn) SetReadDeadline(t time.Time) error {
+	return c.UDPConn.SetReadDeadline(capDeadline(t, c.limit))
+}
+
+func (c *cappedUDPConn) SetWriteDeadline(t time.Time) error {
+	return c.UDPConn.SetWriteDeadline(capDeadline(t, c.limit))
 }

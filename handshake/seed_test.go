@@ -175,6 +175,21 @@ var _ = Describe("ResolveSeed", func() {
 		Expect(got).To(BeEmpty())
 	})
 
+	It("gives up on a silent DNS server after a few exchanges of the resolver's timeout", func() {
+		silentDNS, err := net.ListenPacket("udp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(silentDNS.Close)
+		start := time.Now()
+		_, err = handshake.ResolveSeed(ctx, "seed.test.", 8333, handshake.NewResolver(silentDNS.LocalAddr().String(), 100*time.Millisecond), 0)
+		elapsed := time.Since(start)
+		var dnsErr *net.DNSError
+		Expect(errors.As(err, &dnsErr)).To(BeTrue())
+		Expect(dnsErr.IsTimeout).To(BeTrue())
+		// Go's own per-attempt timeout is 5 s (two attempts by default):
+		// without the cap this takes 10 s.
+		Expect(elapsed).To(BeNumerically("<", 4*time.Second))
+	})
+
 	It("fails for an empty seed name", func() {
 		_, err := handshake.ResolveSeed(ctx, "  ", 8333, resolver, 0)
 		Expect(err).To(HaveOccurred())
