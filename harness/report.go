@@ -21,6 +21,9 @@ type Judgement struct {
 	Outcome  Outcome
 	// Reasons the client fell short; empty when it passed.
 	Reasons []string
+	// MockNotes are what the mock peer's script reported (for example, a
+	// client that never sent its version); they explain, they do not judge.
+	MockNotes []string
 }
 
 // Passed reports whether the client reached the expected verdict.
