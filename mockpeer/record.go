@@ -16,6 +16,7 @@ const (
 	Out
 )
 
+// String is "in" or "out".
 func (d Direction) String() string {
 	switch d {
 	case In:

@@ -106,6 +106,10 @@ func (c *Conn) play(sc Script) {
 		if c.env.debug {
 			c.logStep(sc, st)
 		}
+		if st.run == nil {
+			c.fail(sc, i, *st, errors.New("zero Step: build steps with the constructors (Expect, Send, ...)"))
+			return
+		}
 		err := st.run(c, st.within)
 		c.clearDeadlines()
 		if err != nil {
