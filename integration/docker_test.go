@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
+	"go.uber.org/goleak"
 
 	"github.com/btc-handshake/btc-handshake/integration"
 )
@@ -27,8 +28,10 @@ func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCu
 
 var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() {
 	var node *integration.BtcdContainer
+	var goroutines goleak.Option
 
 	BeforeAll(func(ctx SpecContext) {
+		goroutines = goleak.IgnoreCurrent()
 		requireDocker(ctx)
 		var err error
 		node, err = runBtcd(ctx, btcdImage())
@@ -41,10 +44,11 @@ var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() 
 		Expect(integration.ListContainers(ctx, suite.RunID)).To(ContainElement(node.GetContainerID()))
 	}, SpecTimeout(30*time.Second))
 
-	It("is stopped and removed by Stop", func(ctx SpecContext) {
+	It("is stopped and removed by Stop, leaving no goroutine behind", func(ctx SpecContext) {
 		Expect(node.Stop(ctx)).To(Succeed())
 		Expect(integration.ListContainers(ctx, suite.RunID)).NotTo(ContainElement(node.GetContainerID()))
 		Expect(node.Stop(ctx)).To(Succeed(), "a second Stop is harmless")
+		expectNoLeakedGoroutines(goroutines)
 	}, SpecTimeout(time.Minute))
 })
 

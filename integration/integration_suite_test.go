@@ -14,6 +14,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+	"go.uber.org/goleak"
 
 	"github.com/btc-handshake/btc-handshake/integration"
 )
@@ -99,6 +100,17 @@ func btcdImage() string {
 		Fail("no btcd image: " + suite.DockerErr)
 	}
 	return suite.BtcdImage
+}
+
+// expectNoLeakedGoroutines fails when goroutines other than those running
+// at the snapshot before are still alive (goleak retries for a while).
+func expectNoLeakedGoroutines(before goleak.Option) {
+	GinkgoHelper()
+	Expect(goleak.Find(before,
+		// Ginkgo restarts its output interceptor between specs under -p.
+		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
+		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"),
+	)).To(Succeed())
 }
 
 // ginkgoLogger sends testcontainers' chatter to GinkgoWriter, shown only

@@ -44,11 +44,7 @@ var _ = Describe("btcd as a local process", Label("process"), Ordered, func() {
 		Expect(node.Exited()).To(BeClosed())
 		Expect(dir).NotTo(BeAnExistingFile())
 		Expect(node.Stop(ctx)).To(Succeed(), "a second Stop is harmless")
-		Expect(goleak.Find(goroutines,
-			// Ginkgo restarts its output interceptor between specs under -p.
-			goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
-			goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"),
-		)).To(Succeed())
+		expectNoLeakedGoroutines(goroutines)
 	}, SpecTimeout(time.Minute))
 })
 
