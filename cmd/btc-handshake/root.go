@@ -30,6 +30,8 @@ type surveyFlags struct {
 	linger          time.Duration
 	maxAddrs        int
 	verbose         bool
+	// onResult, when set, sees every result (for the demo's verdict check).
+	onResult func(*handshake.Result)
 }
 
 func newRootCmd() *cobra.Command {
@@ -68,6 +70,7 @@ resolution errors.`,
 	fl.IntVar(&f.maxAddrs, "max-addrs", handshake.DefaultMaxSeedAddrs, "most addresses taken from one seed answer")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
 	cmd.Flags().SortFlags = false
+	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd())
 	return cmd
 }
 
@@ -130,6 +133,9 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 	ok, failed := 0, 0
 	enc := json.NewEncoder(stdout)
 	for res := range handshake.Survey(ctx, targets, cfg, f.concurrency) {
+		if f.onResult != nil {
+			f.onResult(res)
+		}
 		if res.OK() {
 			ok++
 		} else {

@@ -110,5 +110,15 @@ func (s *Server) serve(w dns.ResponseWriter, req *dns.Msg) {
 			}
 		}
 	}
+	// Over UDP an answer must fit the client's buffer: 512 bytes, or what
+	// its EDNS0 record allows. Truncate sets TC, and resolvers then ask
+	// again over TCP, which carries the whole answer (RFC 7766).
+	if w.LocalAddr().Network() == "udp" {
+		size := dns.MinMsgSize
+		if opt := req.IsEdns0(); opt != nil && int(opt.UDPSize()) > size {
+			size = int(opt.UDPSize())
+		}
+		m.Truncate(size)
+	}
 	_ = w.WriteMsg(m)
 }

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/internal/seeddns"
+	"github.com/btc-handshake/btc-handshake/scenarios"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+const demoSeed = "seed.btc-handshake.test."
+
+func newDemoCmd() *cobra.Command {
+	var (
+		timeout float64
+		asJSON  bool
+		names   []string
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Survey a local DNS seed whose peers play the scenario catalog (what `make run` does)",
+		Long: `Start a DNS server on loopback serving the seed ` + demoSeed + `, whose A records
+point at one mock peer per scenario (127.0.0.2, 127.0.0.3, ... all on one
+port), then survey the seed exactly as 'btc-handshake --dns-server ... <seed>'
+does. Nothing leaves the machine.
+
+After the usual per-peer lines it checks every peer's outcome against its
+scenario's verdict, and exits 0 when all of them match.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scs, unknown := scenarios.Select(names...)
+			if len(unknown) > 0 {
+				return usageErr("unknown scenario(s): %v", unknown)
+			}
+			return runDemo(cmd, scs, timeout, asJSON)
+		},
+	}
+	cmd.Flags().Float64VarP(&timeout, "timeout", "t", 2, "handshake timeout per peer, in seconds")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the survey as NDJSON")
+	cmd.Flags().StringArrayVar(&names, "scenario", nil, "only these scenarios (repeatable; default: all)")
+	return cmd
+}
+
+func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout float64, asJSON bool) error {
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	fleet, err := harness.StartFleet(scs, wire.Regtest, harness.QuietMock())
+	if err != nil {
+		return &exitError{code: exitUsage, err: fmt.Errorf("starting mock peers: %w", err)}
+	}
+	defer fleet.Close()
+	dns, err := seeddns.Start("127.0.0.1:0", map[string][]netip.Addr{demoSeed: fleet.Addrs()})
+	if err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	defer dns.Close()
+
+	port := strconv.Itoa(int(fleet.Port()))
+	t := strconv.FormatFloat(timeout, 'f', -1, 64)
+	fmt.Fprintf(errOut, "# %d mock peers on 127.0.0.2..%s port %s, one scenario each; DNS seed %s at %s\n",
+		len(scs), fleet.Addrs()[len(scs)-1], port, demoSeed, dns.Addr())
+	fmt.Fprintf(errOut, "# btc-handshake --dns-server %s -n regtest -p %s -t %s --concurrency 64 %s\n", dns.Addr(), port, t, demoSeed)
+
+	results := &collector{}
+	f := surveyFlags{
+		port: fleet.Port(), timeout: timeout, network: "regtest", concurrency: 64, json: asJSON,
+		dnsServer: dns.Addr(), userAgent: handshake.DefaultUserAgent, protocolVersion: wire.ProtocolVersion,
+		minPeerVersion: wire.MinPeerProtoVersion, maxAddrs: len(scs), onResult: results.add,
+	}
+	serr := runSurvey(cmd.Context(), out, errOut, f, []string{demoSeed})
+	if code := exitCodeOf(serr); code == exitUsage {
+		return serr
+	}
+
+	limit := time.Duration(timeout*float64(time.Second)) + harness.DefaultSlack
+	byAddr := map[string]*handshake.Result{}
+	for _, res := range results.all {
+		byAddr[res.Addr] = res
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "peer verdicts against the scenario catalog:")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	mismatches := 0
+	for _, a := range fleet.Addrs() {
+		addr := net.JoinHostPort(a.String(), port)
+		sc, _ := fleet.Scenario(addr)
+		res, ok := byAddr[addr]
+		if !ok {
+			mismatches++
+			fmt.Fprintf(tw, "MISSING\t%s\t%s\tno result\t\n", a, sc.Name)
+			continue
+		}
+		o := harness.FromResult(res)
+		reasons := harness.Judge(sc.Expect, o, limit)
+		mark := "as expected"
+		if len(reasons) > 0 {
+			mismatches++
+			mark = "MISMATCH: " + strings.Join(reasons, "; ")
+		}
+		fmt.Fprintf(tw, "%s\t%s\texpected %s\t%s\n", a, sc.Name, sc.Expect, mark)
+	}
+	_ = tw.Flush()
+	fmt.Fprintf(out, "%d of %d peers behaved as their scenarios predict (details: btc-handshake scenarios --json)\n",
+		len(scs)-mismatches, len(scs))
+	if mismatches > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d peers did not match their scenario", mismatches)}
+	}
+	return nil
+}
+
+type collector struct{ all []*handshake.Result }
+
+func (c *collector) add(r *handshake.Result) { c.all = append(c.all, r) }
+
+func exitCodeOf(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if ee, ok := err.(*exitError); ok {
+		return ee.code
+	}
+	return exitFailed
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/btc-handshake/btc-handshake/scenarios"
+)
+
+// scenarioJSON is the --json form of one scenario.
+type scenarioJSON struct {
+	Name     string   `json:"name"`
+	Summary  string   `json:"summary"`
+	Origin   string   `json:"origin"`
+	Role     string   `json:"role"`
+	Tags     []string `json:"tags"`
+	Expected string   `json:"expected"`
+	Complete bool     `json:"complete"`
+	Kind     string   `json:"kind,omitempty"`
+	Phase    string   `json:"phase,omitempty"`
+	Quirks   []string `json:"quirks"`
+}
+
+func newScenariosCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "scenarios",
+		Short: "List the catalog of misbehaving peers and the verdict a correct client reaches",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			all := scenarios.All()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				for _, s := range all {
+					role := string(s.Role)
+					if role == "" {
+						role = string(scenarios.RoleNode)
+					}
+					if err := enc.Encode(scenarioJSON{Name: s.Name, Summary: s.Summary, Origin: s.Origin, Role: role,
+						Tags: append([]string{}, s.Tags...), Expected: s.Expect.String(), Complete: s.Expect.Complete,
+						Kind: s.Expect.Kind, Phase: s.Expect.Phase, Quirks: append([]string{}, s.Expect.Quirks...)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tEXPECTED\tSUMMARY")
+			for _, s := range all {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Expect, s.Summary)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(out, "%d scenarios (tags: %s); --json adds each one's origin\n", len(all),
+				strings.Join([]string{"log", "core", "malformed", "transport", "timing", "implementation"}, ", "))
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per scenario, with origin and tags")
+	return cmd
+}
