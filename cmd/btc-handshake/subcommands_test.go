@@ -1,0 +1,181 @@
+package main_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
+	"github.com/onsi/gomega/gexec"
+	"github.com/onsi/gomega/types"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/scenarios"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+var _ = Describe("btc-handshake scenarios", func() {
+	It("lists the whole catalog as a table", func() {
+		s := run("scenarios")
+		Eventually(s).Should(gexec.Exit(0))
+		out := string(s.Out.Contents())
+		for _, name := range scenarios.Names() {
+			Expect(out).To(ContainSubstring(name))
+		}
+		Expect(out).To(ContainSubstring("verack-skipped-held"))
+		Expect(out).To(MatchRegexp(`sendcmpct-before-verack\s+complete \[sendcmpct-before-verack\]`))
+	})
+
+	It("lists it as NDJSON with origins and verdicts", func() {
+		s := run("scenarios", "--json")
+		Eventually(s).Should(gexec.Exit(0))
+		var n int
+		sc := bufio.NewScanner(strings.NewReader(string(s.Out.Contents())))
+		for sc.Scan() {
+			var m map[string]any
+			Expect(json.Unmarshal(sc.Bytes(), &m)).To(Succeed())
+			Expect(m["name"]).To(MatchRegexp(`^[a-z0-9]+(-[a-z0-9.]+)*$`))
+			Expect(m["origin"]).NotTo(BeEmpty())
+			Expect(m["summary"]).NotTo(BeEmpty())
+			Expect(m).To(HaveKey("complete"))
+			n++
+		}
+		Expect(n).To(BeNumerically(">=", 40))
+	})
+})
+
+var _ = Describe("btc-handshake mock serve", func() {
+	serve := func(args ...string) (*gexec.Session, string) {
+		s := run(append([]string{"mock", "serve"}, args...)...)
+		Eventually(s.Out).Should(gbytesSay(`\n`))
+		addr := strings.TrimSpace(strings.SplitN(string(s.Out.Contents()), "\n", 2)[0])
+		return s, addr
+	}
+
+	It("prints its loopback address first, serves the scenario to every connection and exits 0 on SIGINT", func() {
+		s, addr := serve("--scenario", "sendcmpct-before-verack", "-n", "testnet4")
+		Expect(addr).To(HavePrefix("127.0.0.1:"))
+		for range 3 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			res, err := handshake.Dial(ctx, addr, handshake.Config{Network: wire.Testnet4, Timeout: time.Second})
+			cancel()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(harness.HaveQuirk(handshake.QuirkSendCmpctBeforeVerack))
+		}
+		s.Signal(syscall.SIGINT)
+		Eventually(s).WithTimeout(5 * time.Second).Should(gexec.Exit(0))
+	})
+
+	It("exits 0 on SIGTERM too, and serves failing scenarios as scripted", func() {
+		s, addr := serve("--scenario", "wrong-magic")
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: wire.Regtest, Timeout: time.Second})
+		Expect(res).To(harness.FailWithKind(handshake.KindBadMagic))
+		s.Terminate()
+		Eventually(s).WithTimeout(5 * time.Second).Should(gexec.Exit(0))
+	})
+
+	It("refuses an unknown scenario with exit 2", func() {
+		s := run("mock", "serve", "--scenario", "no-such-peer")
+		Eventually(s).Should(gexec.Exit(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("unknown scenario"))
+	})
+})
+
+var _ = Describe("btc-handshake check", func() {
+	It("passes the whole catalog with our own binary as the client under test", func() {
+		dir := GinkgoT().TempDir()
+		junit := filepath.Join(dir, "report.xml")
+		s := run("check", "--client-cmd", binPath+" --connect {addr} -n {network} -t 2 --json",
+			"--client-timeout", "2s", "--parallel", "32", "--junit", junit)
+		Eventually(s).WithTimeout(60*time.Second).Should(gexec.Exit(0), string(s.Out.Contents()))
+		out := string(s.Out.Contents())
+		Expect(out).To(ContainSubstring("%d scenarios: %d passed, 0 failed", len(scenarios.All()), len(scenarios.All())))
+
+		raw, err := os.ReadFile(junit)
+		Expect(err).NotTo(HaveOccurred())
+		var report struct {
+			Suites []struct {
+				Tests    int `xml:"tests,attr"`
+				Failures int `xml:"failures,attr"`
+				Cases    []struct {
+					Name string `xml:"name,attr"`
+				} `xml:"testcase"`
+			} `xml:"testsuite"`
+		}
+		Expect(xml.Unmarshal(raw, &report)).To(Succeed())
+		Expect(report.Suites).To(HaveLen(1))
+		Expect(report.Suites[0].Tests).To(Equal(len(scenarios.All())))
+		Expect(report.Suites[0].Failures).To(BeZero())
+	})
+
+	It("reports a client that exits 0 on anything as failing every scenario where a correct client fails", func() {
+		s := run("check", "--client-cmd", "true {addr}", "--json")
+		Eventually(s).WithTimeout(60 * time.Second).Should(gexec.Exit(1))
+		failed := map[string]bool{}
+		sc := bufio.NewScanner(strings.NewReader(string(s.Out.Contents())))
+		for sc.Scan() {
+			var m map[string]any
+			Expect(json.Unmarshal(sc.Bytes(), &m)).To(Succeed())
+			if m["type"] == "scenario" && m["pass"] == false {
+				failed[m["scenario"].(string)] = true
+			}
+		}
+		for _, scn := range scenarios.All() {
+			Expect(failed[scn.Name]).To(Equal(!scn.Expect.Complete), scn.Name)
+		}
+	})
+
+	It("reports a client that always fails as failing every scenario that should complete", func() {
+		s := run("check", "--client-cmd", "exit 3 # {addr}", "--scenario", "core-v30-responder",
+			"--scenario", "silent-after-accept")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+		out := string(s.Out.Contents())
+		Expect(out).To(MatchRegexp(`FAIL\s+core-v30-responder`))
+		Expect(out).To(MatchRegexp(`PASS\s+silent-after-accept`))
+	})
+
+	It("judges details from NDJSON: a client that completes with the wrong quirks fails", func() {
+		// A fake client that claims success with no quirks.
+		fake := `echo '{"type":"peer","address":"{addr}","ok":true,"error":null,"phase":"done","quirks":[]}'`
+		s := run("check", "--client-cmd", fake, "--scenario", "sendcmpct-before-verack")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+		Expect(string(s.Out.Contents())).To(ContainSubstring(`expected quirk "sendcmpct-before-verack"`))
+	})
+
+	DescribeTable("usage errors exit 2",
+		func(args ...string) {
+			s := run(append([]string{"check"}, args...)...)
+			Eventually(s).Should(gexec.Exit(2))
+		},
+		Entry("no client", "--scenario", "wrong-magic"),
+		Entry("no {addr} in the client", "--client-cmd", "true"),
+		Entry("unknown scenario", "--client-cmd", "true {addr}", "--scenario", "nope"),
+	)
+})
+
+var _ = Describe("btc-handshake demo (make run)", func() {
+	It("surveys a local seed of catalog peers and finds every one as its scenario predicts", func() {
+		s := run("demo", "-t", "1")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
+		out := string(s.Out.Contents())
+		Expect(out).To(ContainSubstring("finished with "))
+		Expect(out).To(ContainSubstring("%d of %d peers behaved as their scenarios predict", len(scenarios.All()), len(scenarios.All())))
+		for _, q := range []string{"version-verack-coalesced", "sendcmpct-before-verack", "sendheaders-before-verack", "old-protocol-version"} {
+			Expect(out).To(ContainSubstring(q))
+		}
+	})
+})
+
+// gbytesSay is a small matcher for the first line of a session's stdout.
+func gbytesSay(pattern string) types.GomegaMatcher { return gbytes.Say(pattern) }
