@@ -2,6 +2,8 @@ package harness_test
 
 import (
 	"context"
+	"os"
+	"regexp"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -44,6 +46,12 @@ var _ = Describe("the scenario catalog against btcd's peer package", func() {
 		}
 		for name := range btcdMisses {
 			Expect(missed).To(HaveKey(name), "btcd was expected to miss %s (%s) but passed", name, btcdMisses[name])
+		}
+		readme, err := os.ReadFile("../README.md")
+		Expect(err).NotTo(HaveOccurred())
+		for name, why := range btcdMisses {
+			Expect(string(readme)).To(MatchRegexp("(?m)^\\| `%s` \\| (fails|completes) \\| %s \\|$", regexp.QuoteMeta(name), regexp.QuoteMeta(why)),
+				"README's btcd table must list %s", name)
 		}
 	})
 })

@@ -1,0 +1,100 @@
+package scenarios_test
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/scenarios"
+)
+
+var kebab = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9.]+)*$`)
+
+var _ = Describe("the catalog", func() {
+	all := scenarios.All()
+
+	It("has at least 40 scenarios with unique kebab-case names", func() {
+		Expect(len(all)).To(BeNumerically(">=", 40))
+		seen := map[string]bool{}
+		for _, s := range all {
+			Expect(s.Name).To(MatchRegexp(kebab.String()))
+			Expect(seen).NotTo(HaveKey(s.Name), "duplicate %s", s.Name)
+			seen[s.Name] = true
+		}
+		Expect(scenarios.Names()).To(HaveLen(len(all)))
+	})
+
+	It("gives every scenario a summary, an origin, a script and a verdict in the client's vocabulary", func() {
+		kinds := handshake.Kinds()
+		quirks := handshake.Quirks()
+		for _, s := range all {
+			Expect(s.Summary).NotTo(BeEmpty(), s.Name)
+			Expect(s.Origin).NotTo(BeEmpty(), s.Name)
+			Expect(s.Script.Len()).To(BeNumerically(">", 0), s.Name)
+			Expect(s.Role).To(Or(BeEmpty(), Equal(scenarios.RoleNode)), s.Name)
+			if s.Expect.Complete {
+				Expect(s.Expect.Kind).To(BeEmpty(), s.Name)
+			} else {
+				Expect(kinds).To(ContainElement(handshake.Kind(s.Expect.Kind)), s.Name)
+				Expect(s.Expect.Phase).To(BeElementOf("connect", "version", "verack"), s.Name)
+			}
+			for _, q := range s.Expect.Quirks {
+				Expect(quirks).To(ContainElement(handshake.Quirk(q)), s.Name)
+			}
+		}
+	})
+
+	It("covers every quirk of the original tool's log and every peer behaviour of BITCOIN.md", func() {
+		for _, name := range []string{
+			// the seed log
+			"version-verack-coalesced", "verack-skipped-held", "verack-skipped-closed",
+			"sendcmpct-before-verack", "sendheaders-before-verack", "protocol-70012", "protocol-70015",
+			// BITCOIN.md
+			"verack-before-version", "duplicate-version", "duplicate-verack", "unknown-and-ping-before-verack",
+			"wtxidrelay-after-verack", "sendaddrv2-after-verack", "bad-checksum-before-verack", "invalid-command-bytes",
+			"wrong-magic", "length-over-limit", "length-lies-then-close", "truncated-version", "user-agent-257-bytes",
+			"minimal-version-46-bytes", "version-without-relay", "version-below-minimum", "nonce-echoed",
+			"alert-for-old-version",
+			// transport faults
+			"silent-after-accept", "one-byte-at-a-time", "header-split-across-writes", "reset-mid-handshake",
+			"http-reply", "bip324-v2-responder", "burst-10000-after-verack",
+		} {
+			_, ok := scenarios.Get(name)
+			Expect(ok).To(BeTrue(), name)
+		}
+	})
+
+	It("selects by name, in the order asked, and reports unknown names", func() {
+		got, unknown := scenarios.Select("wrong-magic", "nope", "http-reply")
+		Expect(unknown).To(Equal([]string{"nope"}))
+		Expect(got).To(HaveLen(2))
+		Expect(got[0].Name).To(Equal("wrong-magic"))
+		Expect(got[1].Name).To(Equal("http-reply"))
+		all, none := scenarios.Select()
+		Expect(none).To(BeEmpty())
+		Expect(all).To(HaveLen(len(scenarios.All())))
+	})
+
+	It("renders verdicts for humans", func() {
+		Expect(scenarios.Completes("a", "b").String()).To(Equal("complete [a b]"))
+		Expect(scenarios.Fails("timeout", "verack").String()).To(Equal("fail timeout@verack"))
+		Expect(scenarios.Fails("").String()).To(Equal("fail"))
+	})
+
+	It("is listed in the README, one row per scenario", func() {
+		readme, err := os.ReadFile("../README.md")
+		Expect(err).NotTo(HaveOccurred())
+		lines := strings.Split(string(readme), "\n")
+		for _, s := range all {
+			row := slices.IndexFunc(lines, func(l string) bool {
+				return strings.HasPrefix(l, "| `"+s.Name+"` | "+s.Expect.String()+" |")
+			})
+			Expect(row).NotTo(Equal(-1), "README has no row for %s (%s)", s.Name, s.Expect)
+		}
+	})
+})
