@@ -28,14 +28,9 @@ type Server struct {
 // Start listens on addr ("127.0.0.1:0" for an ephemeral port) and serves
 // records (seed name → addresses). It returns once both listeners are up.
 func Start(addr string, records map[string][]netip.Addr) (*Server, error) {
-	pc, err := net.ListenPacket("udp", addr)
+	pc, l, err := listenBoth(addr)
 	if err != nil {
-		return nil, fmt.Errorf("seeddns: listen udp: %w", err)
-	}
-	l, err := net.Listen("tcp", pc.LocalAddr().String())
-	if err != nil {
-		pc.Close()
-		return nil, fmt.Errorf("seeddns: listen tcp: %w", err)
+		return nil, err
 	}
 	s := &Server{addr: pc.LocalAddr().String(), records: map[string][]netip.Addr{}}
 	for name, addrs := range records {
@@ -59,6 +54,29 @@ func Start(addr string, records map[string][]netip.Addr) (*Server, error) {
 		_ = s.Close()
 		return nil, fmt.Errorf("seeddns: serve: %w", err)
 	}
+}
+
+// listenBoth opens UDP and TCP on one port. With port 0 the UDP port is
+// ephemeral and may already be taken for TCP, so it tries a few ports.
+func listenBoth(addr string) (net.PacketConn, net.Listener, error) {
+	_, port, _ := net.SplitHostPort(addr)
+	var lastErr error
+	for range 20 {
+		pc, err := net.ListenPacket("udp", addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("seeddns: listen udp: %w", err)
+		}
+		l, err := net.Listen("tcp", pc.LocalAddr().String())
+		if err == nil {
+			return pc, l, nil
+		}
+		pc.Close()
+		lastErr = fmt.Errorf("seeddns: listen tcp: %w", err)
+		if port != "0" {
+			break
+		}
+	}
+	return nil, nil, lastErr
 }
 
 // Addr is the host:port of the server (UDP and TCP).
