@@ -29,23 +29,14 @@ type Judgement struct {
 // Passed reports whether the client reached the expected verdict.
 func (j Judgement) Passed() bool { return len(j.Reasons) == 0 }
 
-// got is a short human form of what the client did.
+// got is a short human form of what the client did, in the verdicts' terms.
 func (j Judgement) got() string {
 	o := j.Outcome
-	if o.Completed {
-		if len(o.Quirks) == 0 {
-			return "complete"
-		}
-		return "complete [" + strings.Join(o.Quirks, " ") + "]"
+	v := scenarios.Verdict{Complete: o.Completed, Quirks: o.Quirks}
+	if !o.Completed && o.Kind != "" {
+		v.Kind, v.Phase = o.Kind, o.Phase
 	}
-	s := "fail"
-	if o.Kind != "" {
-		s += " " + o.Kind
-	}
-	if o.Phase != "" && o.Kind != "" {
-		s += "@" + o.Phase
-	}
-	return s
+	return v.String()
 }
 
 // Counts returns how many judgements passed and failed.
