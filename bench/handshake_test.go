@@ -1,0 +1,146 @@
+package bench_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Concurrency levels of the throughput figures.
+var handshakeConcurrency = []int{1, 64}
+
+// BenchmarkHandshake measures complete handshakes (dial, version, verack,
+// close) per second and their latency, for each implementation against
+// its own responder in this process, over loopback TCP.
+//
+// The machine is shared, so the implementations take turns in rounds
+// (ours, floor, btcd, then floor, btcd, ours, ...) and every ratio comes
+// from the same stretch of time. One op is one handshake of each
+// implementation. Metrics, per implementation: hs/s (its handshakes over
+// its own wall time), p50/p99 latency from dial to closed, allocations
+// per handshake (both ends: client and responder are in this process);
+// and the ratios the targets are stated in.
+func BenchmarkHandshake(b *testing.B) {
+	for _, c := range handshakeConcurrency {
+		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
+			if err := benchHandshakes(b, impls(), c); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+}
+
+// handshakeStats is what one implementation did over all its rounds.
+type handshakeStats struct {
+	lat     []time.Duration
+	elapsed time.Duration
+	mallocs uint64
+}
+
+func (s *handshakeStats) rate() float64 { return float64(len(s.lat)) / s.elapsed.Seconds() }
+
+// benchHandshakes runs b.N handshakes of each implementation with conc
+// workers, in rounds of a few hundred, and reports per-implementation
+// metrics and the ratios of ours to the others.
+func benchHandshakes(b *testing.B, ims []impl, conc int) error {
+	if _, err := raiseFDLimit(4 * 1024); err != nil {
+		return err
+	}
+	addrs := make([]string, len(ims))
+	for i, im := range ims {
+		srv, err := im.serve(loopbackAddr)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		addrs[i] = srv.Addr()
+	}
+	ctx := context.Background()
+	round := 200 * max(1, conc/8) // about 15 ms at c=1, 100 ms at c=64
+	stats := make([]handshakeStats, len(ims))
+	b.ResetTimer()
+	for done, r := 0, 0; done < b.N; r++ {
+		n := min(round, b.N-done)
+		for k := range ims {
+			i := (r + k) % len(ims)
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			lat, elapsed, err := handshakeBatch(ctx, ims[i], addrs[i], n, conc)
+			runtime.ReadMemStats(&m1)
+			if err != nil {
+				return err
+			}
+			stats[i].lat = append(stats[i].lat, lat...)
+			stats[i].elapsed += elapsed
+			stats[i].mallocs += m1.Mallocs - m0.Mallocs
+		}
+		done += n
+	}
+	b.StopTimer()
+	for i, im := range ims {
+		s := &stats[i]
+		slices.Sort(s.lat)
+		b.ReportMetric(s.rate(), im.name+"-hs/s")
+		b.ReportMetric(micros(percentile(s.lat, 50)), im.name+"-p50-µs")
+		b.ReportMetric(micros(percentile(s.lat, 99)), im.name+"-p99-µs")
+		b.ReportMetric(float64(s.mallocs)/float64(len(s.lat)), im.name+"-allocs/hs")
+	}
+	if ims[0].name == "ours" {
+		for i := 1; i < len(ims); i++ {
+			b.ReportMetric(stats[0].rate()/stats[i].rate(), "ours/"+ims[i].name+"-hs/s")
+		}
+		for i := 1; i < len(ims); i++ {
+			b.ReportMetric(float64(percentile(stats[0].lat, 50))/float64(percentile(stats[i].lat, 50)), "ours/"+ims[i].name+"-p50")
+		}
+	}
+	return nil
+}
+
+// handshakeBatch runs n handshakes against addr with conc workers and
+// returns every latency (dial to closed) and the batch's wall time.
+func handshakeBatch(ctx context.Context, im impl, addr string, n, conc int) ([]time.Duration, time.Duration, error) {
+	conc = max(1, min(conc, n))
+	lats := make([][]time.Duration, conc)
+	for w := range lats {
+		lats[w] = make([]time.Duration, 0, n/conc+1)
+	}
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(n) {
+				t0 := time.Now()
+				if err := im.once(ctx, addr); err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("%s handshake: %w", im.name, err) })
+					next.Store(int64(n)) // stop every worker
+					return
+				}
+				lats[w] = append(lats[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	return slices.Concat(lats...), elapsed, firstErr
+}
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+// percentile of sorted durations (nearest rank).
+func percentile(sorted []time.Duration, p int) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := (len(sorted)*p + 99) / 100
+	return sorted[max(0, min(len(sorted)-1, i-1))]
+}
