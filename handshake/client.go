@@ -348,10 +348,12 @@ func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
 	}
 	s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Verack{})
 	s.record(Sent, wire.CmdVerack, 0, "")
+	// The peer's version is in: whatever fails from here, sending our
+	// verack included, fails in the verack phase, with Result.Peer set.
+	s.enterPhase(PhaseVerack, now)
 	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return false, s.fail(ctx, classify(err), err)
 	}
-	s.enterPhase(PhaseVerack, now)
 	if s.earlyVerack {
 		return s.complete(), nil
 	}
