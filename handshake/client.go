@@ -37,8 +37,9 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 		return res, res.Err
 	}
 	defer conn.Close()
-	res.Timings.Connect = cfg.Now().Sub(res.Started)
-	err = run(ctx, conn, cfg, res)
+	now := cfg.Now()
+	res.Timings.Connect = now.Sub(res.Started)
+	err = run(ctx, conn, cfg, res, now)
 	return res, err
 }
 
@@ -51,7 +52,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	res := &Result{Addr: conn.RemoteAddr().String(), Started: cfg.Now()}
-	err := run(ctx, conn, cfg, res)
+	err := run(ctx, conn, cfg, res, res.Started)
 	return res, err
 }
 
@@ -79,23 +80,27 @@ type session struct {
 
 	handshakeDeadline time.Time
 	phaseDeadline     time.Time
+
+	// The deadlines set on conn, so that each is set only when it
+	// changes: setting one reads the clock twice, and a clock read costs
+	// hundreds of nanoseconds on some virtual machines.
+	readDeadline, writeDeadline time.Time
+	// lastRead is when the last read from conn returned; frames parsed
+	// from bytes that were already buffered arrived then too.
+	lastRead time.Time
 }
 
-func run(ctx context.Context, conn net.Conn, cfg Config, res *Result) error {
+// run performs the handshake on conn; start is the current time.
+func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time.Time) error {
 	// Cancelling the context unblocks any read or write at once, without
 	// a goroutine per connection. Every later deadline is set through
 	// setReadDeadline/flush, which check the context afterwards, so a
-	// cancellation cannot be overwritten by a phase deadline.
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer func() {
-		// Run hands the connection back: clear our deadlines so that the
-		// caller's reads do not time out at the handshake's deadline. If
-		// the context ended, leave the past deadline in place.
-		if stop() {
-			_ = conn.SetDeadline(time.Time{})
-		}
-	}()
-
+	// cancellation cannot be overwritten by a phase deadline. A context
+	// that can never end needs no hook.
+	stop := func() bool { return true }
+	if ctx.Done() != nil {
+		stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	}
 	s := &session{
 		cfg:   cfg,
 		conn:  conn,
@@ -104,20 +109,32 @@ func run(ctx context.Context, conn net.Conn, cfg Config, res *Result) error {
 		nonce: cfg.Nonce(),
 		out:   make([]byte, 0, 256),
 	}
-	start := cfg.Now()
+	defer func() {
+		// Run hands the connection back: clear our deadlines so that the
+		// caller's reads do not time out at the handshake's deadline. If
+		// the context ended, leave the past deadline in place.
+		if stop() && !(s.readDeadline.IsZero() && s.writeDeadline.IsZero()) {
+			_ = conn.SetDeadline(time.Time{})
+		}
+	}()
+	// A handshake is a few messages: room for them without regrowing.
+	res.Transcript = make([]Event, 0, 8)
+	s.lastRead = start
 	s.handshakeDeadline = start.Add(cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(s.handshakeDeadline) {
 		s.handshakeDeadline = d
 	}
 	s.enterPhase(PhaseVersion, start)
-	err := s.handshake(ctx)
+	err := s.handshake(ctx, start)
 	if err == nil && cfg.Linger > 0 {
 		s.linger(ctx)
 	}
 	res.Timings.Total = cfg.Now().Sub(res.Started)
-	cfg.Logger.Debug("handshake finished", slog.String("peer", res.Addr),
-		slog.String("network", cfg.Network.String()), slog.String("phase", string(res.Phase)),
-		slog.Any("err", err))
+	if cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+		cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "handshake finished", slog.String("peer", res.Addr),
+			slog.String("network", cfg.Network.String()), slog.String("phase", string(res.Phase)),
+			slog.Any("err", err))
+	}
 	return err
 }
 
@@ -149,21 +166,36 @@ func (s *session) fail(ctx context.Context, kind Kind, err error) error {
 	return e
 }
 
-func (s *session) record(dir Direction, cmd string, size int, errText string) {
+// record adds an event at time at: when the frame was received (the
+// read that brought its last byte returned), or when we queued it.
+func (s *session) record(dir Direction, cmd string, size int, errText string, at time.Time) {
 	if len(s.res.Transcript) >= s.cfg.MaxTranscript {
 		s.res.TranscriptDropped++
 		return
 	}
 	s.res.Transcript = append(s.res.Transcript, Event{
-		Dir: dir, Command: cmd, Size: size, At: s.cfg.Now().Sub(s.res.Started), Err: errText,
+		Dir: dir, Command: cmd, Size: size, At: at.Sub(s.res.Started), Err: errText,
 	})
+}
+
+// next reads the next frame and notes when it arrived: now if reading it
+// took a read from conn, else when the last read returned.
+func (s *session) next() (wire.Frame, time.Time, error) {
+	buffered := s.r.Buffered()
+	f, err := s.r.Next()
+	if wire.HeaderSize+len(f.Payload) > buffered {
+		s.lastRead = s.cfg.Now()
+	}
+	return f, s.lastRead, err
 }
 
 // flush writes s.out in one Write call, so that messages we send together
 // arrive together, as Core sends them.
 func (s *session) flush(ctx context.Context, deadline time.Time) error {
-	if err := s.conn.SetWriteDeadline(deadline); err != nil {
-		return err
+	if !deadline.Equal(s.writeDeadline) {
+		if err := s.setDeadlines(deadline, s.readDeadline); err != nil {
+			return err
+		}
 	}
 	// Checked after setting the deadline: a cancellation that fired
 	// before it has had its past deadline overwritten.
@@ -178,18 +210,42 @@ func (s *session) flush(ctx context.Context, deadline time.Time) error {
 // setReadDeadline sets the read deadline, then checks the context, for the
 // same reason as flush.
 func (s *session) setReadDeadline(ctx context.Context, deadline time.Time) error {
-	if err := s.conn.SetReadDeadline(deadline); err != nil {
-		return err
+	if !deadline.Equal(s.readDeadline) {
+		if err := s.setDeadlines(s.writeDeadline, deadline); err != nil {
+			return err
+		}
 	}
 	return ctx.Err()
 }
 
-func (s *session) ourVersion() *wire.Version {
+// setDeadlines sets the write and read deadlines, in one call when they
+// are the same (as they are unless a phase timeout is configured).
+func (s *session) setDeadlines(write, read time.Time) error {
+	var err error
+	switch {
+	case write.Equal(read):
+		err = s.conn.SetDeadline(write)
+	case !write.Equal(s.writeDeadline):
+		err = s.conn.SetWriteDeadline(write)
+		if err == nil && !read.Equal(s.readDeadline) {
+			err = s.conn.SetReadDeadline(read)
+		}
+	default:
+		err = s.conn.SetReadDeadline(read)
+	}
+	if err != nil {
+		return err
+	}
+	s.writeDeadline, s.readDeadline = write, read
+	return nil
+}
+
+func (s *session) ourVersion(now time.Time) *wire.Version {
 	relay := !s.cfg.NoRelay
 	v := &wire.Version{
 		ProtocolVersion: s.cfg.ProtocolVersion,
 		Services:        s.cfg.Services,
-		Timestamp:       s.cfg.Now().Unix(),
+		Timestamp:       now.Unix(),
 		Nonce:           s.nonce,
 		UserAgent:       s.cfg.UserAgent,
 		StartHeight:     s.cfg.StartHeight,
@@ -197,16 +253,21 @@ func (s *session) ourVersion() *wire.Version {
 	}
 	// addr_recv is the peer's address, as Core fills it; addr_from stays
 	// zeroed so we never reveal a local address (Core does the same).
-	if ap, err := netip.ParseAddrPort(s.conn.RemoteAddr().String()); err == nil {
-		v.AddrRecv = wire.NewNetAddress(ap, 0)
+	switch a := s.conn.RemoteAddr().(type) {
+	case *net.TCPAddr:
+		v.AddrRecv = wire.NewNetAddress(a.AddrPort(), 0)
+	default:
+		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+			v.AddrRecv = wire.NewNetAddress(ap, 0)
+		}
 	}
 	return v
 }
 
-func (s *session) handshake(ctx context.Context) error {
-	v := s.ourVersion()
+func (s *session) handshake(ctx context.Context, now time.Time) error {
+	v := s.ourVersion(now)
 	s.out = wire.AppendMessage(s.out, s.cfg.Network, v)
-	s.record(Sent, wire.CmdVersion, len(s.out)-wire.HeaderSize, "")
+	s.record(Sent, wire.CmdVersion, len(s.out)-wire.HeaderSize, "", now)
 	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return s.fail(ctx, classify(err), err)
 	}
@@ -214,12 +275,12 @@ func (s *session) handshake(ctx context.Context) error {
 		if err := s.setReadDeadline(ctx, s.phaseDeadline); err != nil {
 			return s.fail(ctx, classify(err), err)
 		}
-		f, err := s.r.Next()
+		f, at, err := s.next()
 		if err != nil {
 			if wire.IsRecoverable(err) {
 				// Core drops such a frame and keeps the connection.
 				s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
-				s.record(Received, f.Command(), len(f.Payload), err.Error())
+				s.record(Received, f.Command(), len(f.Payload), err.Error(), at)
 				if errors.Is(err, wire.ErrBadChecksum) {
 					s.res.addQuirk(QuirkBadChecksum)
 				} else {
@@ -231,8 +292,8 @@ func (s *session) handshake(ctx context.Context) error {
 		}
 		s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
 		cmd := f.Command()
-		s.record(Received, cmd, len(f.Payload), "")
-		done, err := s.handle(ctx, cmd, f.Payload)
+		s.record(Received, cmd, len(f.Payload), "", at)
+		done, err := s.handle(ctx, cmd, f.Payload, at)
 		if err != nil {
 			return err
 		}
@@ -262,13 +323,13 @@ func describe(err error, f wire.Frame) error {
 
 // handle reacts to one received message during the handshake and reports
 // whether the handshake is complete.
-func (s *session) handle(ctx context.Context, cmd string, payload []byte) (bool, error) {
+func (s *session) handle(ctx context.Context, cmd string, payload []byte, at time.Time) (bool, error) {
 	if !s.gotVersion && cmd != wire.CmdVersion && cmd != wire.CmdVerack {
 		s.res.addQuirk(QuirkMessageBeforeVersion)
 	}
 	switch cmd {
 	case wire.CmdVersion:
-		return s.onVersion(ctx, payload)
+		return s.onVersion(ctx, payload, at)
 	case wire.CmdVerack:
 		if !s.gotVersion {
 			// Core ignores it; we remember it so that a peer which
@@ -280,7 +341,7 @@ func (s *session) handle(ctx context.Context, cmd string, payload []byte) (bool,
 		if s.consumedSinceVersion <= s.bufferedAfterVersion {
 			s.res.addQuirk(QuirkCoalescedVerack)
 		}
-		return s.complete(), nil
+		return s.complete(at), nil
 	case wire.CmdSendCmpct:
 		s.res.addQuirk(QuirkSendCmpctBeforeVerack)
 		var m wire.SendCmpct
@@ -314,7 +375,7 @@ func (s *session) checkDecodes(err error) {
 	}
 }
 
-func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
+func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) (bool, error) {
 	if s.gotVersion {
 		s.res.addQuirk(QuirkDuplicateVersion)
 		return false, nil
@@ -330,7 +391,6 @@ func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
 	if v.Tail <= wire.TailNoUserAgent && v.Nonce == s.nonce {
 		return false, s.fail(ctx, KindSelfConnection, fmt.Errorf("peer's version carries our nonce %016x", s.nonce))
 	}
-	now := s.cfg.Now()
 	s.gotVersion = true
 	s.res.Peer = v
 	s.res.Timings.Version = now.Sub(s.res.Started)
@@ -342,12 +402,12 @@ func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
 	// are at 70016 (NP, VERSION branch), all in one burst.
 	if s.res.NegotiatedVersion >= wire.WtxidRelayVersion {
 		s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.WtxidRelay{})
-		s.record(Sent, wire.CmdWtxidRelay, 0, "")
+		s.record(Sent, wire.CmdWtxidRelay, 0, "", now)
 		s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.SendAddrV2{})
-		s.record(Sent, wire.CmdSendAddrV2, 0, "")
+		s.record(Sent, wire.CmdSendAddrV2, 0, "", now)
 	}
 	s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Verack{})
-	s.record(Sent, wire.CmdVerack, 0, "")
+	s.record(Sent, wire.CmdVerack, 0, "", now)
 	// The peer's version is in: whatever fails from here, sending our
 	// verack included, fails in the verack phase, with Result.Peer set.
 	s.enterPhase(PhaseVerack, now)
@@ -355,7 +415,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte) (bool, error) {
 		return false, s.fail(ctx, classify(err), err)
 	}
 	if s.earlyVerack {
-		return s.complete(), nil
+		return s.complete(now), nil
 	}
 	return false, nil
 }
@@ -382,10 +442,10 @@ func (s *session) versionQuirks(v *wire.Version) {
 	}
 }
 
-func (s *session) complete() bool {
+func (s *session) complete(at time.Time) bool {
 	s.gotVerack = true
 	s.res.Phase = PhaseDone
-	s.res.Timings.Verack = s.cfg.Now().Sub(s.res.Started)
+	s.res.Timings.Verack = at.Sub(s.res.Started)
 	return true
 }
 
@@ -400,16 +460,16 @@ func (s *session) linger(ctx context.Context) {
 		return
 	}
 	for {
-		f, err := s.r.Next()
+		f, at, err := s.next()
 		if err != nil {
 			if wire.IsRecoverable(err) {
-				s.record(Received, f.Command(), len(f.Payload), err.Error())
+				s.record(Received, f.Command(), len(f.Payload), err.Error(), at)
 				continue
 			}
 			return
 		}
 		cmd := f.Command()
-		s.record(Received, cmd, len(f.Payload), "")
+		s.record(Received, cmd, len(f.Payload), "", at)
 		switch cmd {
 		case wire.CmdVerack:
 			s.res.addQuirk(QuirkDuplicateVerack)
@@ -429,7 +489,7 @@ func (s *session) linger(ctx context.Context) {
 				continue
 			}
 			s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Pong{Nonce: p.Nonce})
-			s.record(Sent, wire.CmdPong, 8, "")
+			s.record(Sent, wire.CmdPong, 8, "", at)
 			if s.flush(ctx, deadline) != nil {
 				return
 			}
