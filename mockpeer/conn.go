@@ -39,6 +39,11 @@ type Incoming struct {
 	// Fatal reports that the stream is out of sync after this frame (wrong
 	// magic, oversized length): nothing more can be read from it.
 	Fatal bool
+	// Declared is the payload length the frame's header declared, which
+	// for a fatal frame differs from len(Payload): a peer that keeps
+	// reading the declared payload before it gives up (btcd, on a wrong
+	// magic) needs it.
+	Declared uint32
 	// Time is when the frame was read.
 	Time time.Time
 }
@@ -172,7 +177,8 @@ func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 		if !errors.As(err, &fe) {
 			return Incoming{}, c.readEnded(err)
 		}
-		in := Incoming{Command: f.Command(), Payload: f.Payload, Err: err, Fatal: !fe.Recoverable, Time: now}
+		in := Incoming{Command: f.Command(), Payload: f.Payload, Err: err, Fatal: !fe.Recoverable,
+			Declared: f.Header.Length, Time: now}
 		if in.Fatal {
 			c.fatal = err
 		}
@@ -180,7 +186,7 @@ func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 		return in, nil
 	}
 	cmd := f.Command()
-	in := Incoming{Command: cmd, Payload: f.Payload, Time: now}
+	in := Incoming{Command: cmd, Payload: f.Payload, Declared: f.Header.Length, Time: now}
 	in.Message, in.Err = wire.Decode(cmd, f.Payload)
 	if v, ok := in.Message.(*wire.Version); ok {
 		c.peerVersion = v
