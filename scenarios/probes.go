@@ -1,0 +1,738 @@
+package scenarios
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/mockpeer"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Node profiles: the implementations whose reactions a Probe records.
+const (
+	// ProfileCore is Bitcoin Core v30 with -v2transport=0 (how our
+	// launchers start it), as BITCOIN.md's "How Core treats a peer" says.
+	ProfileCore = "core"
+	// ProfileCoreV2 is Bitcoin Core v30 with -v2transport=1, its own
+	// default: a connection whose first bytes are not magic‖"version" is
+	// taken for BIP324. A probe without a core-v2 entry expects what it
+	// expects of core.
+	ProfileCoreV2 = "core-v2"
+	// ProfileBtcd is btcd v0.26.2 (default flags, no --v2transport).
+	ProfileBtcd = "btcd"
+)
+
+// Profiles lists the node profiles, in a stable order.
+func Profiles() []string { return []string{ProfileCore, ProfileCoreV2, ProfileBtcd} }
+
+// End is how the connection stands when the observation of a probe ends.
+type End string
+
+// Ends.
+const (
+	// EndOpen: the node kept the connection for the whole observation.
+	EndOpen End = "open"
+	// EndClosed: the node closed (or reset) it well before its peer timeout.
+	EndClosed End = "closed"
+	// EndTimeout: the node closed it once its peer timeout had passed
+	// (btcd: 30 s; Core: -peertimeout, 60 s by default).
+	EndTimeout End = "closed at the peer timeout"
+)
+
+// Reaction is an outcome of a probe that can be observed from the probing
+// side of the connection: what the node sends after the probe's last
+// message, and how the connection stands at the end.
+type Reaction struct {
+	// Sends lists commands the node must send, in this order (other
+	// messages may come between them).
+	Sends []string
+	// Only, when set, lists the commands the node may send besides Sends;
+	// anything else is a deviation.
+	Only []string
+	// Silent: the node sends nothing at all.
+	Silent bool
+	// NonV1: the node answers with bytes that are not a v1 frame (a BIP324
+	// ElligatorSwift key and garbage).
+	NonV1 bool
+	// EchoNonce: a pong must carry the nonce of the probe's last ping.
+	EchoNonce bool
+	// End is the state the connection must be in.
+	End End
+}
+
+// Reactions that many probes share.
+
+// Ignores: no reply, the connection stays.
+func Ignores() Reaction { return Reaction{Silent: true, End: EndOpen} }
+
+// Disconnects: no reply, the node closes the connection at once.
+func Disconnects() Reaction { return Reaction{Silent: true, End: EndClosed} }
+
+// RejectsAndDisconnects: a reject (BIP61, btcd), then the node closes.
+func RejectsAndDisconnects() Reaction {
+	return Reaction{Sends: []string{wire.CmdReject}, Only: []string{}, End: EndClosed}
+}
+
+// Replies: the node sends exactly these commands, in order, and keeps the
+// connection.
+func Replies(cmds ...string) Reaction { return Reaction{Sends: cmds, Only: []string{}, End: EndOpen} }
+
+// Pongs: a pong with the nonce of the probe's ping (other messages may come
+// too), and the connection stays.
+func Pongs() Reaction {
+	return Reaction{Sends: []string{wire.CmdPong}, EchoNonce: true, End: EndOpen}
+}
+
+// TimesOut: the node closes the connection once its peer timeout has passed.
+func TimesOut() Reaction { return Reaction{End: EndTimeout} }
+
+// Then returns the reaction with the connection ending as end.
+func (r Reaction) Then(end End) Reaction { r.End = end; return r }
+
+// String describes the reaction for people, e.g. "reject, closed".
+func (r Reaction) String() string {
+	var what string
+	switch {
+	case r.Silent:
+		what = "nothing"
+	case r.NonV1:
+		what = "non-v1 bytes (BIP324 key)"
+	case len(r.Sends) > 0:
+		sends := slices.Clone(r.Sends)
+		if r.EchoNonce {
+			for i, c := range sends {
+				if c == wire.CmdPong {
+					sends[i] = "pong(same nonce)"
+				}
+			}
+		}
+		what = strings.Join(sends, " ")
+		if r.Only == nil {
+			what += " …"
+		}
+	default:
+		what = "anything"
+	}
+	return what + " → " + string(r.End)
+}
+
+// Probe is a scenario in the probing role (RoleProbe): the mock plays a
+// client against a node under test, and the probe records how each node
+// profile reacts. Probes are public contract, like scenarios: their names
+// and reactions appear in the CLI (btc-handshake conform) and in reports.
+type Probe struct {
+	// Name is a stable kebab-case identifier.
+	Name string
+	// Summary says in one line what the probe does.
+	Summary string
+	// Rule is the expectation of BITCOIN.md's "How Core treats a peer"
+	// that the probe checks ("1" to "13", "v2" for the BIP324 note).
+	Rule string
+	// Origin is where the expected reactions come from.
+	Origin string
+	// Script is what the probe does on its connection, played by
+	// mockpeer.Dial as the initiating side: its setup and, last, the
+	// stimulus. The node's reaction is what it sends after the script's
+	// last message; the harness then watches the connection.
+	Script mockpeer.Script
+	// Slow: the reaction can only be seen once the node's peer timeout has
+	// passed (30 s for btcd, 60 s for Core unless -peertimeout is lower).
+	Slow bool
+	// Expect is the reaction of each node profile (see Profiles).
+	Expect map[string]Reaction
+}
+
+// Role is RoleProbe.
+func (Probe) Role() Role { return RoleProbe }
+
+// ExpectFor returns the reaction expected of profile; core-v2 falls back to
+// core when the probe has no entry of its own.
+func (p Probe) ExpectFor(profile string) (Reaction, bool) {
+	if r, ok := p.Expect[profile]; ok {
+		return r, true
+	}
+	if profile == ProfileCoreV2 {
+		r, ok := p.Expect[ProfileCore]
+		return r, ok
+	}
+	return Reaction{}, false
+}
+
+// AllProbes returns the probe catalog, in a stable order. Each call builds
+// fresh values.
+func AllProbes() []Probe { return probeCatalog() }
+
+// ProbeNames returns the names of AllProbes, in order.
+func ProbeNames() []string {
+	var names []string
+	for _, p := range AllProbes() {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// GetProbe returns the probe with this name.
+func GetProbe(name string) (Probe, bool) {
+	for _, p := range AllProbes() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Probe{}, false
+}
+
+// SelectProbes returns the probes named, in the order given, and the names
+// that matched none. No names selects AllProbes.
+func SelectProbes(names ...string) ([]Probe, []string) {
+	if len(names) == 0 {
+		return AllProbes(), nil
+	}
+	all := AllProbes()
+	var out []Probe
+	var unknown []string
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(p Probe) bool { return p.Name == strings.TrimSpace(n) })
+		if i < 0 {
+			unknown = append(unknown, n)
+			continue
+		}
+		out = append(out, all[i])
+	}
+	return out, unknown
+}
+
+// Probe building blocks.
+
+// ProbeUserAgent is the user agent of the probes' versions.
+const ProbeUserAgent = "/btc-handshake-probe:0.1.0/"
+
+// SettleQuiet is how long the probes' handshake setup waits for the node to
+// fall quiet after our verack (Core sends sendcmpct, ping, getheaders and
+// feefilter then), so that those are not taken for a reaction.
+const SettleQuiet = 150 * time.Millisecond
+
+// probeVersion is the version a probe sends: 70016 (or pv), no services
+// (so Core sends no getheaders), our user agent; the nonce, timestamp and
+// addr_recv are filled in per connection by mockpeer.ReplyVersion.
+func probeVersion(pv int32, edit func(v *wire.Version)) *wire.Version {
+	v := &wire.Version{ProtocolVersion: pv, UserAgent: ProbeUserAgent, Relay: true}
+	if edit != nil {
+		edit(v)
+	}
+	return v
+}
+
+// sendVersion sends the probe's version.
+func sendVersion(pv int32) mockpeer.Step { return mockpeer.ReplyVersion(probeVersion(pv, nil)) }
+
+// openHandshake sends our version and waits for the node's verack: the
+// node's side of the handshake is done, ours is not.
+func openHandshake() []mockpeer.Step {
+	return []mockpeer.Step{sendVersion(wire.ProtocolVersion), mockpeer.Expect(wire.CmdVerack)}
+}
+
+// fullHandshake completes the handshake and waits for the node to fall quiet.
+func fullHandshake() []mockpeer.Step {
+	return append(openHandshake(), mockpeer.Send(wire.Verack{}), settle(SettleQuiet))
+}
+
+// settle reads (and records) until nothing has come for quiet, at most a
+// second, so the node's answers to the setup do not count as its reaction.
+func settle(quiet time.Duration) mockpeer.Step {
+	return mockpeer.Do(func(c *mockpeer.Conn) error {
+		limit := time.Now().Add(time.Second)
+		for time.Now().Before(limit) {
+			deadline := time.Now().Add(quiet)
+			if deadline.After(limit) {
+				deadline = limit
+			}
+			_, err := c.Next(deadline)
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func steps(s ...[]mockpeer.Step) []mockpeer.Step { return slices.Concat(s...) }
+
+func one(s ...mockpeer.Step) []mockpeer.Step { return s }
+
+// rawFrame sends a frame built for the connection's network.
+func rawFrame(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
+	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.WriteFrame(build(c.Network())) })
+}
+
+// rawHeader sends only the 24-byte header of the frame.
+func rawHeader(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
+	return mockpeer.Do(func(c *mockpeer.Conn) error {
+		return c.WriteRaw(build(c.Network()).Bytes()[:wire.HeaderSize])
+	})
+}
+
+// versionFrame is a valid frame carrying the probe's version.
+func versionFrame(n wire.Network) wire.RawFrame {
+	v := probeVersion(wire.ProtocolVersion, func(v *wire.Version) {
+		v.Timestamp = time.Now().Unix()
+		v.Nonce = 0x9b0be5e1f00dcafe
+	})
+	return wire.NewRawFrame(n, v)
+}
+
+// v2Key is 64 bytes that could open a BIP324 handshake: not the v1 magic,
+// and read as a v1 header they declare a payload of 0xffffffff bytes.
+func v2Key() []byte {
+	b := pseudoRandom(64, 324)
+	b[0] = 0x01 // no network's magic
+	copy(b[16:20], []byte{0xff, 0xff, 0xff, 0xff})
+	return b
+}
+
+// echoNodeNonce opens a second connection from the same local address,
+// reads the version the node sends there, and sends that nonce back in our
+// version on the probe's connection: the node sees its own nonce come back.
+// The second connection stays open (unfinished) until the probe's
+// connection has been watched for watch, then it is closed.
+func echoNodeNonce(watch time.Duration) mockpeer.Step {
+	return mockpeer.Do(func(c *mockpeer.Conn) error {
+		local, _ := c.LocalAddr().(*net.TCPAddr)
+		d := net.Dialer{Timeout: c.StepTimeout()}
+		if local != nil {
+			d.LocalAddr = &net.TCPAddr{IP: local.IP}
+		}
+		other, err := d.Dial("tcp", c.RemoteAddr().String())
+		if err != nil {
+			return fmt.Errorf("second connection: %w", err)
+		}
+		defer other.Close()
+		_ = other.SetDeadline(time.Now().Add(c.StepTimeout()))
+		if err := wire.WriteMessage(other, c.Network(), c.VersionFor(probeVersion(wire.ProtocolVersion, nil))); err != nil {
+			return fmt.Errorf("second connection: %w", err)
+		}
+		r := wire.NewReader(bufio.NewReader(other), c.Network())
+		var nonce uint64
+		for nonce == 0 {
+			f, err := r.Next()
+			if err != nil {
+				return fmt.Errorf("second connection: waiting for the node's version: %w", err)
+			}
+			if f.Command() == wire.CmdVersion {
+				var v wire.Version
+				if err := v.DecodePayload(f.Payload); err != nil {
+					return fmt.Errorf("second connection: %w", err)
+				}
+				if nonce = v.Nonce; nonce == 0 {
+					return errors.New("second connection: the node's version has a zero nonce")
+				}
+			}
+		}
+		if err := c.Send(c.VersionFor(probeVersion(wire.ProtocolVersion, func(v *wire.Version) { v.Nonce = nonce }))); err != nil {
+			return err
+		}
+		// Watch here, while the other connection is still unfinished (Core
+		// only remembers the nonces of connections not yet established).
+		deadline := time.Now().Add(watch)
+		for {
+			if _, err := c.Next(deadline); err != nil {
+				return nil
+			}
+		}
+	})
+}
+
+// Origins.
+const (
+	originBtcdPeer   = "btcd v0.26.2 peer/peer.go (readRemoteVersionMsg, inHandler) and wire/v2 message.go, observed on regtest"
+	originCoreNP     = "Bitcoin Core src/net_processing.cpp (ProcessMessage)"
+	originCoreNet    = "Bitcoin Core src/net.cpp (V1Transport::readHeader, GetMessage)"
+	originCoreV2     = "Bitcoin Core src/net.cpp V2Transport::ProcessReceivedMaybeV1Bytes (BITCOIN.md, v2 note)"
+	originCoreNonce  = "Bitcoin Core src/net.cpp CConnman::CheckIncomingNonce (only outbound connections not yet established)"
+	originCoreTimout = "Bitcoin Core src/net.cpp InactivityCheck (-peertimeout); btcd peer/peer.go negotiateTimeout (30 s)"
+)
+
+func origin(parts ...string) string { return strings.Join(parts, "; ") }
+
+// probeCatalog is every probe. The order follows BITCOIN.md's list.
+func probeCatalog() []Probe {
+	preVerack := []string{wire.CmdVersion, wire.CmdVerack, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdSendTxRcncl, wire.CmdAlert}
+	coreV2Key := Reaction{NonV1: true, End: EndOpen}
+	return []Probe{
+		{
+			Name: "version-below-minimum", Rule: "1",
+			Summary: "version 31799, one below Core's minimum",
+			Origin:  origin(originCoreNP+": obsolete version", originBtcdPeer+": btcd accepts down to 209"),
+			Script:  mockpeer.NewScript("version-below-minimum", sendVersion(wire.MinPeerProtoVersion-1)),
+			Expect: map[string]Reaction{
+				ProfileCore: Disconnects(),
+				ProfileBtcd: Replies(wire.CmdVersion, wire.CmdVerack),
+			},
+		},
+		{
+			Name: "version-below-btcd-minimum", Rule: "1",
+			Summary: "version 208, one below btcd's minimum (209)",
+			Origin:  origin(originCoreNP, originBtcdPeer+": the reject is not sent, btcd cannot encode one for a peer below 70002"),
+			Script:  mockpeer.NewScript("version-below-btcd-minimum", sendVersion(208)),
+			Expect: map[string]Reaction{
+				ProfileCore: Disconnects(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "duplicate-version-before-verack", Rule: "2",
+			Summary: "a second version after the node's verack, before ours",
+			Origin:  origin(originCoreNP+": redundant version", originBtcdPeer+": any known message but verack during negotiation"),
+			Script:  mockpeer.NewScript("duplicate-version-before-verack", steps(openHandshake(), one(sendVersion(wire.ProtocolVersion)))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "duplicate-version-after-verack", Rule: "2",
+			Summary: "a second version once the handshake is complete",
+			Origin:  origin(originCoreNP+": redundant version", originBtcdPeer+": duplicate version message"),
+			Script:  mockpeer.NewScript("duplicate-version-after-verack", steps(fullHandshake(), one(sendVersion(wire.ProtocolVersion)))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "duplicate-verack", Rule: "2",
+			Summary: "a second verack once the handshake is complete",
+			Origin:  origin(originCoreNP+": VERACK ignored when already successfully connected", originBtcdPeer+": duplicate verack message"),
+			Script:  mockpeer.NewScript("duplicate-verack", steps(fullHandshake(), one(mockpeer.Send(wire.Verack{})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "verack-before-version", Rule: "3",
+			Summary: "verack as the first message",
+			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others"),
+			Script:  mockpeer.NewScript("verack-before-version", mockpeer.Send(wire.Verack{})),
+			Expect: map[string]Reaction{
+				ProfileCore:   Ignores(),
+				ProfileCoreV2: coreV2Key,
+				ProfileBtcd:   RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "ping-before-version", Rule: "3",
+			Summary: "ping as the first message",
+			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others"),
+			Script:  mockpeer.NewScript("ping-before-version", mockpeer.Send(wire.Ping{Nonce: 0x5eed})),
+			Expect: map[string]Reaction{
+				ProfileCore:   Ignores(),
+				ProfileCoreV2: coreV2Key,
+				ProfileBtcd:   RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "unknown-before-version", Rule: "3",
+			Summary: "an unknown command as the first message",
+			Origin:  origin(originCoreNP, originCoreV2, originBtcdPeer+": wire.ErrUnknownMessage ends the negotiation without a reject"),
+			Script:  mockpeer.NewScript("unknown-before-version", mockpeer.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}})),
+			Expect: map[string]Reaction{
+				ProfileCore:   Ignores(),
+				ProfileCoreV2: coreV2Key,
+				ProfileBtcd:   Disconnects(),
+			},
+		},
+		{
+			Name: "ping-before-verack", Rule: "4",
+			Summary: "ping between the versions and our verack",
+			Origin:  origin(originCoreNP+": only handshake messages before verack", originBtcdPeer+": a known message other than verack/sendaddrv2 ends the negotiation"),
+			Script:  mockpeer.NewScript("ping-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.Ping{Nonce: 0x5eed})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "sendheaders-before-verack", Rule: "4",
+			Summary: "sendheaders between the versions and our verack",
+			Origin:  origin(originCoreNP+": sendheaders is processed before verack", originBtcdPeer),
+			Script:  mockpeer.NewScript("sendheaders-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.SendHeaders{})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "getaddr-before-verack", Rule: "4",
+			Summary: "getaddr between the versions and our verack",
+			Origin:  origin(originCoreNP+": ignored before verack", originBtcdPeer),
+			Script:  mockpeer.NewScript("getaddr-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.GetAddr{})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "negotiation-before-verack", Rule: "4",
+			Summary: "sendcmpct, wtxidrelay, sendaddrv2, sendtxrcncl before our verack, then a ping",
+			Origin:  origin(originCoreNP+": these are processed before verack", originBtcdPeer+": sendcmpct, wtxidrelay and sendtxrcncl are unknown to btcd and skipped"),
+			Script: mockpeer.NewScript("negotiation-before-verack", steps(openHandshake(), one(
+				mockpeer.Send(wire.SendCmpct{Version: 2}, wire.WtxidRelay{}, wire.SendAddrV2{}, wire.SendTxRcncl{Version: 1, Salt: 7}, wire.Verack{}),
+				settle(SettleQuiet),
+				mockpeer.Send(wire.Ping{Nonce: 0xfeedface})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Pongs(),
+				ProfileBtcd: Pongs(),
+			},
+		},
+		{
+			Name: "wtxidrelay-after-verack", Rule: "5",
+			Summary: "wtxidrelay once the handshake is complete",
+			Origin:  origin(originCoreNP+": wtxidrelay received after verack", originBtcdPeer+": unknown command, skipped"),
+			Script:  mockpeer.NewScript("wtxidrelay-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.WtxidRelay{})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Disconnects(),
+				ProfileBtcd: Ignores(),
+			},
+		},
+		{
+			Name: "sendaddrv2-after-verack", Rule: "5",
+			Summary: "sendaddrv2 once the handshake is complete",
+			Origin:  origin(originCoreNP+": sendaddrv2 received after verack", originBtcdPeer),
+			Script:  mockpeer.NewScript("sendaddrv2-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.SendAddrV2{})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Disconnects(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "silent-peer", Rule: "6", Slow: true,
+			Summary: "connect and send nothing",
+			Origin:  originCoreTimout,
+			Script:  mockpeer.NewScript("silent-peer"),
+			Expect: map[string]Reaction{
+				ProfileCore: TimesOut(),
+				ProfileBtcd: TimesOut(),
+			},
+		},
+		{
+			Name: "no-verack", Rule: "6", Slow: true,
+			Summary: "send our version, never our verack",
+			Origin:  originCoreTimout,
+			Script:  mockpeer.NewScript("no-verack", sendVersion(wire.ProtocolVersion)),
+			Expect: map[string]Reaction{
+				ProfileCore: Replies(wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack).Then(EndTimeout),
+				ProfileBtcd: Replies(wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack).Then(EndTimeout),
+			},
+		},
+		{
+			Name: "bad-checksum-version", Rule: "7",
+			Summary: "our version with a wrong checksum",
+			Origin:  origin(originCoreNet+": message dropped, connection kept", originBtcdPeer+": a read error ends the negotiation"),
+			Script:  mockpeer.NewScript("bad-checksum-version", rawFrame(func(n wire.Network) wire.RawFrame { return versionFrame(n).WithBadChecksum() })),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "bad-checksum-after-verack", Rule: "7",
+			Summary: "a ping with a wrong checksum, then a good ping, after the handshake",
+			Origin:  origin(originCoreNet, originBtcdPeer+": a malformed message gets a reject and a disconnect (except from 127.0.0.1 on regtest)"),
+			Script: mockpeer.NewScript("bad-checksum-after-verack", steps(fullHandshake(), one(
+				rawFrame(func(n wire.Network) wire.RawFrame { return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithBadChecksum() }),
+				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Pongs(),
+				ProfileBtcd: RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "invalid-command-after-verack", Rule: "7",
+			Summary: "a frame whose command has a control byte (valid UTF-8), then a ping, after the handshake",
+			Origin:  origin(originCoreNet+": invalid message type, dropped", originBtcdPeer+": valid UTF-8, so merely an unknown command"),
+			Script: mockpeer.NewScript("invalid-command-after-verack", steps(fullHandshake(), one(
+				rawFrame(func(n wire.Network) wire.RawFrame {
+					return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'p', 'i', 0x01})
+				}),
+				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Pongs(),
+				ProfileBtcd: Pongs(),
+			},
+		},
+		{
+			Name: "non-utf8-command-after-verack", Rule: "7",
+			Summary: "a frame whose command is not UTF-8, then a ping, after the handshake",
+			Origin:  origin(originCoreNet+": invalid message type, dropped", originBtcdPeer+": invalid command is a malformed message"),
+			Script: mockpeer.NewScript("non-utf8-command-after-verack", steps(fullHandshake(), one(
+				rawFrame(func(n wire.Network) wire.RawFrame {
+					return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'p', 'i', 0xff})
+				}),
+				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Pongs(),
+				ProfileBtcd: RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "unknown-command-after-verack", Rule: "7",
+			Summary: "an unknown command, then a ping, after the handshake",
+			Origin:  origin(originCoreNP+": unknown message types are ignored", originBtcdPeer+": wire.ErrUnknownMessage skipped after the handshake"),
+			Script: mockpeer.NewScript("unknown-command-after-verack", steps(fullHandshake(), one(
+				mockpeer.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}}),
+				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Pongs(),
+				ProfileBtcd: Pongs(),
+			},
+		},
+		{
+			Name: "wrong-magic", Rule: "8",
+			Summary: "the 24-byte header of a version with mainnet's magic, nothing more",
+			Origin:  origin(originCoreNet+": wrong magic, disconnect after the header", originCoreV2, originBtcdPeer+": btcd reads (discards) the declared payload before failing"),
+			Script: mockpeer.NewScript("wrong-magic", rawHeader(func(n wire.Network) wire.RawFrame {
+				return versionFrame(n).WithMagic(otherNetwork(n))
+			})),
+			Expect: map[string]Reaction{
+				ProfileCore:   Disconnects(),
+				ProfileCoreV2: coreV2Key,
+				ProfileBtcd:   Ignores(),
+			},
+		},
+		{
+			Name: "wrong-magic-frame", Rule: "8",
+			Summary: "a whole version frame with mainnet's magic",
+			Origin:  origin(originCoreNet, originCoreV2, originBtcdPeer),
+			Script: mockpeer.NewScript("wrong-magic-frame", rawFrame(func(n wire.Network) wire.RawFrame {
+				return versionFrame(n).WithMagic(otherNetwork(n))
+			})),
+			Expect: map[string]Reaction{
+				ProfileCore:   Disconnects(),
+				ProfileCoreV2: coreV2Key,
+				ProfileBtcd:   Disconnects(),
+			},
+		},
+		{
+			Name: "oversized-header", Rule: "9",
+			Summary: "a version header declaring 4,000,001 bytes, nothing more",
+			Origin:  origin(originCoreNet+": MAX_PROTOCOL_MESSAGE_LENGTH", originBtcdPeer+": wire.MaxProtocolMessageLength, checked before the payload"),
+			Script: mockpeer.NewScript("oversized-header", rawHeader(func(n wire.Network) wire.RawFrame {
+				return versionFrame(n).WithLength(wire.MaxPayload + 1)
+			})),
+			Expect: map[string]Reaction{
+				ProfileCore: Disconnects(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "oversized-header-after-verack", Rule: "9",
+			Summary: "a block header declaring 4,000,001 bytes after the handshake",
+			Origin:  origin(originCoreNet, originBtcdPeer+": a malformed message gets a reject and a disconnect"),
+			Script: mockpeer.NewScript("oversized-header-after-verack", steps(fullHandshake(), one(rawHeader(func(n wire.Network) wire.RawFrame {
+				return wire.NewRawFrame(n, wire.Raw{Cmd: "block"}).WithLength(wire.MaxPayload + 1)
+			})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Disconnects(),
+				ProfileBtcd: RejectsAndDisconnects(),
+			},
+		},
+		{
+			Name: "truncated-version", Rule: "10",
+			Summary: "a version cut after 50 bytes (inside addr_from), checksum matching",
+			Origin:  origin(originCoreNP+": a version that does not deserialize is dropped; the peer times out later", originBtcdPeer),
+			Script: mockpeer.NewScript("truncated-version", rawFrame(func(n wire.Network) wire.RawFrame {
+				f := versionFrame(n)
+				return f.WithPayload(f.Payload[:50]).Resealed()
+			})),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "long-user-agent", Rule: "10",
+			Summary: "a version whose user agent has 257 bytes",
+			Origin:  origin(originCoreNP+": MAX_SUBVERSION_LENGTH, version dropped", originBtcdPeer+": MaxUserAgentLen"),
+			Script: mockpeer.NewScript("long-user-agent", mockpeer.ReplyVersion(probeVersion(wire.ProtocolVersion, func(v *wire.Version) {
+				v.UserAgent = "/" + strings.Repeat("x", wire.MaxUserAgentLen) + "/"
+			}))),
+			Expect: map[string]Reaction{
+				ProfileCore: Ignores(),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "self-connection", Rule: "11",
+			Summary: "our version carries the nonce the node sent on another, unfinished, inbound connection",
+			Origin:  origin(originCoreNonce+": an inbound nonce is not ours to check, so Core answers", originBtcdPeer+": sentNonces holds every nonce btcd sent"),
+			Script:  mockpeer.NewScript("self-connection", echoNodeNonce(DefaultProbeObserve)),
+			Expect: map[string]Reaction{
+				ProfileCore: Replies(wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack),
+				ProfileBtcd: Disconnects(),
+			},
+		},
+		{
+			Name: "ping-after-verack", Rule: "12",
+			Summary: "a ping once the handshake is complete",
+			Origin:  origin(originCoreNP+": PING", originBtcdPeer),
+			Script:  mockpeer.NewScript("ping-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.Ping{Nonce: 0x1234abcd})))...),
+			Expect: map[string]Reaction{
+				ProfileCore: Pongs(),
+				ProfileBtcd: Pongs(),
+			},
+		},
+		{
+			Name: "pre-verack-messages", Rule: "13",
+			Summary: "our version at 70016, and no verack: what comes before the node has our verack",
+			Origin:  origin(originCoreNP+": VERSION branch", originBtcdPeer),
+			Script:  mockpeer.NewScript("pre-verack-messages", sendVersion(wire.ProtocolVersion)),
+			Expect: map[string]Reaction{
+				ProfileCore: {Sends: []string{wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack}, Only: preVerack, End: EndOpen},
+				ProfileBtcd: {Sends: []string{wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack}, Only: preVerack, End: EndOpen},
+			},
+		},
+		{
+			Name: "pre-verack-messages-70012", Rule: "13",
+			Summary: "our version at 70012, and no verack: Core adds its final alert",
+			Origin:  origin(originCoreNP+": VERSION branch, alert for common versions <= 70012", originBtcdPeer),
+			Script:  mockpeer.NewScript("pre-verack-messages-70012", sendVersion(wire.SendHeadersVersion)),
+			Expect: map[string]Reaction{
+				ProfileCore: {Sends: []string{wire.CmdVersion, wire.CmdVerack, wire.CmdAlert}, Only: preVerack, End: EndOpen},
+				ProfileBtcd: {Sends: []string{wire.CmdVersion, wire.CmdVerack}, Only: preVerack, End: EndOpen},
+			},
+		},
+		{
+			Name: "v2-key", Rule: "v2",
+			Summary: "64 bytes that open a BIP324 handshake instead of a v1 version",
+			Origin:  origin(originCoreV2, originCoreNet+" with -v2transport=0: wrong magic", originBtcdPeer+": the length read from those bytes is over 4,000,000"),
+			Script:  mockpeer.NewScript("v2-key", mockpeer.SendRaw(v2Key())),
+			Expect: map[string]Reaction{
+				ProfileCore:   Disconnects(),
+				ProfileCoreV2: coreV2Key,
+				ProfileBtcd:   Disconnects(),
+			},
+		},
+	}
+}
+
+// DefaultProbeObserve is how long the harness watches a connection after a
+// probe's last message, unless told otherwise: long enough for a node on the
+// same machine to answer, short enough for CI.
+const DefaultProbeObserve = 500 * time.Millisecond
+
+// otherNetwork is a network whose magic differs from n's.
+func otherNetwork(n wire.Network) wire.Network {
+	if n == wire.Mainnet {
+		return wire.Testnet3
+	}
+	return wire.Mainnet
+}

@@ -1,0 +1,97 @@
+package scenarios_test
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/btc-handshake/btc-handshake/scenarios"
+)
+
+var _ = Describe("the probe catalog", func() {
+	probes := scenarios.AllProbes()
+
+	It("covers every expectation of BITCOIN.md's \"How Core treats a peer\" (1 to 13) and the v2 note", func() {
+		rules := map[string]int{}
+		for _, p := range probes {
+			rules[p.Rule]++
+		}
+		for i := 1; i <= 13; i++ {
+			Expect(rules).To(HaveKey(strconv.Itoa(i)), "no probe for expectation %d", i)
+		}
+		Expect(rules).To(HaveKey("v2"))
+		Expect(rules).To(HaveLen(14), "a probe names a rule that BITCOIN.md does not have")
+	})
+
+	It("has unique kebab-case names, a summary, an origin, and a reaction for core and btcd", func() {
+		seen := map[string]bool{}
+		for _, p := range probes {
+			Expect(p.Name).To(MatchRegexp(`^[a-z0-9]+(-[a-z0-9]+)*$`))
+			Expect(seen).NotTo(HaveKey(p.Name), "duplicate %s", p.Name)
+			seen[p.Name] = true
+			Expect(p.Summary).NotTo(BeEmpty(), p.Name)
+			Expect(p.Origin).NotTo(BeEmpty(), p.Name)
+			Expect(p.Role()).To(Equal(scenarios.RoleProbe))
+			Expect(p.Script.Name()).To(Equal(p.Name))
+			for _, profile := range []string{scenarios.ProfileCore, scenarios.ProfileBtcd} {
+				r, ok := p.ExpectFor(profile)
+				Expect(ok).To(BeTrue(), "%s has no %s reaction", p.Name, profile)
+				Expect(r.End).NotTo(BeEmpty(), "%s/%s says nothing of the connection's end", p.Name, profile)
+				Expect(r.End == scenarios.EndTimeout).To(Equal(p.Slow), "%s: only slow probes wait for the peer timeout", p.Name)
+			}
+			for profile := range p.Expect {
+				Expect(scenarios.Profiles()).To(ContainElement(profile))
+			}
+		}
+	})
+
+	It("falls back from core-v2 to core, and only there", func() {
+		p, ok := scenarios.GetProbe("ping-after-verack")
+		Expect(ok).To(BeTrue())
+		core, _ := p.ExpectFor(scenarios.ProfileCore)
+		v2, ok := p.ExpectFor(scenarios.ProfileCoreV2)
+		Expect(ok).To(BeTrue())
+		Expect(v2).To(Equal(core))
+		_, ok = p.ExpectFor("bitcoin-xt")
+		Expect(ok).To(BeFalse())
+
+		magic, _ := scenarios.GetProbe("wrong-magic")
+		v2, _ = magic.ExpectFor(scenarios.ProfileCoreV2)
+		Expect(v2.NonV1).To(BeTrue())
+	})
+
+	It("says where core and btcd differ, probe by probe", func() {
+		differ := 0
+		for _, p := range probes {
+			if fmt.Sprint(p.Expect[scenarios.ProfileCore]) != fmt.Sprint(p.Expect[scenarios.ProfileBtcd]) {
+				differ++
+			}
+		}
+		Expect(differ).To(BeNumerically(">=", 15))
+	})
+
+	It("selects by name, in the order given, and reports unknown names", func() {
+		sel, unknown := scenarios.SelectProbes("self-connection", "nope", "silent-peer")
+		Expect(unknown).To(Equal([]string{"nope"}))
+		Expect([]string{sel[0].Name, sel[1].Name}).To(Equal([]string{"self-connection", "silent-peer"}))
+		all, unknown := scenarios.SelectProbes()
+		Expect(unknown).To(BeEmpty())
+		Expect(all).To(HaveLen(len(probes)))
+		Expect(scenarios.ProbeNames()).To(HaveLen(len(probes)))
+		Expect(slices.Contains(scenarios.ProbeNames(), "no-verack")).To(BeTrue())
+	})
+
+	DescribeTable("renders reactions for people",
+		func(r scenarios.Reaction, want string) { Expect(r.String()).To(Equal(want)) },
+		Entry(nil, scenarios.Ignores(), "nothing → open"),
+		Entry(nil, scenarios.Disconnects(), "nothing → closed"),
+		Entry(nil, scenarios.RejectsAndDisconnects(), "reject → closed"),
+		Entry(nil, scenarios.Replies("version", "verack"), "version verack → open"),
+		Entry(nil, scenarios.Pongs(), "pong(same nonce) … → open"),
+		Entry(nil, scenarios.TimesOut(), "anything → closed at the peer timeout"),
+		Entry(nil, scenarios.Replies("version").Then(scenarios.EndTimeout), "version → closed at the peer timeout"),
+	)
+})
