@@ -70,7 +70,7 @@ resolution errors.`,
 	fl.IntVar(&f.maxAddrs, "max-addrs", handshake.DefaultMaxSeedAddrs, "most addresses taken from one seed answer")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
 	cmd.Flags().SortFlags = false
-	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd())
+	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd(), newConformCmd())
 	return cmd
 }
 
