@@ -96,7 +96,12 @@ func (c *Conn) play(sc Script) {
 	for i := range sc.steps {
 		st := &sc.steps[i]
 		if c.env.closing() {
-			c.cutOff(sc, i, "before this step")
+			// A last step that holds (HoldOpen, a profile) would have
+			// ended normally at Close: Close coming before it started
+			// (right after the accept) cuts nothing off.
+			if !st.hold || i != len(sc.steps)-1 {
+				c.cutOff(sc, i, "before this step")
+			}
 			return
 		}
 		c.writeTimeout = c.env.cfg.stepTimeout
