@@ -119,10 +119,10 @@ func FuzzBtcdResponder(f *testing.F) {
 type outcome uint8
 
 const (
-	unknown       outcome = iota // the model does not say
-	open                         // handshake not complete, connection kept
-	established                  // handshake complete, connection kept
-	disconnected                 // the mock hung up
+	unknown      outcome = iota // the model does not say
+	open                        // handshake not complete, connection kept
+	established                 // handshake complete, connection kept
+	disconnected                // the mock hung up
 )
 
 // A model returns, for the client's stream, what the mock must send (nil:
