@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 	tclog "github.com/testcontainers/testcontainers-go/log"
+	"github.com/onsi/gomega/gexec"
 	"go.uber.org/goleak"
 
 	"github.com/btc-handshake/btc-handshake/integration"
@@ -40,6 +44,8 @@ type suiteSetup struct {
 	// build failed (reported by the Docker specs, not here, so that the
 	// process lane still runs).
 	DockerErr string
+	// CLI is our btc-handshake binary, built once for the e2e specs.
+	CLI string
 }
 
 // suite is this process's copy of the suiteSetup.
@@ -50,16 +56,21 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	s := suiteSetup{RunID: fmt.Sprintf("%d-%s", time.Now().Unix(), hex.EncodeToString(b))}
-	if Label("docker").MatchesLabelFilter(GinkgoLabelFilter()) {
+	if mayRun("docker") {
 		if err := integration.DockerAvailable(ctx); err != nil {
 			s.DockerErr = err.Error()
 		} else if s.BtcdImage, err = integration.BuildBtcdImage(ctx); err != nil {
 			s.DockerErr = err.Error()
 		}
 	}
-	if Label("process").MatchesLabelFilter(GinkgoLabelFilter()) && os.Getenv(integration.EnvBtcdBinary) == "" {
+	if (mayRun("process") || mayRun("fault")) && os.Getenv(integration.EnvBtcdBinary) == "" {
 		// A failure shows again, where it belongs, in StartProcess.
 		_, _ = integration.BuildBtcd(ctx, runtime.GOOS, runtime.GOARCH)
+	}
+	if mayRun("e2e") {
+		var err error
+		s.CLI, err = gexec.Build("github.com/btc-handshake/btc-handshake/cmd/btc-handshake")
+		Expect(err).NotTo(HaveOccurred())
 	}
 	data, err := json.Marshal(s)
 	Expect(err).NotTo(HaveOccurred())
@@ -69,7 +80,8 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 }, NodeTimeout(10*time.Minute))
 
 var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
-	if !Label("docker").MatchesLabelFilter(GinkgoLabelFilter()) || integration.DockerAvailable(ctx) != nil {
+	gexec.CleanupBuildArtifacts()
+	if !mayRun("docker") || integration.DockerAvailable(ctx) != nil {
 		return
 	}
 	// Every spec stops its containers; anything left here is a leak.
@@ -77,6 +89,23 @@ var _ = SynchronizedAfterSuite(func() {}, func(ctx SpecContext) {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(removed).To(BeZero(), "containers of run %s were left behind and had to be swept", suite.RunID)
 }, NodeTimeout(time.Minute))
+
+// specLabels are the label sets of this suite's containers.
+var specLabels = [][]string{
+	{"docker"}, {"docker", "e2e"}, {"docker", "bitcoind"},
+	{"process"}, {"process", "e2e"}, {"process", "bitcoind"},
+	{"fault", "e2e"},
+}
+
+// mayRun reports whether the label filter lets some spec carrying label run.
+func mayRun(label string) bool {
+	for _, set := range specLabels {
+		if slices.Contains(set, label) && Label(set...).MatchesLabelFilter(GinkgoLabelFilter()) {
+			return true
+		}
+	}
+	return false
+}
 
 // requireDocker skips the calling container's specs when no Docker engine
 // answers, unless CI is set: there the Docker lane must run, so it fails.
@@ -104,13 +133,13 @@ func btcdImage() string {
 
 // expectNoLeakedGoroutines fails when goroutines other than those running
 // at the snapshot before are still alive (goleak retries for a while).
-func expectNoLeakedGoroutines(before goleak.Option) {
+func expectNoLeakedGoroutines(before goleak.Option, more ...goleak.Option) {
 	GinkgoHelper()
-	Expect(goleak.Find(before,
+	Expect(goleak.Find(append([]goleak.Option{before,
 		// Ginkgo restarts its output interceptor between specs under -p.
 		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
 		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"),
-	)).To(Succeed())
+	}, more...)...)).To(Succeed())
 }
 
 // ginkgoLogger sends testcontainers' chatter to GinkgoWriter, shown only
@@ -120,3 +149,26 @@ type ginkgoLogger struct{}
 func (ginkgoLogger) Printf(format string, args ...any) {
 	fmt.Fprintf(GinkgoWriter, format+"\n", args...)
 }
+
+// The CI log names the specs that ran: `go test -v` shows this list for
+// a passing package (Ginkgo itself prints only dots without -ginkgo.v, and
+// with it every spec's GinkgoWriter output, node logs included).
+var _ = ReportAfterSuite("the specs that ran", func(r Report) {
+	ran, skipped := 0, 0
+	var b strings.Builder
+	for _, spec := range r.SpecReports {
+		if spec.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		if spec.State == types.SpecStateSkipped || spec.State == types.SpecStatePending {
+			skipped++
+			if spec.Failure.Message != "" { // skipped at run time, not filtered out
+				fmt.Fprintf(&b, "  skipped %v %s: %s\n", spec.Labels(), spec.FullText(), spec.Failure.Message)
+			}
+			continue
+		}
+		ran++
+		fmt.Fprintf(&b, "  %-7s %v %s (%.2fs)\n", spec.State, spec.Labels(), spec.FullText(), spec.RunTime.Seconds())
+	}
+	fmt.Fprintf(os.Stdout, "\nintegration specs: %d ran, %d skipped, %.1fs\n%s", ran, skipped, r.RunTime.Seconds(), b.String())
+})
