@@ -360,6 +360,10 @@ func ObserveProbe(ctx context.Context, addr string, p scenarios.Probe, opts Prob
 	if localAddr != "" {
 		dialOpts = append(dialOpts, mockpeer.WithLocalAddr(localAddr))
 	}
+	// Every step has its own deadline, but connecting has none but ctx's:
+	// bound the whole probe, so one stuck connection cannot hold a run.
+	ctx, cancel := context.WithTimeout(ctx, watch+time.Duration(p.Script.Len()+2)*opts.StepTimeout)
+	defer cancel()
 	sess, err := mockpeer.Dial(ctx, addr, script, dialOpts...)
 	o := observe(sess.Transcript(), peerTimeout)
 	o.LocalAddr = sess.LocalAddr()
