@@ -20,4 +20,16 @@
 //
 // A Bitcoin Core image or binary is never built here; the user names one with
 // [EnvBitcoindImage] or [EnvBitcoindBinary] (or puts bitcoind on PATH).
+//
+// For a node that connects out (RPC addnode) to a mock peer of the test, a
+// container's [BtcdContainer.HostIP] is the address at which it reaches the
+// Docker host; a process node reaches loopback. [StartFaultProxy] puts an
+// embedded toxiproxy (latency, slicing, bandwidth, reset, stall) between a
+// client and a node.
+//
+// The package's specs are in lanes, by Ginkgo label: docker, process, fault
+// (and e2e for the end-to-end ones; bitcoind for those that need Bitcoin
+// Core). The e2e lanes run our client, our CLI and the conformance probes
+// against real btcd, and keep FIDELITY.md, the comparison of real btcd with
+// mockpeer's btcd profile, up to date.
 package integration

@@ -16,8 +16,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
-	tclog "github.com/testcontainers/testcontainers-go/log"
 	"github.com/onsi/gomega/gexec"
+	"github.com/rs/zerolog"
+	zlog "github.com/rs/zerolog/log"
+	tclog "github.com/testcontainers/testcontainers-go/log"
 	"go.uber.org/goleak"
 
 	"github.com/btc-handshake/btc-handshake/integration"
@@ -30,6 +32,9 @@ func TestIntegration(t *testing.T) {
 		_ = os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
 	}
 	tclog.SetDefault(ginkgoLogger{})
+	// toxiproxy's toxics log through zerolog's global logger, at trace
+	// level, to stderr; the fault lane's outcome is in its specs.
+	zlog.Logger = zerolog.Nop()
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "Integration Suite")
 }
