@@ -17,18 +17,21 @@ run: build
 	./$(BIN) demo
 
 ## test: every lane this machine can run, with the race detector (the Docker lane
-## skips with a message when no Docker engine is reachable, and fails when CI is set)
+## skips with a message when no Docker engine is reachable, and fails when CI is set).
+## The integration package runs last, alone, with -v so that the log lists its specs.
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 30m ./...
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v /integration)
+	$(GO) test -race -count=1 -timeout 30m -v ./integration/...
 
 ## unit: everything except the real-node lanes
 unit:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /integration)
 
-## e2e: the real-node lanes (docker, process, fault), naming each spec
+## e2e: the real-node lanes (docker, process, fault), naming each spec (E2E_FLAGS=-ginkgo.v
+## adds every spec's output, node logs included)
 e2e:
-	$(GO) test -race -count=1 -timeout 30m ./integration/... -ginkgo.v
+	$(GO) test -race -count=1 -timeout 30m -v ./integration/... $(E2E_FLAGS)
 
 ## bench: benchmarks (codec, handshake throughput, memory, catalog, survey)
 bench:
