@@ -397,6 +397,14 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	s.res.NegotiatedVersion = min(v.ProtocolVersion, s.cfg.ProtocolVersion)
 	s.versionQuirks(v)
 	s.bufferedAfterVersion, s.consumedSinceVersion = s.r.Buffered(), 0
+	if s.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
+		// The user agent is the peer's to choose, control characters
+		// included: it goes out as an attribute value, which slog's text
+		// and JSON handlers escape (Config.Logger).
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "peer version", slog.String("peer", s.res.Addr),
+			slog.Int("protocol_version", int(v.ProtocolVersion)), slog.String("user_agent", v.UserAgent),
+			slog.Uint64("services", v.Services), slog.Int("start_height", int(v.StartHeight)))
+	}
 
 	// Core sends wtxidrelay and sendaddrv2 before verack when both sides
 	// are at 70016 (NP, VERSION branch), all in one burst.

@@ -61,7 +61,10 @@ type Config struct {
 	Dialer ContextDialer
 	// MaxTranscript bounds the recorded messages (default 1000).
 	MaxTranscript int
-	// Logger receives debug events (default: discard).
+	// Logger receives debug events (default: discard). Peer-controlled
+	// text (the user agent) is passed as attribute values, never in
+	// messages: use a handler that escapes control characters in values,
+	// as slog's TextHandler and JSONHandler do.
 	Logger *slog.Logger
 	// Now returns the current time (default time.Now); tests replace it.
 	Now func() time.Time
