@@ -79,6 +79,8 @@ func (e *env) record(r Record) {
 			return
 		}
 		r.Payload = nil
+	case RecordNone:
+		return
 	}
 	e.mu.Lock()
 	e.records = append(e.records, r)

@@ -108,6 +108,10 @@ const (
 	// RecordEvents keeps only connection events and broken frames, for
 	// load tests where thousands of connections stay open.
 	RecordEvents
+	// RecordNone keeps nothing (failures are still reported), so that a
+	// long-running server's memory does not grow with each connection,
+	// as with `btc-handshake mock serve`.
+	RecordNone
 )
 
 // Commands lists the commands of frame records, in order.
