@@ -69,6 +69,9 @@ explicitly to listen elsewhere.`,
 				mockpeer.WithNetwork(n),
 				mockpeer.WithListenAddr(addr),
 				mockpeer.WithLogger(logger),
+				// It serves until signalled: keep no transcript, so memory
+				// does not grow with every connection a client makes.
+				mockpeer.WithRecording(mockpeer.RecordNone),
 				mockpeer.WithFailHandler(func(message string, _ ...int) {
 					logger.Warn("script", slog.String("scenario", sc.Name), slog.String("failure", strings.TrimSpace(message)))
 				}),
