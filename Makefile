@@ -3,6 +3,7 @@ GO       ?= go
 GINKGO   := $(GO) run github.com/onsi/ginkgo/v2/ginkgo
 BIN      := bin/btc-handshake
 FUZZTIME ?= 10s
+FUZZMINIMIZE ?= 10s
 export TESTCONTAINERS_RYUK_DISABLED := true
 
 .PHONY: all build run test unit e2e race bench fuzz lint fmt tidy clean
@@ -37,11 +38,15 @@ e2e:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target of every package for FUZZTIME each; new
+## inputs go to $(go env GOCACHE)/fuzz, a crasher to the package's testdata/fuzz.
+## FUZZMINIMIZE bounds the minimization of each new input: the loopback targets'
+## coverage depends on timing, and the default (60 s) would stall them.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $$pkg; \
 	  done; \
 	done
 
