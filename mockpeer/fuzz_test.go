@@ -165,7 +165,9 @@ func fuzzProfile(f *testing.F, p mockpeer.Profile, m model) {
 		end := mode & 3
 		if want != nil && end != endClose {
 			cmds := commandsOf(got)
-			exact := (end == endHalfClose || end == endHold) && !timedOut
+			// A mock that hangs up on unread bytes sends an RST, which may
+			// cut what it wrote before: then only a prefix is certain.
+			exact := (end == endHalfClose || end == endHold) && !timedOut && state != disconnected
 			if (exact && !slices.Equal(cmds, want)) || (!exact && !isPrefix(cmds, want)) {
 				t.Fatalf("mode %#x (timed out: %v): sent %v, model says %v", mode, timedOut, cmds, want)
 			}
