@@ -12,7 +12,11 @@ import (
 	"github.com/testcontainers/testcontainers-go/network"
 	"go.uber.org/goleak"
 
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/harness"
 	"github.com/btc-handshake/btc-handshake/integration"
+	"github.com/btc-handshake/btc-handshake/mockpeer"
+	"github.com/btc-handshake/btc-handshake/wire"
 )
 
 // runBtcd starts a btcd container of this run and stops it after the
@@ -110,6 +114,15 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 			Expect(err).NotTo(HaveOccurred())
 			Expect(peer.UserAgent).To(ContainSubstring("/btcd:"))
 			Expect(conn.Close()).To(Succeed())
+		}
+	}, SpecTimeout(time.Minute))
+
+	It("each complete a handshake with our client while peered with each other", Label("e2e"), func(ctx SpecContext) {
+		for _, n := range []*integration.BtcdContainer{a, b} {
+			res, err := handshake.Dial(ctx, n.P2PAddr(), handshake.Config{Network: wire.Regtest, Timeout: 10 * time.Second})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res).To(harness.CompleteHandshake())
+			Expect(res.Peer.UserAgent).To(Equal(mockpeer.BtcdUserAgent))
 		}
 	}, SpecTimeout(time.Minute))
 })
