@@ -86,17 +86,24 @@ type Conn struct {
 	writes       int
 	writeTimeout time.Duration
 	readDeadline time.Time
-	fatal        error // reads can no longer succeed
-	closed       bool
+	// lastRead is when the last read from nc returned: the arrival time
+	// of every frame that was already buffered by then. Reading the clock
+	// once per read, not per frame, matters where a clock read costs
+	// hundreds of nanoseconds (some virtual machines).
+	lastRead time.Time
+	fatal    error // reads can no longer succeed
+	closed   bool
 }
 
 func newConn(e *env, nc net.Conn, index int) *Conn {
+	now := time.Now()
 	return &Conn{
 		env:          e,
 		nc:           nc,
 		r:            wire.NewReaderSize(nc, e.network(), readerSize, 0),
 		index:        index,
-		start:        time.Now(),
+		start:        now,
+		lastRead:     now,
 		writeTimeout: e.cfg.stepTimeout,
 	}
 }
@@ -163,7 +170,11 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 	if err := c.setReadDeadline(deadline); err != nil {
 		return Incoming{}, c.readEnded(err)
 	}
+	buffered := c.r.Buffered()
 	f, err := c.r.Next()
+	if wire.HeaderSize+len(f.Payload) > buffered {
+		c.lastRead = time.Now()
+	}
 	return c.received(f, err)
 }
 
@@ -171,10 +182,10 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 // that the frame on the stack of a goroutine blocked in a read stays small
 // (a connection's stack is most of its memory).
 func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
-	now := time.Now()
+	now := c.lastRead
 	if err != nil {
-		var fe *wire.FrameError
-		if !errors.As(err, &fe) {
+		fe, ok := errors.AsType[*wire.FrameError](err) // no escaping target: every connection ends here
+		if !ok {
 			return Incoming{}, c.readEnded(err)
 		}
 		in := Incoming{Command: f.Command(), Payload: f.Payload, Err: err, Fatal: !fe.Recoverable,
@@ -269,6 +280,9 @@ func (c *Conn) recordIn(in Incoming, size int) {
 }
 
 func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err error) {
+	if c.env.dropsFrame(err) {
+		return // spare building it, and the clock read
+	}
 	var payload []byte
 	if c.env.cfg.record == RecordAll {
 		p := frame
@@ -283,7 +297,22 @@ func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err erro
 		Size: len(frame), Write: write, Raw: raw, Err: err})
 }
 
+// dropsFrame reports that env.record would discard a frame record with
+// this error.
+func (e *env) dropsFrame(err error) bool {
+	switch e.cfg.record {
+	case RecordNone:
+		return true
+	case RecordEvents:
+		return err == nil
+	}
+	return false
+}
+
 func (c *Conn) recordEvent(ev, note string, err error) {
+	if c.env.cfg.record == RecordNone {
+		return
+	}
 	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Event: ev, Note: note, Err: err})
 }
 
@@ -293,11 +322,22 @@ func (c *Conn) write(b []byte) error {
 		return net.ErrClosed
 	}
 	c.writes++
+	armed := false
 	if c.writeTimeout > 0 {
+		// Almost every write fits in the socket buffer at once: try it
+		// without a deadline (arming one reads the clock twice and moves
+		// a timer), and arm it only for the rest of a write that would
+		// block.
+		n, all := tryWrite(c.nc, b)
+		if all {
+			return nil
+		}
+		b = b[n:]
+		armed = true
 		_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
 	}
 	_, err := c.nc.Write(b)
-	if c.writeTimeout > 0 {
+	if armed {
 		_ = c.nc.SetWriteDeadline(time.Time{})
 	}
 	if err != nil && c.env.closing() {

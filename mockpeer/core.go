@@ -99,7 +99,9 @@ func WithFeeRate(r int64) ProfileOption { return func(c *profileConfig) { c.feeR
 // nonce for self-connection checks.
 func (cfg *profileConfig) ourVersion(c *Conn, addrRecv wire.NetAddress) *wire.Version {
 	v := cfg.version
-	v.Timestamp = time.Now().Unix()
+	// The version answers (or, OnConnect, opens) the exchange: the time
+	// of the last read is the time now, give or take a reaction.
+	v.Timestamp = c.lastRead.Unix()
 	v.AddrRecv = addrRecv
 	if v.Nonce == 0 {
 		v.Nonce = c.newNonce()
@@ -191,7 +193,8 @@ func (cfg *profileConfig) coreVersion(c *Conn, in Incoming) ([]wire.Message, err
 	ours := cfg.ourVersion(c, addrYou)
 	st.PeerVersion, st.OurVersion = v, ours
 	st.Common = min(v.ProtocolVersion, ours.ProtocolVersion)
-	msgs := []wire.Message{ours}
+	msgs := make([]wire.Message, 1, 5) // the longest reply: version, wtxidrelay, sendaddrv2, verack (+ alert)
+	msgs[0] = ours
 	if st.Common >= wire.WtxidRelayVersion {
 		msgs = append(msgs, wire.WtxidRelay{}, wire.SendAddrV2{})
 	}
@@ -208,7 +211,7 @@ func (cfg *profileConfig) coreVerack(c *Conn, _ Incoming) ([]wire.Message, error
 		return nil, nil // before version, or redundant
 	}
 	st.VerackReceived, st.Established = true, true
-	var msgs []wire.Message
+	msgs := make([]wire.Message, 0, 4)
 	if st.Common >= wire.ShortIDsBlocksVersion {
 		msgs = append(msgs, wire.SendCmpct{Announce: false, Version: cmpctBlocksVersion})
 	}

@@ -256,7 +256,6 @@ func (p *Profile) run(c *Conn, within time.Duration) error {
 // ended handles the end of the read loop: timed says the deadline was the
 // profile's own timeout (not Within's limit).
 func (p *Profile) ended(c *Conn, err error, timed bool, limit time.Time) error {
-	var fe *wire.FrameError
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		if !timed {
@@ -273,11 +272,18 @@ func (p *Profile) ended(c *Conn, err error, timed bool, limit time.Time) error {
 		return errClosing
 	case errors.Is(err, net.ErrClosed), peerGone(err):
 		return nil
-	case errors.As(err, &fe):
+	case isFrameError(err):
 		// The profile chose to stay on an out-of-sync stream.
 		return c.drainQuietly(limit)
 	}
 	return err
+}
+
+// isFrameError reports a *wire.FrameError in err's chain without the heap
+// allocation that errors.As's target costs on every call.
+func isFrameError(err error) bool {
+	_, ok := errors.AsType[*wire.FrameError](err)
+	return ok
 }
 
 func (c *Conn) drainQuietly(limit time.Time) error {
