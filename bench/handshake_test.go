@@ -40,6 +40,8 @@ type handshakeStats struct {
 	lat     []time.Duration
 	elapsed time.Duration
 	mallocs uint64
+	user    time.Duration // user time of the process
+	sys     time.Duration // system time of the process
 }
 
 func (s *handshakeStats) rate() float64 { return float64(len(s.lat)) / s.elapsed.Seconds() }
@@ -51,14 +53,14 @@ func benchHandshakes(b *testing.B, ims []impl, conc int) error {
 	if _, err := raiseFDLimit(4 * 1024); err != nil {
 		return err
 	}
-	addrs := make([]string, len(ims))
+	srvs := make([]responder, len(ims))
 	for i, im := range ims {
 		srv, err := im.serve(loopbackAddr)
 		if err != nil {
 			return err
 		}
 		defer srv.Close()
-		addrs[i] = srv.Addr()
+		srvs[i] = srv
 	}
 	ctx := context.Background()
 	round := 200 * max(1, conc/8) // about 15 ms at c=1, 100 ms at c=64
@@ -70,14 +72,21 @@ func benchHandshakes(b *testing.B, ims []impl, conc int) error {
 			i := (r + k) % len(ims)
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
-			lat, elapsed, err := handshakeBatch(ctx, ims[i], addrs[i], n, conc)
+			u0, s0 := cpuTime()
+			lat, elapsed, err := handshakeBatch(ctx, ims[i], srvs[i].Addr(), n, conc)
+			u1, s1 := cpuTime()
 			runtime.ReadMemStats(&m1)
 			if err != nil {
 				return err
 			}
+			b.StopTimer()
+			srvs[i].quiesce()
+			b.StartTimer()
 			stats[i].lat = append(stats[i].lat, lat...)
 			stats[i].elapsed += elapsed
 			stats[i].mallocs += m1.Mallocs - m0.Mallocs
+			stats[i].user += u1 - u0
+			stats[i].sys += s1 - s0
 		}
 		done += n
 	}
@@ -88,9 +97,12 @@ func benchHandshakes(b *testing.B, ims []impl, conc int) error {
 		b.ReportMetric(s.rate(), im.name+"-hs/s")
 		b.ReportMetric(micros(percentile(s.lat, 50)), im.name+"-p50-µs")
 		b.ReportMetric(micros(percentile(s.lat, 99)), im.name+"-p99-µs")
+		b.ReportMetric(micros(s.lat[len(s.lat)-1]), im.name+"-max-µs")
 		b.ReportMetric(float64(s.mallocs)/float64(len(s.lat)), im.name+"-allocs/hs")
+		b.ReportMetric(micros(s.user)/float64(len(s.lat)), im.name+"-user-µs/hs")
+		b.ReportMetric(micros(s.sys)/float64(len(s.lat)), im.name+"-sys-µs/hs")
 	}
-	if ims[0].name == "ours" {
+	if len(ims) > 1 && ims[0].name == "ours" {
 		for i := 1; i < len(ims); i++ {
 			b.ReportMetric(stats[0].rate()/stats[i].rate(), "ours/"+ims[i].name+"-hs/s")
 		}

@@ -3,9 +3,12 @@ package bench_test
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,19 +38,26 @@ type impl struct {
 type responder interface {
 	Addr() string
 	Close() error
+	// quiesce waits until the responder has finished with every
+	// connection it accepted (the clients having left), so that one
+	// implementation's teardown is not timed as the next one's work.
+	quiesce()
 }
 
-// impls are the three implementations every figure compares: ours, the
-// hand-written floor, btcd's peer package.
-func impls() []impl { return []impl{oursImpl(), floorImpl(), btcdImpl()} }
+// implsFlag selects implementations, to profile one alone:
+// go test ./bench -run '^$' -bench Handshake -args -impls=ours
+var implsFlag = flag.String("impls", "ours,floor,btcd", "implementations the benchmarks compare (comma-separated)")
 
-func implNamed(name string) impl {
-	for _, im := range impls() {
-		if im.name == name {
-			return im
+// impls are the implementations every figure compares: ours, the
+// hand-written floor, btcd's peer package (unless -impls says otherwise).
+func impls() []impl {
+	var out []impl
+	for _, im := range []impl{oursImpl(), floorImpl(), btcdImpl()} {
+		if slices.Contains(strings.Split(*implsFlag, ","), im.name) {
+			out = append(out, im)
 		}
 	}
-	panic("no impl " + name)
+	return out
 }
 
 // ---- ours: handshake.Dial/Run against mockpeer's CoreResponder ----
@@ -57,8 +67,14 @@ var oursConfig = handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Secon
 
 func oursImpl() impl {
 	return impl{
-		name:  "ours",
-		serve: func(addr string) (responder, error) { return newMock(addr) },
+		name: "ours",
+		serve: func(addr string) (responder, error) {
+			srv, err := newMock(addr)
+			if err != nil {
+				return nil, err
+			}
+			return mockResponder{srv}, nil
+		},
 		hold: func(ctx context.Context, addr string) (io.Closer, error) {
 			var d net.Dialer
 			conn, err := d.DialContext(ctx, "tcp", addr)
@@ -90,6 +106,21 @@ func newMock(addr string) (*mockpeer.Server, error) {
 	}
 	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Script())
 	return srv, nil
+}
+
+type mockResponder struct{ *mockpeer.Server }
+
+// quiesce polls: a Server tells how many connections it accepted and
+// finished, not when they change.
+func (m mockResponder) quiesce() {
+	if m.Finished() >= m.Accepted() {
+		return
+	}
+	t := time.NewTicker(100 * time.Microsecond)
+	defer t.Stop()
+	for m.Finished() < m.Accepted() {
+		<-t.C
+	}
 }
 
 // catchPanic turns NewServer's panic (it cannot listen) into an error.
@@ -156,6 +187,7 @@ type floorServer struct {
 	ln    net.Listener
 	wg    sync.WaitGroup
 	mu    sync.Mutex
+	idle  *sync.Cond // signalled when conns becomes empty
 	conns map[net.Conn]struct{}
 }
 
@@ -199,6 +231,7 @@ func newFloorServer(addr string) (*floorServer, error) {
 		return nil, err
 	}
 	s := &floorServer{ln: ln, conns: map[net.Conn]struct{}{}}
+	s.idle = sync.NewCond(&s.mu)
 	s.wg.Add(1)
 	go s.accept()
 	return s, nil
@@ -244,6 +277,17 @@ func (s *floorServer) serve(c net.Conn) {
 	_ = c.Close()
 	s.mu.Lock()
 	delete(s.conns, c)
+	if len(s.conns) == 0 {
+		s.idle.Broadcast()
+	}
+	s.mu.Unlock()
+}
+
+func (s *floorServer) quiesce() {
+	s.mu.Lock()
+	for len(s.conns) > 0 {
+		s.idle.Wait()
+	}
 	s.mu.Unlock()
 }
 
@@ -386,6 +430,18 @@ func (s *btcdServer) forgetGone() {
 	}
 	clear(s.peers[len(live):])
 	s.peers = live
+}
+
+func (s *btcdServer) quiesce() {
+	s.mu.Lock()
+	peers := slices.Clone(s.peers)
+	s.mu.Unlock()
+	for _, p := range peers {
+		p.WaitForDisconnect()
+	}
+	s.mu.Lock()
+	s.forgetGone()
+	s.mu.Unlock()
 }
 
 func (s *btcdServer) Close() error {

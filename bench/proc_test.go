@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // procStatus reads a "kB" field of /proc/self/status (VmRSS, VmHWM) in bytes.
@@ -74,6 +75,15 @@ func raiseFDLimit(want uint64) (uint64, error) {
 		return 0, err
 	}
 	return lim.Cur, nil
+}
+
+// cpuTime is the user and system time this process has used.
+func cpuTime() (user, sys time.Duration) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0
+	}
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano())
 }
 
 // settle collects garbage and returns freed memory to the OS, so that

@@ -1,0 +1,234 @@
+package bench_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/mockpeer"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Survey scale: how many mock peers, and how many handshakes at a time.
+const (
+	surveyPeers       = 10_000
+	surveyConcurrency = 128
+)
+
+// BenchmarkSurvey starts surveyPeers mock peers in this process, each a
+// mockpeer.Server of its own (its own listener and accept goroutine) on
+// its own loopback address (harness.FleetAddr: 127.0.0.2, ... 127.0.39.19),
+// and surveys all of them with handshake.Survey, surveyConcurrency at a
+// time. Each op does, in turn, a loopback connect-rate pass (dial, accept,
+// close, as many connections, same concurrency) and a survey pass, so the
+// two rates come from the same stretch of time. Reported: survey hs/s,
+// connect/s and their ratio; peak RSS of the process (VmHWM, reset before
+// the peers start); errors (any failed handshake fails the benchmark);
+// goroutines and file descriptors left over once the peers are closed.
+func BenchmarkSurvey(b *testing.B) {
+	if err := benchSurvey(b, surveyPeers, surveyConcurrency); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchSurvey(b *testing.B, peers, conc int) error {
+	if lim, err := raiseFDLimit(uint64(peers + 4*conc + 1024)); err != nil {
+		return err
+	} else if lim < uint64(peers+2*conc+64) {
+		return fmt.Errorf("RLIMIT_NOFILE %d is too low for %d peers", lim, peers)
+	}
+	settle()
+	g0, fd0 := runtime.NumGoroutine(), openFDs()
+	if err := resetPeakRSS(); err != nil {
+		return err
+	}
+	rss0 := rss()
+	setup := time.Now()
+	fleet, err := startSurveyFleet(peers)
+	if err != nil {
+		fleet.close()
+		return err
+	}
+	setupTime := time.Since(setup)
+	fleetRSS := rss() - rss0
+	counter, err := newConnectCounter()
+	if err != nil {
+		fleet.close()
+		return err
+	}
+
+	cfg := handshake.Config{Network: wire.Regtest, Timeout: 10 * time.Second}
+	var surveyTime, connectTime time.Duration
+	var surveyed, connected, failed int
+	var firstErr error
+	for b.Loop() {
+		d, err := counter.run(peers, conc)
+		if err != nil {
+			firstErr = err
+			break
+		}
+		connectTime += d
+		connected += peers
+		start := time.Now()
+		for res := range handshake.Survey(context.Background(), fleet.targets, cfg, conc) {
+			if !res.OK() {
+				failed++
+				if firstErr == nil {
+					firstErr = fmt.Errorf("survey: %s: %w", res.Addr, res.Err)
+				}
+			}
+			surveyed++
+		}
+		surveyTime += time.Since(start)
+	}
+	b.StopTimer()
+	counter.close()
+	closeErr := fleet.close()
+	peak := peakRSS()
+	leakedG, leakedFD := leftovers(g0, fd0)
+	if firstErr != nil {
+		return firstErr
+	}
+	if closeErr != nil {
+		return fmt.Errorf("mock peers reported: %w", closeErr)
+	}
+	if leakedG > 0 || leakedFD > 0 {
+		return fmt.Errorf("after the survey: %d goroutines and %d file descriptors more than before", leakedG, leakedFD)
+	}
+	surveyRate := float64(surveyed) / surveyTime.Seconds()
+	connectRate := float64(connected) / connectTime.Seconds()
+	b.ReportMetric(surveyRate, "survey-hs/s")
+	b.ReportMetric(connectRate, "connect/s")
+	b.ReportMetric(surveyRate/connectRate, "survey/connect")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MB")
+	b.ReportMetric(float64(fleetRSS)/float64(peers), "fleet-rss-B/peer")
+	b.ReportMetric(setupTime.Seconds(), "setup-s")
+	b.ReportMetric(float64(failed), "errors")
+	b.ReportMetric(float64(leakedG), "leaked-goroutines")
+	b.ReportMetric(float64(leakedFD), "leaked-fds")
+	return nil
+}
+
+// leftovers waits a little for goroutines that are on their way out and
+// returns how many goroutines and descriptors remain above the baseline.
+func leftovers(g0, fd0 int) (goroutines, fds int) {
+	deadline := time.Now().Add(5 * time.Second)
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		goroutines, fds = runtime.NumGoroutine()-g0, openFDs()-fd0
+		if (goroutines <= 0 && fds <= 0) || time.Now().After(deadline) {
+			return max(goroutines, 0), max(fds, 0)
+		}
+		<-t.C
+	}
+}
+
+// surveyFleet is many mock peers on distinct loopback addresses.
+type surveyFleet struct {
+	servers []*mockpeer.Server
+	targets []string
+}
+
+func startSurveyFleet(n int) (*surveyFleet, error) {
+	f := &surveyFleet{servers: make([]*mockpeer.Server, 0, n), targets: make([]string, 0, n)}
+	script := mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Script()
+	for i := range n {
+		srv, err := newMock(net.JoinHostPort(harness.FleetAddr(i).String(), "0"))
+		if err != nil {
+			return f, err
+		}
+		srv.SetDefaultScript(script)
+		f.servers = append(f.servers, srv)
+		f.targets = append(f.targets, srv.Addr())
+	}
+	return f, nil
+}
+
+// close closes every peer, a few at a time, and joins what they reported.
+func (f *surveyFleet) close() error {
+	if f == nil {
+		return nil
+	}
+	errs := make([]error, len(f.servers))
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1)) - 1; i < len(f.servers); i = int(next.Add(1)) - 1 {
+				errs[i] = f.servers[i].Close()
+			}
+		}()
+	}
+	wg.Wait()
+	f.servers = nil
+	return errors.Join(errs...)
+}
+
+// connectCounter is the loopback connect rate: a listener whose accept
+// loop closes each connection at once, and dialers that dial and close.
+type connectCounter struct {
+	ln   net.Listener
+	done chan struct{}
+}
+
+func newConnectCounter() (*connectCounter, error) {
+	ln, err := net.Listen("tcp", loopbackAddr)
+	if err != nil {
+		return nil, err
+	}
+	c := &connectCounter{ln: ln, done: make(chan struct{})}
+	go func() {
+		defer close(c.done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = conn.Close()
+		}
+	}()
+	return c, nil
+}
+
+// run dials n connections, conc at a time, and returns the wall time.
+func (c *connectCounter) run(n, conc int) (time.Duration, error) {
+	var next atomic.Int64
+	var firstErr error
+	var errOnce sync.Once
+	var wg sync.WaitGroup
+	addr := c.ln.Addr().String()
+	start := time.Now()
+	for range conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var d net.Dialer
+			for next.Add(1) <= int64(n) {
+				conn, err := d.DialContext(context.Background(), "tcp", addr)
+				if err != nil {
+					errOnce.Do(func() { firstErr = fmt.Errorf("connect: %w", err) })
+					return
+				}
+				_ = conn.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	return time.Since(start), firstErr
+}
+
+func (c *connectCounter) close() {
+	_ = c.ln.Close()
+	<-c.done
+}
