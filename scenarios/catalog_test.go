@@ -97,4 +97,15 @@ var _ = Describe("the catalog", func() {
 			Expect(row).NotTo(Equal(-1), "README has no row for %s (%s)", s.Name, s.Expect)
 		}
 	})
+
+	It("carries the generated fidelity table (integration/FIDELITY.md) into the README unchanged", func() {
+		readme, err := os.ReadFile("../README.md")
+		Expect(err).NotTo(HaveOccurred())
+		fidelity, err := os.ReadFile("../integration/FIDELITY.md")
+		Expect(err).NotTo(HaveOccurred())
+		f := string(fidelity)
+		i := strings.Index(f, "| probe | rule |")
+		Expect(i).NotTo(Equal(-1))
+		Expect(string(readme)).To(ContainSubstring(strings.TrimSpace(f[i:])))
+	})
 })
