@@ -163,3 +163,100 @@ func BenchmarkHeaderParse(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSmallRoundTrip encodes and decodes the frames a handshake sends
+// most, ours against btcd's wire: verack (header only), ping and pong
+// (8-byte nonce). Ours must not allocate (issue 5).
+func BenchmarkSmallRoundTrip(b *testing.B) {
+	b.Run("verack/ours", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 64)
+		src := bytes.NewReader(nil)
+		r := wire.NewReader(src, wire.Mainnet)
+		for b.Loop() {
+			buf = wire.AppendMessage(buf[:0], wire.Mainnet, wire.Verack{})
+			src.Reset(buf)
+			if _, err := r.Next(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verack/btcd", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		m := btcwire.NewMsgVerAck()
+		for b.Loop() {
+			buf.Reset()
+			if err := btcwire.WriteMessage(&buf, m, btcwire.ProtocolVersion, btcwire.MainNet); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := btcwire.ReadMessage(&buf, btcwire.ProtocolVersion, btcwire.MainNet); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ping/ours", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 64)
+		src := bytes.NewReader(nil)
+		r := wire.NewReader(src, wire.Mainnet)
+		var p wire.Ping
+		for b.Loop() {
+			buf = wire.AppendMessage(buf[:0], wire.Mainnet, wire.Ping{Nonce: 0x1122334455667788})
+			src.Reset(buf)
+			f, err := r.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := p.DecodePayload(f.Payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ping/btcd", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		m := btcwire.NewMsgPing(0x1122334455667788)
+		for b.Loop() {
+			buf.Reset()
+			if err := btcwire.WriteMessage(&buf, m, btcwire.ProtocolVersion, btcwire.MainNet); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := btcwire.ReadMessage(&buf, btcwire.ProtocolVersion, btcwire.MainNet); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pong/ours", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 64)
+		src := bytes.NewReader(nil)
+		r := wire.NewReader(src, wire.Mainnet)
+		var p wire.Pong
+		for b.Loop() {
+			buf = wire.AppendMessage(buf[:0], wire.Mainnet, wire.Pong{Nonce: 0x1122334455667788})
+			src.Reset(buf)
+			f, err := r.Next()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := p.DecodePayload(f.Payload); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("pong/btcd", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		m := btcwire.NewMsgPong(0x1122334455667788)
+		for b.Loop() {
+			buf.Reset()
+			if err := btcwire.WriteMessage(&buf, m, btcwire.ProtocolVersion, btcwire.MainNet); err != nil {
+				b.Fatal(err)
+			}
+			if _, _, err := btcwire.ReadMessage(&buf, btcwire.ProtocolVersion, btcwire.MainNet); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
