@@ -141,11 +141,17 @@ func (e *env) putBuf(p *[]byte, b []byte) {
 // recently, so that a profile can detect a self connection (Core's
 // CheckIncomingNonce, src/net.cpp).
 type nonceBook struct {
-	mu   sync.Mutex
-	set  map[uint64]struct{}
-	ring [1024]uint64
+	mu  sync.Mutex
+	set map[uint64]struct{}
+	// ring holds the last nonceBookSize nonces, oldest first once full. It
+	// grows as nonces come: a fleet of thousands of mock peers that see a
+	// connection or two each must not carry 8 KB of ring apiece.
+	ring []uint64
 	n    int
 }
+
+// nonceBookSize is how many recent nonces a server remembers.
+const nonceBookSize = 1024
 
 func (b *nonceBook) add(n uint64) {
 	b.mu.Lock()
@@ -153,11 +159,13 @@ func (b *nonceBook) add(n uint64) {
 	if b.set == nil {
 		b.set = make(map[uint64]struct{})
 	}
-	i := b.n % len(b.ring)
-	if b.n >= len(b.ring) {
+	if len(b.ring) < nonceBookSize {
+		b.ring = append(b.ring, n)
+	} else {
+		i := b.n % nonceBookSize
 		delete(b.set, b.ring[i])
+		b.ring[i] = n
 	}
-	b.ring[i] = n
 	b.set[n] = struct{}{}
 	b.n++
 }
