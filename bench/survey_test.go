@@ -175,11 +175,14 @@ func (f *surveyFleet) close() error {
 	return errors.Join(errs...)
 }
 
-// connectCounter is the loopback connect rate: a listener whose accept
-// loop closes each connection at once, and dialers that dial and close.
+// connectCounter is the loopback connect rate: dialers that dial and
+// close, a listener that accepts and closes once the dialer has (as the
+// mock peers do; a listener that closes first leaves its end in TIME_WAIT,
+// where a later SYN from the same port can wait a second for a retry).
 type connectCounter struct {
 	ln   net.Listener
 	done chan struct{}
+	wg   sync.WaitGroup // accepted connections not yet closed
 }
 
 func newConnectCounter() (*connectCounter, error) {
@@ -195,7 +198,13 @@ func newConnectCounter() (*connectCounter, error) {
 			if err != nil {
 				return
 			}
-			_ = conn.Close()
+			c.wg.Add(1)
+			go func() {
+				defer c.wg.Done()
+				var b [1]byte
+				_, _ = conn.Read(b[:]) // EOF: the dialer has closed
+				_ = conn.Close()
+			}()
 		}
 	}()
 	return c, nil
@@ -231,4 +240,5 @@ func (c *connectCounter) run(n, conc int) (time.Duration, error) {
 func (c *connectCounter) close() {
 	_ = c.ln.Close()
 	<-c.done
+	c.wg.Wait()
 }
