@@ -33,7 +33,7 @@ var handshakeConcurrency = []int{1, 64}
 func BenchmarkHandshake(b *testing.B) {
 	for _, c := range handshakeConcurrency {
 		b.Run(fmt.Sprintf("c=%d", c), func(b *testing.B) {
-			if err := benchHandshakes(b, impls(), c); err != nil {
+			if err := benchHandshakes(b, handshakeImpls(), c); err != nil {
 				b.Fatal(err)
 			}
 		})

@@ -46,13 +46,31 @@ type responder interface {
 
 // implsFlag selects implementations, to profile one alone:
 // go test ./bench -run '^$' -bench Handshake -args -impls=ours
-var implsFlag = flag.String("impls", "ours,floor,btcd", "implementations the benchmarks compare (comma-separated)")
+var implsFlag = flag.String("impls", "ours,floor,btcd,floor-timeouts", "implementations the benchmarks compare (comma-separated)")
 
 // impls are the implementations every figure compares: ours, the
 // hand-written floor, btcd's peer package (unless -impls says otherwise).
-func impls() []impl {
+func impls() []impl { return selectImpls(oursImpl(), floorImpl(), btcdImpl()) }
+
+// handshakeImpls adds, for the throughput and latency figures, the floor
+// with the timeouts every client of ours must have (a dial timeout, a
+// deadline on reads and writes): how much of the gap to the floor those
+// cost. Its memory is the floor's.
+func handshakeImpls() []impl { return append(impls(), selectImpls(floorTimeoutsImpl())...) }
+
+func selectImpls(ims ...impl) []impl {
 	var out []impl
-	for _, im := range []impl{oursImpl(), floorImpl(), btcdImpl()} {
+	for _, im := range ims {
+		if im.once == nil {
+			hold := im.hold
+			im.once = func(ctx context.Context, addr string) error {
+				c, err := hold(ctx, addr)
+				if err != nil {
+					return err
+				}
+				return c.Close()
+			}
+		}
 		if slices.Contains(strings.Split(*implsFlag, ","), im.name) {
 			out = append(out, im)
 		}
@@ -223,6 +241,43 @@ func floorHold(ctx context.Context, addr string) (io.Closer, error) {
 		return nil, err
 	}
 	return conn, nil
+}
+
+// floorTimeoutsImpl is the floor's exchange with a 5 s dial timeout and a
+// 5 s deadline on its reads and writes, cleared at the end, as our client
+// sets them (CONVENTIONS: every network read and write has a deadline);
+// against the floor's responder.
+func floorTimeoutsImpl() impl {
+	return impl{
+		name:  "floor-timeouts",
+		serve: func(addr string) (responder, error) { return newFloorServer(addr) },
+		hold: func(ctx context.Context, addr string) (io.Closer, error) {
+			dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			var d net.Dialer
+			conn, err := d.DialContext(dctx, "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			var buf [512]byte
+			err = conn.SetDeadline(time.Now().Add(5 * time.Second))
+			if err == nil {
+				if _, err = conn.Write(floorVersion); err == nil {
+					if _, err = readFrames(conn, buf[:], wire.CmdVersion, wire.CmdVerack); err == nil {
+						_, err = conn.Write(floorVerack)
+					}
+				}
+			}
+			if err == nil {
+				err = conn.SetDeadline(time.Time{})
+			}
+			if err != nil {
+				_ = conn.Close()
+				return nil, err
+			}
+			return conn, nil
+		},
+	}
 }
 
 func newFloorServer(addr string) (*floorServer, error) {
