@@ -3,6 +3,7 @@ package handshake_test
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net"
 	"runtime"
 	"slices"
@@ -100,7 +101,12 @@ func FuzzClient(f *testing.F) {
 		if len(stream) > 1<<16 {
 			return // past every handshake message: slower execs, nothing new
 		}
-		conn, err := net.Dial("tcp", ln.Addr().String())
+		// From anywhere in 127/8: a TIME_WAIT left by a peer that hung up
+		// first must not meet a later exec's SYN on the same ports (the
+		// retransmits take seconds; the fuzzer kills a worker after 10 s).
+		d := net.Dialer{Timeout: fuzzMargin, LocalAddr: &net.TCPAddr{
+			IP: net.IPv4(127, byte(1+rand.IntN(254)), byte(rand.IntN(256)), byte(1+rand.IntN(254)))}}
+		conn, err := d.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"runtime"
@@ -196,7 +197,8 @@ func isPrefix(got, want []string) bool {
 // returns an error only for what the mock sent that is not a valid frame.
 func playClient(addr string, stream []byte, mode uint8) ([]fromMock, time.Duration, error) {
 	start := time.Now()
-	nc, err := net.Dial("tcp", addr)
+	d := net.Dialer{Timeout: fuzzMargin, LocalAddr: randomLoopback()}
+	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -242,6 +244,16 @@ func playClient(addr string, stream []byte, mode uint8) ([]fromMock, time.Durati
 		}
 		got = append(got, fromMock{cmd: f.Command(), msg: m})
 	}
+}
+
+// randomLoopback is a source address anywhere in 127/8. Each exec has a
+// new server, and a mock that hangs up first leaves a TIME_WAIT on its
+// side; were a later exec's listener and client to reuse both port
+// numbers, its SYN would meet that TIME_WAIT and be retransmitted for
+// seconds (the fuzzer kills a worker after 10 s on one input). Random
+// source addresses make such a collision negligible.
+func randomLoopback() *net.TCPAddr {
+	return &net.TCPAddr{IP: net.IPv4(127, byte(1+rand.IntN(254)), byte(rand.IntN(256)), byte(1+rand.IntN(254)))}
 }
 
 func isReset(err error) bool {
