@@ -30,8 +30,11 @@ var (
 )
 
 // benchRuns maps "pkg Benchmark/sub" to unit to the value of each run, in
-// the order the runs were printed.
+// the order the runs were printed. The key failedKey lists, under the
+// failing benchmark's name, one value per "--- FAIL" line.
 type benchRuns map[string]map[string][]float64
+
+const failedKey = "--- FAIL"
 
 var gomaxprocsSuffix = regexp.MustCompile(`-\d+$`)
 
@@ -46,6 +49,18 @@ func parseBench(r io.Reader) (benchRuns, error) {
 		line := sc.Text()
 		if rest, ok := strings.CutPrefix(line, "pkg: "); ok {
 			pkg = rest[strings.LastIndex(rest, "/")+1:]
+			continue
+		}
+		if _, rest, ok := strings.Cut(line, "--- FAIL: "); ok && strings.HasPrefix(rest, "Benchmark") {
+			// go test prints the failure twice (with and without the
+			// GOMAXPROCS suffix); count the suffixed one.
+			if name := strings.Fields(rest)[0]; gomaxprocsSuffix.MatchString(name) {
+				if runs[failedKey] == nil {
+					runs[failedKey] = map[string][]float64{}
+				}
+				key := pkg + " " + gomaxprocsSuffix.ReplaceAllString(name, "")
+				runs[failedKey][key] = append(runs[failedKey][key], 1)
+			}
 			continue
 		}
 		if !strings.HasPrefix(line, "Benchmark") {
@@ -177,6 +192,20 @@ func writeSummary(w io.Writer, runs benchRuns) error {
 		fmt.Fprintf(bw, "| %s | %d | %s | %s | %s |\n", t.what, len(vs), s, t.want, verdict)
 	}
 	fmt.Fprintln(bw)
+	if failed := runs[failedKey]; len(failed) > 0 {
+		fmt.Fprintln(bw, "### Failed runs (not in the figures)")
+		fmt.Fprintln(bw)
+		for _, name := range slices.Sorted(func(yield func(string) bool) {
+			for k := range failed {
+				if !yield(k) {
+					return
+				}
+			}
+		}) {
+			fmt.Fprintf(bw, "- %s: %d\n", name, len(failed[name]))
+		}
+		fmt.Fprintln(bw)
+	}
 	fmt.Fprintln(bw, "### Every figure (min / median / max over the runs)")
 	fmt.Fprintln(bw)
 	fmt.Fprintln(bw, "| benchmark | unit | runs | min / median / max |")
@@ -188,6 +217,9 @@ func writeSummary(w io.Writer, runs benchRuns) error {
 			}
 		}
 	}) {
+		if name == failedKey {
+			continue
+		}
 		units := runs[name]
 		for _, u := range slices.Sorted(func(yield func(string) bool) {
 			for k := range units {
@@ -229,7 +261,10 @@ pkg: github.com/btc-handshake/btc-handshake/bench
 BenchmarkHandshake/c=1-2 	5170	227277 ns/op	0.6170 ours/floor-hs/s	1.511 ours/floor-p50
 BenchmarkHandshake/c=1-2 	5170	227277 ns/op	0.9500 ours/floor-hs/s	1.011 ours/floor-p50
 BenchmarkHandshake/c=1-2 	5170	227277 ns/op	0.9100 ours/floor-hs/s	1.050 ours/floor-p50
---- FAIL: BenchmarkSurvey
+BenchmarkSurvey-2                	--- FAIL: BenchmarkSurvey
+    survey_test.go:43: survey: i/o timeout
+--- FAIL: BenchmarkSurvey-2
+    survey_test.go:43: survey: i/o timeout
 BenchmarkHeldPairs/ours-2 	21	54760798 ns/op	1.000 goroutines/pair	5427 rss-B/pair
 `
 
@@ -250,6 +285,7 @@ var _ = Describe("the bench summary", Label("summary"), func() {
 		Expect(out.String()).To(ContainSubstring("| p50 latency c=1, ours ÷ floor | 3 | 1.01 / 1.05 / 1.51 | ≤ 1.1 | pass |"))
 		Expect(out.String()).To(ContainSubstring("| survey errors | 0 | – / – / – | 0 | no data |"))
 		Expect(out.String()).To(ContainSubstring("| bench BenchmarkHeldPairs/ours | rss-B/pair | 1 | 5427 / 5427 / 5427 |"))
+		Expect(out.String()).To(ContainSubstring("### Failed runs (not in the figures)\n\n- bench BenchmarkSurvey: 1\n"))
 	})
 
 	if *summarizeIn != "" {
