@@ -21,7 +21,7 @@ type env struct {
 	bufs     sync.Pool
 
 	mu         sync.Mutex
-	records    []Record
+	records    recordLog
 	failures   []Failure
 	unreported []error
 
@@ -83,8 +83,39 @@ func (e *env) record(r Record) {
 		return
 	}
 	e.mu.Lock()
-	e.records = append(e.records, r)
+	e.records.add(r)
 	e.mu.Unlock()
+}
+
+// recordLog is an append-only list of records in chunks of fixed size:
+// appending never copies what is already there (a load test's server
+// records hundreds of thousands of events; regrowing one slice copied
+// them all, a few percent of its CPU).
+type recordLog struct {
+	chunks [][]Record
+	n      int
+}
+
+const recordChunk = 128 // 18 KB: a small-object allocation, not a large one
+
+func (l *recordLog) add(r Record) {
+	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == recordChunk {
+		l.chunks = append(l.chunks, make([]Record, 0, recordChunk))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, r)
+	l.n++
+}
+
+// all yields every record in order.
+func (l *recordLog) all(yield func(Record) bool) {
+	for _, c := range l.chunks {
+		for _, r := range c {
+			if !yield(r) {
+				return
+			}
+		}
+	}
 }
 
 // report delivers a failure exactly once: to the fail handler when there is
@@ -106,14 +137,21 @@ func (e *env) report(f *Failure) {
 func (e *env) transcript() []Record {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return append([]Record(nil), e.records...)
+	if e.records.n == 0 {
+		return nil
+	}
+	out := make([]Record, 0, e.records.n)
+	for r := range e.records.all {
+		out = append(out, r)
+	}
+	return out
 }
 
 func (e *env) received() []Record {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var out []Record
-	for _, r := range e.records {
+	for r := range e.records.all {
 		if r.Dir == In && r.Event == "" {
 			out = append(out, r)
 		}
