@@ -96,11 +96,14 @@ type recordLog struct {
 	n      int
 }
 
-const recordChunk = 128 // 18 KB: a small-object allocation, not a large one
+// recordChunk is the largest chunk: 18 KB, a small-object allocation, not
+// a large one. Chunks start at 8 records and double up to it, so that a
+// fleet of thousands of servers with a connection or two each stays small.
+const recordChunk = 128
 
 func (l *recordLog) add(r Record) {
-	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == recordChunk {
-		l.chunks = append(l.chunks, make([]Record, 0, recordChunk))
+	if n := len(l.chunks); n == 0 || len(l.chunks[n-1]) == cap(l.chunks[n-1]) {
+		l.chunks = append(l.chunks, make([]Record, 0, min(recordChunk, max(8, l.n))))
 	}
 	last := &l.chunks[len(l.chunks)-1]
 	*last = append(*last, r)
