@@ -44,7 +44,6 @@ func BenchmarkHandshake(b *testing.B) {
 type handshakeStats struct {
 	lat     []time.Duration
 	rates   []float64 // per round
-	elapsed time.Duration
 	mallocs uint64
 	user    time.Duration // user time of the process
 	sys     time.Duration // system time of the process
@@ -100,7 +99,6 @@ func benchHandshakes(b *testing.B, ims []impl, conc int) error {
 			b.StartTimer()
 			stats[i].lat = append(stats[i].lat, lat...)
 			stats[i].rates = append(stats[i].rates, float64(len(lat))/elapsed.Seconds())
-			stats[i].elapsed += elapsed
 			stats[i].mallocs += m1.Mallocs - m0.Mallocs
 			stats[i].user += u1 - u0
 			stats[i].sys += s1 - s0
