@@ -30,7 +30,12 @@ var btcdMisses = map[string]string{
 	"bad-checksum-before-verack":                "ReadMessage's checksum error ends the negotiation (Core drops the frame and goes on)",
 	"version-below-minimum":                     "btcd accepts versions down to 209 (MinAcceptableProtocolVersion), Core refuses below 31800",
 	"version-209":                               "btcd accepts 209, its own minimum; Core refuses below 31800",
-	"close-after-verack":                        "btcd reads frames straight from the socket and writes its own verack before reading the peer's; the write to the closed connection draws a reset, which discards the peer's verack still unread in the kernel",
+}
+
+// btcdRaces are scenarios btcd misses only when a race goes one way; the
+// spec accepts either outcome for them.
+var btcdRaces = map[string]string{
+	"close-after-verack": "btcd reads frames straight from the socket and writes its own verack before reading the peer's; when that write draws a reset before btcd reads, the reset discards the peer's verack still unread in the kernel",
 }
 
 var _ = Describe("the scenario catalog against btcd's peer package", func() {
@@ -39,6 +44,9 @@ var _ = Describe("the scenario catalog against btcd's peer package", func() {
 		Expect(js).To(HaveLen(len(scenarios.All())))
 		missed := map[string]bool{}
 		for _, j := range js {
+			if _, racy := btcdRaces[j.Scenario]; racy {
+				continue
+			}
 			if !j.Passed() {
 				missed[j.Scenario] = true
 				Expect(btcdMisses).To(HaveKey(j.Scenario), "btcd unexpectedly misses %s: %v", j.Scenario, j.Reasons)
@@ -51,6 +59,10 @@ var _ = Describe("the scenario catalog against btcd's peer package", func() {
 		Expect(err).NotTo(HaveOccurred())
 		for name, why := range btcdMisses {
 			Expect(string(readme)).To(MatchRegexp("(?m)^\\| `%s` \\| (fails|completes) \\| %s \\|$", regexp.QuoteMeta(name), regexp.QuoteMeta(why)),
+				"README's btcd table must list %s", name)
+		}
+		for name, why := range btcdRaces {
+			Expect(string(readme)).To(MatchRegexp("(?m)^\\| `%s` \\| fails at random \\| %s \\|$", regexp.QuoteMeta(name), regexp.QuoteMeta(why)),
 				"README's btcd table must list %s", name)
 		}
 	})
