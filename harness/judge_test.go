@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"io"
 	"net"
 	"strings"
 	"time"
@@ -134,12 +135,20 @@ var _ = Describe("clients", func() {
 
 var _ = Describe("Run", func() {
 	It("runs scenarios in parallel and keeps their order; a broken client fails what it should", func() {
-		// Connects, says nothing, hangs up, and claims success.
+		// Connects, says nothing, hangs up its side, waits until the mock
+		// has played its script to the end and closed, and claims success.
 		alwaysOK := harness.ClientFunc(func(ctx context.Context, addr string, _ wire.Network) harness.Outcome {
 			var d net.Dialer
-			if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
-				_ = c.Close()
+			c, err := d.DialContext(ctx, "tcp", addr)
+			if err != nil {
+				return harness.Outcome{Message: err.Error()}
 			}
+			defer c.Close()
+			_ = c.(*net.TCPConn).CloseWrite()
+			if dl, ok := ctx.Deadline(); ok {
+				_ = c.SetReadDeadline(dl)
+			}
+			_, _ = io.Copy(io.Discard, c)
 			return harness.Outcome{Completed: true}
 		})
 		scs, _ := scenarios.Select("core-v30-responder", "wrong-magic", "nonce-echoed")
