@@ -35,6 +35,8 @@ type Reader struct {
 	start int // first unread byte
 	end   int // end of buffered bytes
 	fatal error
+	eof   bool // the stream ended: read nothing more from it
+	size  int  // the initial buffer size, which Reset returns to
 }
 
 // NewReader returns a Reader for network net with the default buffer and
@@ -53,7 +55,46 @@ func NewReaderSize(r io.Reader, net Network, size int, maxPayload uint32) *Reade
 	if maxPayload == 0 || maxPayload > MaxPayload {
 		maxPayload = MaxPayload
 	}
-	return &Reader{r: r, net: net, max: maxPayload, buf: make([]byte, size)}
+	return &Reader{r: r, net: net, max: maxPayload, buf: make([]byte, size), size: size}
+}
+
+// Reset makes r a Reader of src for network net with the payload limit
+// maxPayload, as NewReaderSize would, but keeps its buffer unless a large
+// frame grew it: pooled Readers read a handshake without allocating.
+func (r *Reader) Reset(src io.Reader, net Network, maxPayload uint32) {
+	if maxPayload == 0 || maxPayload > MaxPayload {
+		maxPayload = MaxPayload
+	}
+	buf := r.buf
+	if len(buf) != r.size {
+		buf = make([]byte, r.size)
+	}
+	*r = Reader{r: src, net: net, max: maxPayload, buf: buf, size: r.size}
+}
+
+// FillFrom reads once from src into r's buffer, as Next reads from r's own
+// reader, and returns what that read returned: a caller that reads without
+// waiting (a non-blocking socket read) learns whether bytes or the end of
+// the stream are already there, and Next then parses what it brought. An
+// io.EOF is kept: once the buffered frames are used, Next reports the end
+// without reading again.
+func (r *Reader) FillFrom(src io.Reader) (int, error) {
+	if r.eof {
+		return 0, io.EOF
+	}
+	if r.start > 0 {
+		r.end = copy(r.buf, r.buf[r.start:r.end])
+		r.start = 0
+	}
+	if r.end == len(r.buf) {
+		return 0, nil // full: Next has frames to parse first
+	}
+	k, err := src.Read(r.buf[r.end:])
+	r.end += k
+	if errors.Is(err, io.EOF) {
+		r.eof = true
+	}
+	return k, err
 }
 
 // Buffered returns how many received bytes are waiting to be parsed.
@@ -107,6 +148,12 @@ func (r *Reader) Next() (Frame, error) {
 // fill makes sure n bytes are buffered from r.start.
 func (r *Reader) fill(n int) error {
 	for r.end-r.start < n {
+		if r.eof {
+			if r.end == r.start {
+				return io.EOF
+			}
+			return io.ErrUnexpectedEOF
+		}
 		if len(r.buf)-r.start < n && r.start > 0 {
 			// Move the partial frame to the front before reading more.
 			r.end = copy(r.buf, r.buf[r.start:r.end])
@@ -131,6 +178,7 @@ func (r *Reader) fill(n int) error {
 				return nil
 			}
 			if errors.Is(err, io.EOF) {
+				r.eof = true
 				if r.end == r.start {
 					return io.EOF
 				}

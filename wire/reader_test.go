@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"testing"
 	"testing/iotest"
 
@@ -219,6 +220,110 @@ var _ = Describe("Reader", func() {
 		f, err := r.Next()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(f.Command()).To(Equal("version"))
+	})
+
+	It("reads nothing more once the stream has ended", func() {
+		src := &countingReader{r: bytes.NewReader(wire.AppendMessage(nil, wire.Mainnet, wire.Verack{}))}
+		r := wire.NewReader(src, wire.Mainnet)
+		f, err := r.Next()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Command()).To(Equal("verack"))
+		for range 3 {
+			_, err = r.Next()
+			Expect(err).To(Equal(io.EOF))
+		}
+		Expect(src.reads).To(Equal(2), "one read for the frame, one that found the end")
+	})
+
+	Describe("FillFrom", func() {
+		verack := wire.AppendMessage(nil, wire.Mainnet, wire.Verack{})
+
+		It("brings bytes from another source for Next to parse, keeping what was buffered", func() {
+			two := append(append([]byte(nil), verack...), verack[:10]...)
+			r := wire.NewReader(bytes.NewReader(two), wire.Mainnet)
+			_, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(r.Buffered()).To(Equal(10))
+			n, err := r.FillFrom(bytes.NewReader(verack[10:]))
+			Expect(n, err).To(Equal(len(verack) - 10))
+			Expect(r.Buffered()).To(Equal(len(verack)))
+			f, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal("verack"))
+		})
+
+		It("reports an empty read and leaves the Reader usable", func() {
+			r := wire.NewReader(bytes.NewReader(verack), wire.Mainnet)
+			n, err := r.FillFrom(&stallReader{})
+			Expect(n).To(Equal(0))
+			Expect(err).To(Equal(timeoutError{}))
+			f, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal("verack"))
+		})
+
+		It("keeps the end of the stream it finds: Next reports it once the buffered frames are used", func() {
+			src := &countingReader{r: bytes.NewReader(nil)}
+			r := wire.NewReader(src, wire.Mainnet)
+			n, err := r.FillFrom(bytes.NewReader(verack))
+			Expect(n, err).To(Equal(len(verack)))
+			n, err = r.FillFrom(bytes.NewReader(nil))
+			Expect(n).To(Equal(0))
+			Expect(err).To(Equal(io.EOF))
+			f, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal("verack"))
+			_, err = r.Next()
+			Expect(err).To(Equal(io.EOF))
+			Expect(src.reads).To(Equal(0))
+		})
+
+		It("reports io.ErrUnexpectedEOF when the stream ended inside a frame", func() {
+			r := wire.NewReader(bytes.NewReader(nil), wire.Mainnet)
+			_, err := r.FillFrom(iotest.DataErrReader(bytes.NewReader(verack[:10])))
+			Expect(err).To(Equal(io.EOF))
+			_, err = r.Next()
+			Expect(err).To(Equal(io.ErrUnexpectedEOF))
+		})
+	})
+
+	Describe("Reset", func() {
+		It("reads a new stream with the same buffer, for a new network and limit", func() {
+			r := wire.NewReaderSize(bytes.NewReader(nil), wire.Mainnet, 200, 0)
+			_, err := r.Next()
+			Expect(err).To(Equal(io.EOF))
+			frame := wire.AppendMessage(nil, wire.Regtest, fullVersion())
+			srcs := make([]*bytes.Reader, 3)
+			for i := range srcs {
+				srcs[i] = bytes.NewReader(frame)
+			}
+			var f wire.Frame
+			allocs := testing.AllocsPerRun(2, func() {
+				r.Reset(srcs[0], wire.Regtest, 0)
+				srcs = srcs[1:]
+				f, err = r.Next()
+			})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal("version"))
+			Expect(allocs).To(BeZero())
+
+			r.Reset(bytes.NewReader(wire.AppendFrame(nil, wire.Regtest, "block", make([]byte, 11))), wire.Regtest, 10)
+			_, err = r.Next()
+			Expect(err).To(MatchError(wire.ErrPayloadTooLarge))
+		})
+
+		It("lets go of a buffer that a large frame grew, back to its first size", func() {
+			big := wire.AppendFrame(nil, wire.Mainnet, "block", make([]byte, 100_000))
+			r := wire.NewReaderSize(bytes.NewReader(big), wire.Mainnet, 64, 0)
+			_, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			r.Reset(nil, wire.Mainnet, 0)
+			runtime.ReadMemStats(&ms1)
+			Expect(ms1.TotalAlloc-ms0.TotalAlloc).To(And(BeNumerically(">=", 64), BeNumerically("<", 1024)), "a new 64-byte buffer")
+			Expect(bytesAllocated(3, func(int) { r.Reset(nil, wire.Mainnet, 0) })).To(BeZero())
+		})
 	})
 
 	Describe("allocation bounded by what arrives, not by what is declared", func() {
