@@ -7,19 +7,26 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
+// defaultDialer dials when Config.Dialer is nil. TCP keep-alive is off: a
+// handshake is over long before the first probe would go out (15 s), and
+// turning it on costs four system calls per connection.
+var defaultDialer = &net.Dialer{KeepAlive: -1}
+
 // Dial connects to addr (host:port) and performs the handshake. The
 // returned Result is never nil; its Err is the returned error.
 func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
-	res := &Result{Addr: addr, Started: cfg.Now(), Phase: PhaseConnect}
+	res := newResult(addr, cfg.Now())
+	res.Phase = PhaseConnect
 	dialer := cfg.Dialer
 	if dialer == nil {
-		dialer = &net.Dialer{}
+		dialer = defaultDialer
 	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
 	conn, err := dialer.DialContext(dctx, "tcp", addr)
@@ -39,7 +46,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	defer conn.Close()
 	now := cfg.Now()
 	res.Timings.Connect = now.Sub(res.Started)
-	err = run(ctx, conn, cfg, res, now)
+	err = run(ctx, conn, cfg, res, now, false)
 	return res, err
 }
 
@@ -51,8 +58,8 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 // never nil; its Err is the returned error.
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
-	res := &Result{Addr: conn.RemoteAddr().String(), Started: cfg.Now()}
-	err := run(ctx, conn, cfg, res, res.Started)
+	res := newResult(conn.RemoteAddr().String(), cfg.Now())
+	err := run(ctx, conn, cfg, res, res.Started, true)
 	return res, err
 }
 
@@ -63,7 +70,27 @@ func ctxKind(ctx context.Context) Kind {
 	return KindCanceled
 }
 
-// session is the state of one handshake.
+// resultBlock is a Result with room for a handshake's transcript,
+// allocated in one piece.
+type resultBlock struct {
+	res    Result
+	events [transcriptRoom]Event
+}
+
+// transcriptRoom is the transcript a handshake fills without regrowing:
+// a Core peer's handshake is seven messages.
+const transcriptRoom = 8
+
+func newResult(addr string, started time.Time) *Result {
+	b := new(resultBlock)
+	b.res = Result{Addr: addr, Started: started, Transcript: b.events[:0]}
+	return &b.res
+}
+
+// session is the state of one handshake. Sessions are pooled, with their
+// read buffer and output buffer: a handshake needs them only while it
+// runs, and a fresh 1 KB buffer per handshake is most of what a survey
+// allocates.
 type session struct {
 	cfg   Config
 	conn  net.Conn
@@ -71,6 +98,7 @@ type session struct {
 	res   *Result
 	nonce uint64
 	out   []byte
+	ver   wire.Version // ours
 
 	gotVersion, gotVerack, earlyVerack bool
 
@@ -90,8 +118,40 @@ type session struct {
 	lastRead time.Time
 }
 
-// run performs the handshake on conn; start is the current time.
-func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time.Time) error {
+var sessions = sync.Pool{New: func() any {
+	return &session{
+		r:   wire.NewReaderSize(nil, 0, wire.DefaultReaderSize, 0),
+		out: make([]byte, 0, 256),
+	}
+}}
+
+// maxPooledOut is the largest output buffer a pooled session keeps.
+const maxPooledOut = 4 << 10
+
+func getSession(conn net.Conn, cfg Config, res *Result) *session {
+	s := sessions.Get().(*session)
+	r, out := s.r, s.out[:0]
+	r.Reset(conn, cfg.Network, cfg.MaxPayload)
+	*s = session{cfg: cfg, conn: conn, r: r, res: res, nonce: cfg.Nonce(), out: out}
+	return s
+}
+
+// release returns s to the pool, holding on to nothing of its handshake:
+// the Reader gives up the connection (and a buffer a large frame grew).
+func (s *session) release() {
+	r, out := s.r, s.out[:0]
+	if cap(out) > maxPooledOut {
+		out = make([]byte, 0, 256)
+	}
+	r.Reset(nil, 0, 0)
+	*s = session{r: r, out: out}
+	sessions.Put(s)
+}
+
+// run performs the handshake on conn; start is the current time. handBack
+// says the caller goes on using conn (Run), so the deadlines are cleared
+// at the end; Dial closes conn, which clears them anyway.
+func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time.Time, handBack bool) error {
 	// Cancelling the context unblocks any read or write at once, without
 	// a goroutine per connection. Every later deadline is set through
 	// setReadDeadline/flush, which check the context afterwards, so a
@@ -101,24 +161,16 @@ func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	}
-	s := &session{
-		cfg:   cfg,
-		conn:  conn,
-		r:     wire.NewReaderSize(conn, cfg.Network, wire.DefaultReaderSize, cfg.MaxPayload),
-		res:   res,
-		nonce: cfg.Nonce(),
-		out:   make([]byte, 0, 256),
-	}
+	s := getSession(conn, cfg, res)
 	defer func() {
 		// Run hands the connection back: clear our deadlines so that the
 		// caller's reads do not time out at the handshake's deadline. If
 		// the context ended, leave the past deadline in place.
-		if stop() && !(s.readDeadline.IsZero() && s.writeDeadline.IsZero()) {
+		if stop() && handBack && !(s.readDeadline.IsZero() && s.writeDeadline.IsZero()) {
 			_ = conn.SetDeadline(time.Time{})
 		}
+		s.release()
 	}()
-	// A handshake is a few messages: room for them without regrowing.
-	res.Transcript = make([]Event, 0, 8)
 	s.lastRead = start
 	s.handshakeDeadline = start.Add(cfg.Timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(s.handshakeDeadline) {
@@ -242,7 +294,8 @@ func (s *session) setDeadlines(write, read time.Time) error {
 
 func (s *session) ourVersion(now time.Time) *wire.Version {
 	relay := !s.cfg.NoRelay
-	v := &wire.Version{
+	v := &s.ver
+	*v = wire.Version{
 		ProtocolVersion: s.cfg.ProtocolVersion,
 		Services:        s.cfg.Services,
 		Timestamp:       now.Unix(),

@@ -70,6 +70,9 @@ type Config struct {
 	Now func() time.Time
 }
 
+// discardLogger is the default Logger.
+var discardLogger = slog.New(slog.DiscardHandler)
+
 func (c Config) withDefaults() Config {
 	if c.Network == 0 {
 		c.Network = wire.Mainnet
@@ -99,7 +102,7 @@ func (c Config) withDefaults() Config {
 		c.MaxTranscript = DefaultMaxTranscript
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.DiscardHandler)
+		c.Logger = discardLogger
 	}
 	if c.Now == nil {
 		c.Now = time.Now
