@@ -93,6 +93,9 @@ type Conn struct {
 	lastRead time.Time
 	fatal    error // reads can no longer succeed
 	closed   bool
+	// pending is a reset that peerLeft's read took, for Next to report.
+	pending error
+	raw     *rawIO
 }
 
 func newConn(e *env, nc net.Conn, index int) *Conn {
@@ -100,7 +103,7 @@ func newConn(e *env, nc net.Conn, index int) *Conn {
 	return &Conn{
 		env:          e,
 		nc:           nc,
-		r:            wire.NewReaderSize(nc, e.network(), readerSize, 0),
+		r:            e.getReader(nc),
 		index:        index,
 		start:        now,
 		lastRead:     now,
@@ -168,6 +171,11 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 		return Incoming{}, c.fatal
 	}
 	if err := c.setReadDeadline(deadline); err != nil {
+		return Incoming{}, c.readEnded(err)
+	}
+	if c.pending != nil {
+		err := c.pending
+		c.pending = nil
 		return Incoming{}, c.readEnded(err)
 	}
 	buffered := c.r.Buffered()
@@ -328,7 +336,7 @@ func (c *Conn) write(b []byte) error {
 		// without a deadline (arming one reads the clock twice and moves
 		// a timer), and arm it only for the rest of a write that would
 		// block.
-		n, all := tryWrite(c.nc, b)
+		n, all := c.tryWrite(b)
 		if all {
 			return nil
 		}

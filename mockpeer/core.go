@@ -211,6 +211,13 @@ func (cfg *profileConfig) coreVerack(c *Conn, _ Incoming) ([]wire.Message, error
 		return nil, nil // before version, or redundant
 	}
 	st.VerackReceived, st.Established = true, true
+	if c.peerLeft() {
+		// The other side closed right after its verack (a client that
+		// only handshakes): Core's socket thread has seen the close and
+		// its message handler skips the peer (ThreadMessageHandler,
+		// src/net.cpp), so the post-verack messages never go out.
+		return nil, nil
+	}
 	msgs := make([]wire.Message, 0, 4)
 	if st.Common >= wire.ShortIDsBlocksVersion {
 		msgs = append(msgs, wire.SendCmpct{Announce: false, Version: cmpctBlocksVersion})

@@ -3,6 +3,7 @@ package mockpeer
 import (
 	"context"
 	"log/slog"
+	"net"
 	"sync"
 	"sync/atomic"
 
@@ -19,6 +20,7 @@ type env struct {
 	cutBy    string // what "cut off" means here: "Close" or "the Dial context"
 	debug    bool   // the logger wants debug records (checked once, kept off the hot path)
 	bufs     sync.Pool
+	readers  sync.Pool // *wire.Reader, readerSize
 
 	mu         sync.Mutex
 	records    recordLog
@@ -169,6 +171,23 @@ func (e *env) failureList() []Failure {
 }
 
 func (e *env) getBuf() *[]byte { return e.bufs.Get().(*[]byte) }
+
+// getReader returns a pooled Reader of nc: connections come and go by the
+// thousand on a busy server, and each would otherwise allocate its buffer.
+func (e *env) getReader(nc net.Conn) *wire.Reader {
+	if r, ok := e.readers.Get().(*wire.Reader); ok {
+		r.Reset(nc, e.network(), 0)
+		return r
+	}
+	return wire.NewReaderSize(nc, e.network(), readerSize, 0)
+}
+
+// putReader takes back a connection's Reader once nothing reads from it:
+// its frames' payloads (Incoming.Payload) are valid only until then.
+func (e *env) putReader(r *wire.Reader) {
+	r.Reset(nil, e.network(), 0)
+	e.readers.Put(r)
+}
 
 func (e *env) putBuf(p *[]byte, b []byte) {
 	if cap(b) > 64<<10 {

@@ -1,6 +1,7 @@
 package mockpeer_test
 
 import (
+	"net"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -68,6 +69,32 @@ var _ = Describe("CoreResponder", func() {
 		c.send(wire.Ping{Nonce: 77})
 		_, m := c.next()
 		Expect(m).To(Equal(wire.Pong{Nonce: 77}))
+	})
+
+	It("sends nothing after a verack that came with the other side's close, as Core skips a peer it is disconnecting", func() {
+		srv = newServer()
+		sent := make(chan struct{})
+		srv.AppendScripts(mockpeer.Steps(
+			mockpeer.Do(func(*mockpeer.Conn) error { <-sent; return nil }),
+			mockpeer.CoreResponder().Step()))
+		c = dialRaw(srv.Addr())
+		c.coalesce(clientVersion(70016, wire.NodeNetwork), wire.Verack{})
+		Expect(c.conn.(*net.TCPConn).CloseWrite()).To(Succeed())
+		close(sent) // the mock reads only now: version, verack and the close are all there
+		c.expectEOF("version", "wtxidrelay", "sendaddrv2", "verack")
+		Expect(srv.Close()).To(Succeed())
+		var out []string
+		var events []string
+		for _, r := range srv.Transcript() {
+			if r.Dir == mockpeer.Out && r.Command != "" {
+				out = append(out, r.Command)
+			}
+			if r.Event != "" {
+				events = append(events, r.Event)
+			}
+		}
+		Expect(out).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
+		Expect(events).To(ContainElement(mockpeer.EventEOF))
 	})
 
 	It("sends no getheaders to a client that advertises neither NETWORK nor NETWORK_LIMITED", func() {

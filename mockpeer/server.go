@@ -1,6 +1,7 @@
 package mockpeer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -34,7 +35,7 @@ type Server struct {
 // as httptest.NewServer does: a test cannot go on without it.
 func NewServer(opts ...Option) *Server {
 	cfg := newConfig(opts)
-	ln, err := net.Listen("tcp", cfg.listenAddr)
+	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", cfg.listenAddr)
 	if err != nil {
 		panic(fmt.Sprintf("mockpeer: listen on %s: %v", cfg.listenAddr, err))
 	}
@@ -168,6 +169,8 @@ func (s *Server) serve(c *Conn, sc *Script) {
 		c.play(*sc)
 	}
 	_ = c.Close()
+	s.env.putReader(c.r)
+	c.r = nil
 	s.mu.Lock()
 	delete(s.conns, c)
 	s.finished++

@@ -2,8 +2,11 @@
 
 package mockpeer
 
-import "net"
+// rawIO is not available where raw descriptors are not unix ones.
+type rawIO struct{}
 
-// tryWrite leaves every write to the caller's ordinary Write where raw
-// descriptors are not unix ones.
-func tryWrite(net.Conn, []byte) (int, bool) { return 0, false }
+// tryWrite leaves every write to the caller's ordinary Write.
+func (c *Conn) tryWrite([]byte) (int, bool) { return 0, false }
+
+// peerLeft cannot tell without waiting.
+func (c *Conn) peerLeft() bool { return false }
