@@ -171,16 +171,16 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 		return Incoming{}, c.fatal
 	}
 	if err := c.setReadDeadline(deadline); err != nil {
-		return Incoming{}, c.readEnded(err)
+		return Incoming{}, c.readEnded(err, time.Now())
 	}
 	if c.pending != nil {
 		err := c.pending
 		c.pending = nil
-		return Incoming{}, c.readEnded(err)
+		return Incoming{}, c.readEnded(err, c.lastRead)
 	}
 	buffered := c.r.Buffered()
 	f, err := c.r.Next()
-	if wire.HeaderSize+len(f.Payload) > buffered {
+	if err != nil || wire.HeaderSize+len(f.Payload) > buffered {
 		c.lastRead = time.Now()
 	}
 	return c.received(f, err)
@@ -194,7 +194,7 @@ func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 	if err != nil {
 		fe, ok := errors.AsType[*wire.FrameError](err) // no escaping target: every connection ends here
 		if !ok {
-			return Incoming{}, c.readEnded(err)
+			return Incoming{}, c.readEnded(err, now)
 		}
 		in := Incoming{Command: f.Command(), Payload: f.Payload, Err: err, Fatal: !fe.Recoverable,
 			Declared: f.Header.Length, Time: now}
@@ -254,8 +254,9 @@ func (c *Conn) clearDeadlines() {
 	}
 }
 
-// readEnded classifies the end of a read and records the event.
-func (c *Conn) readEnded(err error) error {
+// readEnded classifies the end of a read, which returned at time at, and
+// records the event.
+func (c *Conn) readEnded(err error, at time.Time) error {
 	if errors.Is(err, os.ErrDeadlineExceeded) && !c.closed && !c.env.closing() {
 		return err
 	}
@@ -275,11 +276,14 @@ func (c *Conn) readEnded(err error) error {
 	case errors.Is(err, syscall.ECONNRESET):
 		ev = EventReset
 	}
-	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: In, Event: ev, Err: err})
+	c.env.record(Record{Time: at, Conn: c.index, Dir: In, Event: ev, Err: err})
 	return err
 }
 
 func (c *Conn) recordIn(in Incoming, size int) {
+	if c.env.dropsFrame(in.Err) {
+		return // spare building it
+	}
 	var payload []byte
 	if c.env.cfg.record == RecordAll && len(in.Payload) > 0 {
 		payload = append([]byte(nil), in.Payload...)

@@ -116,6 +116,9 @@ func (l *recordLog) add(r Record) {
 func (l *recordLog) all(yield func(Record) bool) {
 	for _, c := range l.chunks {
 		for _, r := range c {
+			if r.peer != nil {
+				r.Note, r.peer = r.peer.String(), nil
+			}
 			if !yield(r) {
 				return
 			}

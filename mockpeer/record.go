@@ -2,6 +2,7 @@ package mockpeer
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"time"
 )
@@ -68,6 +69,10 @@ type Record struct {
 	Event string
 	// Note adds detail to events (addresses).
 	Note string
+
+	// peer is the address an accept record's Note names, formatted only
+	// when the record is read: most records of a busy server never are.
+	peer net.Addr
 }
 
 // String renders the record on one line.

@@ -212,7 +212,7 @@ func (s *Server) Close() error {
 // recordAccept and noScript keep serve's frame, which stays on the stack
 // of every connection, small.
 func (c *Conn) recordAccept() {
-	c.env.record(Record{Time: c.start, Conn: c.index, Dir: In, Event: EventAccept, Note: c.nc.RemoteAddr().String()})
+	c.env.record(Record{Time: c.start, Conn: c.index, Dir: In, Event: EventAccept, peer: c.nc.RemoteAddr()})
 }
 
 func (c *Conn) noScript() {

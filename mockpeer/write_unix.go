@@ -126,7 +126,7 @@ func (c *Conn) peerLeft() bool {
 	case errors.Is(err, io.EOF):
 		return true
 	case errors.Is(err, syscall.ECONNRESET):
-		c.pending = err
+		c.pending, c.lastRead = err, time.Now()
 		return true
 	}
 	return false
