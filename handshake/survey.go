@@ -3,6 +3,7 @@ package handshake
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 )
 
 // DefaultConcurrency is Survey's bound when none is given.
@@ -22,35 +23,33 @@ func Survey(ctx context.Context, targets []string, cfg Config, concurrency int) 
 	}
 	concurrency = min(concurrency, MaxConcurrency, max(len(targets), 1))
 	out := make(chan *Result, concurrency)
-	jobs := make(chan string)
+	// Workers take targets by index: no feeding goroutine for each target
+	// to hand over, and no goroutine switch per handshake for it.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for addr := range jobs {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(targets) {
+					return
+				}
+				addr := targets[i]
+				if err := ctx.Err(); err != nil {
+					out <- &Result{Addr: addr, Phase: PhaseConnect,
+						Err: &Error{Kind: KindCanceled, Phase: PhaseConnect, Addr: addr, Err: err}}
+					continue
+				}
 				res, _ := Dial(ctx, addr, cfg)
 				out <- res
 			}
 		}()
 	}
 	go func() {
-		defer close(out)
-		for i, addr := range targets {
-			select {
-			case jobs <- addr:
-			case <-ctx.Done():
-				close(jobs)
-				wg.Wait()
-				for _, rest := range targets[i:] {
-					out <- &Result{Addr: rest, Phase: PhaseConnect,
-						Err: &Error{Kind: KindCanceled, Phase: PhaseConnect, Addr: rest, Err: ctx.Err()}}
-				}
-				return
-			}
-		}
-		close(jobs)
 		wg.Wait()
+		close(out)
 	}()
 	return out
 }
