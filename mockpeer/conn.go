@@ -95,7 +95,10 @@ type Conn struct {
 	closed   bool
 	// pending is a reset that peerLeft's read took, for Next to report.
 	pending error
-	raw     *rawIO
+	raw     rawIO
+	// replies is room for a profile's replies to one message (Core's
+	// longest is five), so that answering allocates no slice.
+	replies [5]wire.Message
 }
 
 func newConn(e *env, nc net.Conn, index int) *Conn {

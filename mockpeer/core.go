@@ -193,8 +193,7 @@ func (cfg *profileConfig) coreVersion(c *Conn, in Incoming) ([]wire.Message, err
 	ours := cfg.ourVersion(c, addrYou)
 	st.PeerVersion, st.OurVersion = v, ours
 	st.Common = min(v.ProtocolVersion, ours.ProtocolVersion)
-	msgs := make([]wire.Message, 1, 5) // the longest reply: version, wtxidrelay, sendaddrv2, verack (+ alert)
-	msgs[0] = ours
+	msgs := append(c.replies[:0], ours) // the longest reply: version, wtxidrelay, sendaddrv2, verack (+ alert)
 	if st.Common >= wire.WtxidRelayVersion {
 		msgs = append(msgs, wire.WtxidRelay{}, wire.SendAddrV2{})
 	}
@@ -218,7 +217,7 @@ func (cfg *profileConfig) coreVerack(c *Conn, _ Incoming) ([]wire.Message, error
 		// src/net.cpp), so the post-verack messages never go out.
 		return nil, nil
 	}
-	msgs := make([]wire.Message, 0, 4)
+	msgs := c.replies[:0]
 	if st.Common >= wire.ShortIDsBlocksVersion {
 		msgs = append(msgs, wire.SendCmpct{Announce: false, Version: cmpctBlocksVersion})
 	}

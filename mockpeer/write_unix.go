@@ -10,9 +10,9 @@ import (
 )
 
 // rawIO does a connection's reads and writes that must not wait, on its
-// descriptor. It is set up on first use and kept for the connection, so
-// that a write costs no allocation: the RawConn and the one function
-// handed to it are made once.
+// descriptor. It is part of the Conn, set up on first use, so that a
+// write costs no allocation: the RawConn and the one function handed to
+// it are made once per connection.
 type rawIO struct {
 	rc    syscall.RawConn
 	fn    func(fd uintptr) bool
@@ -26,8 +26,8 @@ type rawIO struct {
 var errWouldBlock = errors.New("mockpeer: read would block")
 
 func (c *Conn) rawIO() *rawIO {
-	if c.raw != nil {
-		return c.raw
+	if c.raw.fn != nil {
+		return &c.raw
 	}
 	sc, ok := c.nc.(syscall.Conn)
 	if !ok {
@@ -37,7 +37,8 @@ func (c *Conn) rawIO() *rawIO {
 	if err != nil {
 		return nil
 	}
-	x := &rawIO{rc: rc}
+	x := &c.raw
+	x.rc = rc
 	x.fn = func(fd uintptr) bool {
 		if x.write {
 			for x.n < len(x.b) {
@@ -61,7 +62,6 @@ func (c *Conn) rawIO() *rawIO {
 			return true
 		}
 	}
-	c.raw = x
 	return x
 }
 
