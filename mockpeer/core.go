@@ -135,7 +135,11 @@ func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
 //   - verack: the handshake is established; then, in one write: sendcmpct
 //     (announce false, version 2) when common ≥ 70014, ping, getheaders
 //     when the peer advertises NETWORK or NETWORK_LIMITED, feefilter when
-//     common ≥ 70013. A second verack is ignored.
+//     common ≥ 70013. A second verack is ignored. When the other side has
+//     already closed (its end of stream or reset is waiting behind the
+//     verack), nothing is sent: Core's socket thread marks such a peer for
+//     disconnection and its message handler skips it (ThreadMessageHandler,
+//     src/net.cpp).
 //   - After the handshake: ping → pong with the same nonce; wtxidrelay or
 //     sendaddrv2 disconnect; everything else is ignored.
 //   - Bad checksum, invalid command bytes, unknown commands: dropped, the
