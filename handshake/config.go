@@ -57,7 +57,8 @@ type Config struct {
 	Linger time.Duration
 	// Nonce returns the nonce for our version (default: random).
 	Nonce func() uint64
-	// Dialer dials (default: a net.Dialer).
+	// Dialer dials (default: a net.Dialer with TCP keep-alive off, which a
+	// connection that lasts one handshake never needs).
 	Dialer ContextDialer
 	// MaxTranscript bounds the recorded messages (default 1000).
 	MaxTranscript int
