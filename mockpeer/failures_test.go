@@ -177,8 +177,11 @@ var _ = Describe("Failures", func() {
 		It("counts steps after a HoldOpen ended by Close as cut off", func() {
 			srv := mockpeer.NewServer()
 			srv.AppendScripts(mockpeer.Steps(mockpeer.HoldOpen(), mockpeer.Send(wire.Verack{})))
-			dialRaw(srv.Addr())
-			Eventually(srv.Accepted).Should(Equal(1))
+			// Accepted alone does not say the script has reached HoldOpen
+			// (Close could cut it off before that step); a message
+			// HoldOpen has read and recorded does.
+			dialRaw(srv.Addr()).send(wire.Ping{Nonce: 1})
+			Eventually(srv.Received).Should(HaveLen(1), "HoldOpen is reading")
 			err := srv.Close()
 			Expect(err).To(MatchError(mockpeer.ErrCutOff))
 			Expect(err.Error()).To(ContainSubstring(`Send(verack)`))
