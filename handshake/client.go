@@ -28,9 +28,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	if dialer == nil {
 		dialer = defaultDialer
 	}
-	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)
-	conn, err := dialer.DialContext(dctx, "tcp", addr)
-	cancel()
+	conn, err := dial(ctx, dialer, addr, cfg.DialTimeout)
 	if err != nil {
 		kind := KindDial
 		switch {
@@ -48,6 +46,69 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	res.Timings.Connect = now.Sub(res.Started)
 	err = run(ctx, conn, cfg, res, now, false)
 	return res, err
+}
+
+// dial connects to addr within timeout.
+func dial(ctx context.Context, d ContextDialer, addr string, timeout time.Duration) (net.Conn, error) {
+	deadline := time.Now().Add(timeout)
+	if parent, ok := ctx.Deadline(); ok && !deadline.Before(parent) {
+		return d.DialContext(ctx, "tcp", addr) // ctx's own deadline comes first
+	}
+	if _, ok := d.(*net.Dialer); ok {
+		if _, err := netip.ParseAddrPort(addr); err == nil {
+			return d.DialContext(&connectCtx{Context: ctx, deadline: deadline}, "tcp", addr)
+		}
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// connectCtx bounds the dial of an IP address by a deadline without a
+// timer. A net.Dialer dialing an IP address waits only in connect, and
+// connect enforces the context's deadline itself, as the socket's write
+// deadline, whenever Done is not nil (net/fd_unix.go). A context from
+// context.WithDeadline would also start a runtime timer and give the
+// parent a child map for the dial's cancellation hook: per loopback
+// handshake (both ends) 4 allocations and 500 bytes more, 3.8 instead of
+// 3.3 KB. Done is the parent's, or a channel that never closes; the spec
+// "a connect the peer never completes" shows the deadline holds, with and
+// without a cancelable parent. Not for host names: a resolver waits on
+// Done.
+type connectCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+// neverDone is the Done of a connectCtx whose parent can never be canceled.
+var neverDone = make(chan struct{})
+
+func (c *connectCtx) Deadline() (time.Time, bool) { return c.deadline, true }
+
+func (c *connectCtx) Done() <-chan struct{} {
+	if d := c.Context.Done(); d != nil {
+		return d
+	}
+	return neverDone
+}
+
+func (c *connectCtx) Err() error {
+	if err := c.Context.Err(); err != nil {
+		return err
+	}
+	if !time.Now().Before(c.deadline) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
+// AfterFunc lets context.AfterFunc (which net's connect calls) watch the
+// parent directly, instead of starting a goroutine to watch Done.
+func (c *connectCtx) AfterFunc(f func()) (stop func() bool) {
+	if c.Context.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(c.Context, f)
 }
 
 // Run performs the handshake on an established connection, which it does

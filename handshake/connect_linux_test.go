@@ -61,17 +61,25 @@ var _ = Describe("A connect the peer never completes", func() {
 	// Either way the connect ends at DialTimeout, at the context's own
 	// deadline or at its cancellation, whichever comes first.
 	DescribeTable("ends at DialTimeout with a timeout in the connect phase",
-		func(host string) {
+		func(host string, cancelable bool) {
 			addr := stalledListener()
 			_, port, _ := net.SplitHostPort(addr)
 			target := net.JoinHostPort(host, port)
-			res, err, elapsed := dialWithin(context.Background(), 300*time.Millisecond+schedulingMargin, target,
+			ctx := context.Background()
+			if cancelable { // a context that can end, but does not here
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithCancel(ctx)
+				defer cancel()
+			}
+			res, err, elapsed := dialWithin(ctx, 300*time.Millisecond+schedulingMargin, target,
 				handshake.Config{Network: wire.Regtest, Timeout: 10 * time.Second, DialTimeout: 300 * time.Millisecond})
 			expectFailure(res, err, target, handshake.KindTimeout, handshake.PhaseConnect)
 			Expect(elapsed).To(BeNumerically(">=", 300*time.Millisecond))
 		},
-		Entry("an IP address", "127.0.0.1"),
-		Entry("a host name", "localhost"),
+		Entry("an IP address", "127.0.0.1", false),
+		Entry("an IP address, under a cancelable context", "127.0.0.1", true),
+		Entry("a host name", "localhost", false),
+		Entry("a host name, under a cancelable context", "localhost", true),
 	)
 
 	DescribeTable("ends at once when the context is canceled, as canceled",
