@@ -306,7 +306,13 @@ func (s *session) next() (wire.Frame, time.Time, error) {
 // arrive together, as Core sends them.
 func (s *session) flush(ctx context.Context, deadline time.Time) error {
 	if !deadline.Equal(s.writeDeadline) {
-		if err := s.setDeadlines(deadline, s.readDeadline); err != nil {
+		read := s.readDeadline
+		if read.IsZero() {
+			// The first write: the read that follows it gets its
+			// deadline in the same call.
+			read = s.phaseDeadline
+		}
+		if err := s.setDeadlines(deadline, read); err != nil {
 			return err
 		}
 	}
@@ -331,20 +337,25 @@ func (s *session) setReadDeadline(ctx context.Context, deadline time.Time) error
 	return ctx.Err()
 }
 
-// setDeadlines sets the write and read deadlines, in one call when they
-// are the same (as they are unless a phase timeout is configured).
+// setDeadlines sets the write and read deadlines that changed, both in
+// one call when they are the same (as they are unless a phase timeout is
+// configured).
 func (s *session) setDeadlines(write, read time.Time) error {
 	var err error
 	switch {
-	case write.Equal(read):
-		err = s.conn.SetDeadline(write)
-	case !write.Equal(s.writeDeadline):
-		err = s.conn.SetWriteDeadline(write)
-		if err == nil && !read.Equal(s.readDeadline) {
+	case write.Equal(s.writeDeadline):
+		if !read.Equal(s.readDeadline) {
 			err = s.conn.SetReadDeadline(read)
 		}
+	case read.Equal(s.readDeadline):
+		err = s.conn.SetWriteDeadline(write)
+	case write.Equal(read):
+		err = s.conn.SetDeadline(write)
 	default:
-		err = s.conn.SetReadDeadline(read)
+		err = s.conn.SetWriteDeadline(write)
+		if err == nil {
+			err = s.conn.SetReadDeadline(read)
+		}
 	}
 	if err != nil {
 		return err

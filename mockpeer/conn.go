@@ -173,13 +173,15 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 	if c.fatal != nil {
 		return Incoming{}, c.fatal
 	}
-	if err := c.setReadDeadline(deadline); err != nil {
-		return Incoming{}, c.readEnded(err, time.Now())
-	}
 	if c.pending != nil {
 		err := c.pending
 		c.pending = nil
 		return Incoming{}, c.readEnded(err, c.lastRead)
+	}
+	if !c.r.Ready() { // a Next that reads nothing needs no deadline
+		if err := c.setReadDeadline(deadline); err != nil {
+			return Incoming{}, c.readEnded(err, time.Now())
+		}
 	}
 	buffered := c.r.Buffered()
 	f, err := c.r.Next()

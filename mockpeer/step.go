@@ -116,7 +116,11 @@ func (c *Conn) play(sc Script) {
 			return
 		}
 		err := st.run(c, st.within)
-		c.clearDeadlines()
+		if i < len(sc.steps)-1 {
+			// After the last step the connection is closed, which
+			// disarms its timers.
+			c.clearDeadlines()
+		}
 		if err != nil {
 			c.stepFailed(sc, i, err)
 			return

@@ -100,6 +100,22 @@ func (r *Reader) FillFrom(src io.Reader) (int, error) {
 // Buffered returns how many received bytes are waiting to be parsed.
 func (r *Reader) Buffered() int { return r.end - r.start }
 
+// Ready reports whether Next will return without reading: a whole frame
+// is buffered, or a header that Next rejects, or the stream has ended, or
+// it is out of sync. A caller that bounds each read with a deadline needs
+// none for such a Next.
+func (r *Reader) Ready() bool {
+	if r.fatal != nil || r.eof {
+		return true
+	}
+	n := r.end - r.start
+	if n < HeaderSize {
+		return false
+	}
+	h, err := ParseHeader(r.buf[r.start:r.start+HeaderSize], r.net, r.max)
+	return err != nil || n >= HeaderSize+int(h.Length)
+}
+
 // Next returns the next frame. Errors:
 //   - io.EOF when the stream ends on a frame boundary, io.ErrUnexpectedEOF
 //     when it ends inside a frame;

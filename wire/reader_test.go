@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"runtime"
+	"slices"
 	"testing"
 	"testing/iotest"
 
@@ -284,6 +285,62 @@ var _ = Describe("Reader", func() {
 			Expect(err).To(Equal(io.EOF))
 			_, err = r.Next()
 			Expect(err).To(Equal(io.ErrUnexpectedEOF))
+		})
+	})
+
+	Describe("Ready", func() {
+		verack := wire.AppendMessage(nil, wire.Mainnet, wire.Verack{})
+		version := wire.AppendMessage(nil, wire.Mainnet, &wire.Version{ProtocolVersion: wire.ProtocolVersion, UserAgent: "/r/"})
+
+		// readyThenNext checks that Ready's answer is what Next does: a
+		// Ready Reader's Next leaves the source unread.
+		readyThenNext := func(r *wire.Reader, src *countingReader, want bool) {
+			GinkgoHelper()
+			Expect(r.Ready()).To(Equal(want))
+			before := src.reads
+			_, _ = r.Next()
+			if want {
+				Expect(src.reads).To(Equal(before), "Next read although Ready")
+			} else {
+				Expect(src.reads).To(BeNumerically(">", before), "Next did not read although not Ready")
+			}
+		}
+
+		It("is false with nothing, a partial header or a partial payload buffered", func() {
+			for _, cut := range []int{0, 10, wire.HeaderSize, len(version) - 1} {
+				src := &countingReader{r: bytes.NewReader(version[cut:])}
+				r := wire.NewReader(src, wire.Mainnet)
+				if cut > 0 {
+					_, err := r.FillFrom(bytes.NewReader(version[:cut]))
+					Expect(err).NotTo(HaveOccurred())
+				}
+				readyThenNext(r, src, false)
+			}
+		})
+
+		It("is true with a whole frame buffered, and false again once it is used", func() {
+			src := &countingReader{r: bytes.NewReader(verack)}
+			r := wire.NewReader(src, wire.Mainnet)
+			_, err := r.FillFrom(bytes.NewReader(version))
+			Expect(err).NotTo(HaveOccurred())
+			readyThenNext(r, src, true)
+			readyThenNext(r, src, false)
+		})
+
+		It("is true once the end of the stream is known, and for a header Next rejects", func() {
+			src := &countingReader{r: bytes.NewReader(nil)}
+			r := wire.NewReader(src, wire.Mainnet)
+			_, err := r.FillFrom(bytes.NewReader(nil))
+			Expect(err).To(Equal(io.EOF))
+			readyThenNext(r, src, true)
+
+			bad := slices.Clone(verack)
+			bad[0] ^= 0xff // magic
+			r = wire.NewReader(src, wire.Mainnet)
+			_, err = r.FillFrom(bytes.NewReader(bad))
+			Expect(err).NotTo(HaveOccurred())
+			readyThenNext(r, src, true)
+			readyThenNext(r, src, true) // out of sync from now on
 		})
 	})
 
