@@ -162,6 +162,9 @@ type session struct {
 	ver   wire.Version // ours
 
 	gotVersion, gotVerack, earlyVerack bool
+	// closeAfter: the connection is closed right after the handshake
+	// (Dial without Linger), so the last write can carry the FIN.
+	closeAfter bool
 
 	// Coalescing detection: bytes already buffered when the peer's version
 	// was returned, and bytes consumed since.
@@ -223,6 +226,7 @@ func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time
 		stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	}
 	s := getSession(conn, cfg, res)
+	s.closeAfter = !handBack && cfg.Linger <= 0
 	defer func() {
 		// Run hands the connection back: clear our deadlines so that the
 		// caller's reads do not time out at the handshake's deadline. If
@@ -305,6 +309,12 @@ func (s *session) next() (wire.Frame, time.Time, error) {
 // flush writes s.out in one Write call, so that messages we send together
 // arrive together, as Core sends them.
 func (s *session) flush(ctx context.Context, deadline time.Time) error {
+	return s.write(ctx, deadline, false)
+}
+
+// write sends the queued output; last says nothing follows but the close
+// (see writeLast).
+func (s *session) write(ctx context.Context, deadline time.Time, last bool) error {
 	if !deadline.Equal(s.writeDeadline) {
 		read := s.readDeadline
 		if read.IsZero() {
@@ -321,7 +331,12 @@ func (s *session) flush(ctx context.Context, deadline time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	_, err := s.conn.Write(s.out)
+	var err error
+	if last {
+		err = writeLast(s.conn, s.out)
+	} else {
+		_, err = s.conn.Write(s.out)
+	}
 	s.out = s.out[:0]
 	return err
 }
@@ -397,6 +412,14 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 		return s.fail(ctx, classify(err), err)
 	}
 	for {
+		if len(s.out) > 0 && !s.r.Ready() {
+			// Output held back for a verack that was buffered but did
+			// not complete the handshake (a bad checksum): send it
+			// before waiting on the peer.
+			if err := s.flush(ctx, s.handshakeDeadline); err != nil {
+				return s.fail(ctx, classify(err), err)
+			}
+		}
 		if err := s.setReadDeadline(ctx, s.phaseDeadline); err != nil {
 			return s.fail(ctx, classify(err), err)
 		}
@@ -423,9 +446,23 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 			return err
 		}
 		if done {
-			return nil
+			return s.finish(ctx)
 		}
 	}
+}
+
+// finish sends what the completed handshake still holds: our verack when
+// the peer's was already here (onVersion). The handshake counts as
+// complete only once it is sent.
+func (s *session) finish(ctx context.Context) error {
+	if len(s.out) == 0 {
+		return nil
+	}
+	if err := s.write(ctx, s.handshakeDeadline, s.closeAfter); err != nil {
+		s.res.Phase = PhaseVerack
+		return s.fail(ctx, classify(err), err)
+	}
+	return nil
 }
 
 // describe adds a hint to the errors a newcomer would otherwise puzzle over.
@@ -544,13 +581,34 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	// The peer's version is in: whatever fails from here, sending our
 	// verack included, fails in the verack phase, with Result.Peer set.
 	s.enterPhase(PhaseVerack, now)
+	if s.earlyVerack {
+		return s.complete(now), nil // finish sends it
+	}
+	if s.closeAfter && s.verackBuffered() {
+		// The peer sent its verack with its version: ours completes
+		// the handshake, and Dial closes right after. finish sends it
+		// once that verack is read, with the FIN (writeLast).
+		return false, nil
+	}
 	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return false, s.fail(ctx, classify(err), err)
 	}
-	if s.earlyVerack {
-		return s.complete(now), nil
-	}
 	return false, nil
+}
+
+// verackCommand is the command field of a verack header.
+var verackCommand = [wire.CommandSize]byte{'v', 'e', 'r', 'a', 'c', 'k'}
+
+// verackBuffered reports whether a whole verack is buffered behind
+// frames that are whole and well-formed, which handle can only record
+// (a version there is a duplicate): reading up to it cannot fail.
+func (s *session) verackBuffered() bool {
+	for h := range s.r.Pending() {
+		if h.Command == verackCommand {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *session) versionQuirks(v *wire.Version) {

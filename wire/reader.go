@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 )
 
 // DefaultReaderSize is the initial buffer of a Reader: enough for every
@@ -99,6 +100,25 @@ func (r *Reader) FillFrom(src io.Reader) (int, error) {
 
 // Buffered returns how many received bytes are waiting to be parsed.
 func (r *Reader) Buffered() int { return r.end - r.start }
+
+// Pending yields the headers of the whole frames already buffered, in
+// order, the ones Next will return (each with its checksum or command
+// error, if any) without reading. It stops at a partial frame or a header
+// Next rejects.
+func (r *Reader) Pending() iter.Seq[Header] {
+	return func(yield func(Header) bool) {
+		if r.fatal != nil {
+			return
+		}
+		for off := r.start; r.end-off >= HeaderSize; {
+			h, err := ParseHeader(r.buf[off:off+HeaderSize], r.net, r.max)
+			if err != nil || r.end-off < HeaderSize+int(h.Length) || !yield(h) {
+				return
+			}
+			off += HeaderSize + int(h.Length)
+		}
+	}
+}
 
 // Ready reports whether Next will return without reading: a whole frame
 // is buffered, or a header that Next rejects, or the stream has ended, or

@@ -344,6 +344,58 @@ var _ = Describe("Reader", func() {
 		})
 	})
 
+	Describe("Pending", func() {
+		version := wire.AppendMessage(nil, wire.Mainnet, &wire.Version{ProtocolVersion: wire.ProtocolVersion, UserAgent: "/p/"})
+		verack := wire.AppendMessage(nil, wire.Mainnet, wire.Verack{})
+		commands := func(r *wire.Reader) []string {
+			var cmds []string
+			for h := range r.Pending() {
+				cmds = append(cmds, h.CommandName())
+			}
+			return cmds
+		}
+
+		It("yields the headers of the whole buffered frames, those Next returns without reading, up to a partial one", func() {
+			src := &countingReader{r: bytes.NewReader(nil)}
+			r := wire.NewReader(src, wire.Mainnet)
+			_, err := r.FillFrom(bytes.NewReader(append(append(slices.Clone(version), verack...), verack[:10]...)))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(commands(r)).To(Equal([]string{"version", "verack"}))
+			for h := range r.Pending() {
+				f, err := r.Next()
+				Expect(err).NotTo(HaveOccurred())
+				Expect(f.Header).To(Equal(h))
+				break
+			}
+			Expect(commands(r)).To(Equal([]string{"verack"}))
+			_, err = r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(commands(r)).To(BeEmpty(), "10 bytes of a header")
+			Expect(src.reads).To(Equal(0))
+		})
+
+		It("stops at a header Next rejects", func() {
+			bad := slices.Clone(verack)
+			bad[0] ^= 0xff
+			r := wire.NewReader(bytes.NewReader(nil), wire.Mainnet)
+			_, err := r.FillFrom(bytes.NewReader(append(slices.Clone(verack), bad...)))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(commands(r)).To(Equal([]string{"verack"}))
+		})
+
+		It("stops when the loop does", func() {
+			r := wire.NewReader(bytes.NewReader(nil), wire.Mainnet)
+			_, err := r.FillFrom(bytes.NewReader(append(slices.Clone(verack), verack...)))
+			Expect(err).NotTo(HaveOccurred())
+			n := 0
+			for range r.Pending() {
+				n++
+				break
+			}
+			Expect(n).To(Equal(1))
+		})
+	})
+
 	Describe("Reset", func() {
 		It("reads a new stream with the same buffer, for a new network and limit", func() {
 			r := wire.NewReaderSize(bytes.NewReader(nil), wire.Mainnet, 200, 0)

@@ -1,0 +1,139 @@
+//go:build linux
+
+package handshake_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"syscall"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// atFinish is a slog.Handler that calls f when the client logs the end of
+// its handshake: after its last write, before Dial closes the connection.
+type atFinish struct{ f func() }
+
+func (h atFinish) Enabled(context.Context, slog.Level) bool { return true }
+func (h atFinish) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "handshake finished" {
+		h.f()
+	}
+	return nil
+}
+func (h atFinish) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h atFinish) WithGroup(string) slog.Handler      { return h }
+
+// readNow makes one non-blocking read of conn: what is there already.
+func readNow(conn net.Conn, buf []byte) (int, error) {
+	rc, err := conn.(*net.TCPConn).SyscallConn()
+	Expect(err).NotTo(HaveOccurred())
+	var n int
+	var rerr error
+	Expect(rc.Read(func(fd uintptr) bool {
+		n, rerr = syscall.Read(int(fd), buf)
+		return true
+	})).To(Succeed())
+	return n, rerr
+}
+
+var _ = Describe("Dial's last write", func() {
+	It("goes out with the FIN when the peer's verack came with its version (Core's order: version, wtxidrelay, sendaddrv2, verack)", func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(ln.Close)
+		served := make(chan net.Conn, 1)
+		go func() {
+			defer GinkgoRecover()
+			conn, err := ln.Accept()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(conn.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+			f, err := wire.NewReader(conn, wire.Regtest).Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal(wire.CmdVersion))
+			reply := wire.AppendMessage(nil, wire.Regtest, &wire.Version{
+				ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true})
+			reply = wire.AppendMessage(reply, wire.Regtest, wire.WtxidRelay{})
+			reply = wire.AppendMessage(reply, wire.Regtest, wire.SendAddrV2{})
+			_, err = conn.Write(wire.AppendMessage(reply, wire.Regtest, wire.Verack{}))
+			Expect(err).NotTo(HaveOccurred())
+			served <- conn
+		}()
+
+		buf := make([]byte, 1024)
+		var early int
+		var earlyErr error
+		var conn net.Conn
+		log := slog.New(atFinish{f: func() {
+			// The handshake is complete and our verack written; the
+			// connection is not closed yet.
+			Eventually(served).Should(Receive(&conn))
+			early, earlyErr = readNow(conn, buf)
+		}})
+		res, err := handshake.Dial(context.Background(), ln.Addr().String(),
+			handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second, Logger: log})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.OK()).To(BeTrue())
+		Expect(conn).NotTo(BeNil())
+		DeferCleanup(conn.Close)
+		Expect(early).To(BeNumerically("<=", 0), "the peer could read %d bytes before the close", early)
+		Expect(earlyErr).To(MatchError(syscall.EAGAIN))
+
+		// After the close: wtxidrelay, sendaddrv2 and verack, then the end.
+		want := wire.AppendMessage(nil, wire.Regtest, wire.WtxidRelay{})
+		want = wire.AppendMessage(want, wire.Regtest, wire.SendAddrV2{})
+		want = wire.AppendMessage(want, wire.Regtest, wire.Verack{})
+		got, err := io.ReadAll(conn)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(got).To(Equal(want))
+		Expect(res.Transcript).To(ContainElement(HaveField("Command", wire.CmdVerack)))
+	})
+
+	It("is sent at once when the peer's verack has not come yet", func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(ln.Close)
+		gotVerack := make(chan error, 1)
+		go func() {
+			defer GinkgoRecover()
+			conn, err := ln.Accept()
+			Expect(err).NotTo(HaveOccurred())
+			defer conn.Close()
+			Expect(conn.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+			r := wire.NewReader(conn, wire.Regtest)
+			f, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal(wire.CmdVersion))
+			_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, &wire.Version{
+				ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true}))
+			Expect(err).NotTo(HaveOccurred())
+			// Our verack only after the client's: it must not wait for it.
+			for {
+				f, err := r.Next()
+				if err != nil {
+					gotVerack <- err
+					return
+				}
+				if f.Command() == wire.CmdVerack {
+					break
+				}
+			}
+			_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, wire.Verack{}))
+			gotVerack <- err
+		}()
+		res, err := handshake.Dial(context.Background(), ln.Addr().String(),
+			handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.OK()).To(BeTrue())
+		var serr error
+		Eventually(gotVerack).Should(Receive(&serr))
+		Expect(serr).NotTo(HaveOccurred())
+	})
+})
