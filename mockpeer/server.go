@@ -35,7 +35,12 @@ type Server struct {
 // as httptest.NewServer does: a test cannot go on without it.
 func NewServer(opts ...Option) *Server {
 	cfg := newConfig(opts)
-	ln, err := (&net.ListenConfig{KeepAlive: -1}).Listen(context.Background(), "tcp", cfg.listenAddr)
+	// Plain TCP, as Bitcoin Core listens: Go's listeners use Multipath
+	// TCP by default where the kernel has it, which adds a layer to
+	// every accept (mptcp_stream_accept) and to every listener's setup.
+	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(false)
+	ln, err := lc.Listen(context.Background(), "tcp", cfg.listenAddr)
 	if err != nil {
 		panic(fmt.Sprintf("mockpeer: listen on %s: %v", cfg.listenAddr, err))
 	}
