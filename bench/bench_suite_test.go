@@ -59,6 +59,7 @@ var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 			Expect(res.Extra).To(HaveKey("ours/btcd-hs/s"))
 			Expect(res.Extra).To(HaveKey("ours/floor-p50"))
 			Expect(res.Extra).To(HaveKey("ours/floor-timeouts-hs/s"))
+			Expect(res.Extra).To(HaveKey("ours/floor-lean-hs/s"))
 		}
 	})
 

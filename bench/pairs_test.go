@@ -46,17 +46,22 @@ type responder interface {
 
 // implsFlag selects implementations, to profile one alone:
 // go test ./bench -run '^$' -bench Handshake -args -impls=ours
-var implsFlag = flag.String("impls", "ours,floor,btcd,floor-timeouts", "implementations the benchmarks compare (comma-separated)")
+var implsFlag = flag.String("impls", "ours,floor,btcd,floor-timeouts,floor-lean", "implementations the benchmarks compare (comma-separated)")
 
 // impls are the implementations every figure compares: ours, the
 // hand-written floor, btcd's peer package (unless -impls says otherwise).
 func impls() []impl { return selectImpls(oursImpl(), floorImpl(), btcdImpl()) }
 
-// handshakeImpls adds, for the throughput and latency figures, the floor
-// with the timeouts every client of ours must have (a dial timeout, a
-// deadline on reads and writes): how much of the gap to the floor those
-// cost. Its memory is the floor's.
-func handshakeImpls() []impl { return append(impls(), selectImpls(floorTimeoutsImpl())...) }
+// handshakeImpls adds, for the throughput and latency figures, two
+// variants of the floor: with the timeouts every client of ours must have
+// (a dial timeout, a deadline on reads and writes), how much of the gap to
+// the floor those cost; and with the socket settings ours uses (TCP
+// keep-alive off at both ends, a plain TCP listener rather than Go's
+// default Multipath TCP), how much of ours ÷ floor those make up. Their
+// memory is the floor's.
+func handshakeImpls() []impl {
+	return append(impls(), selectImpls(floorTimeoutsImpl(), floorLeanImpl())...)
+}
 
 func selectImpls(ims ...impl) []impl {
 	var out []impl
@@ -234,7 +239,10 @@ func floorImpl() impl {
 }
 
 func floorHold(ctx context.Context, addr string) (io.Closer, error) {
-	var d net.Dialer
+	return floorHoldWith(ctx, &net.Dialer{}, addr)
+}
+
+func floorHoldWith(ctx context.Context, d *net.Dialer, addr string) (io.Closer, error) {
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
@@ -289,16 +297,40 @@ func floorTimeoutsImpl() impl {
 	}
 }
 
+// floorLeanImpl is the floor's exchange with our socket settings: TCP
+// keep-alive off on the dialer and the listener (four setsockopt calls
+// per socket less), and a listener with plain TCP, not Multipath TCP.
+func floorLeanImpl() impl {
+	dialer := &net.Dialer{KeepAlive: -1}
+	return impl{
+		name: "floor-lean",
+		serve: func(addr string) (responder, error) {
+			lc := net.ListenConfig{KeepAlive: -1}
+			lc.SetMultipathTCP(false)
+			ln, err := lc.Listen(context.Background(), "tcp", addr)
+			if err != nil {
+				return nil, err
+			}
+			return startFloorServer(ln), nil
+		},
+		hold: func(ctx context.Context, addr string) (io.Closer, error) { return floorHoldWith(ctx, dialer, addr) },
+	}
+}
+
 func newFloorServer(addr string) (*floorServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	return startFloorServer(ln), nil
+}
+
+func startFloorServer(ln net.Listener) *floorServer {
 	s := &floorServer{ln: ln, conns: map[net.Conn]struct{}{}}
 	s.idle = sync.NewCond(&s.mu)
 	s.wg.Add(1)
 	go s.accept()
-	return s, nil
+	return s
 }
 
 func (s *floorServer) Addr() string { return s.ln.Addr().String() }
