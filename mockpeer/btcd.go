@@ -96,6 +96,7 @@ func BtcdResponder(opts ...ProfileOption) Profile {
 		UserAgent:       BtcdUserAgent,
 		Relay:           true,
 	}, opts)
+	cfg.sentNonces = true // peer.sentNonces: every version's nonce, inbound or outbound
 	if cfg.version.AddrFrom.IsZero() {
 		cfg.version.AddrFrom = wire.NetAddress{Services: cfg.version.Services}
 	}

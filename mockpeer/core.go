@@ -42,6 +42,10 @@ type profileConfig struct {
 	timeout time.Duration
 	idle    time.Duration
 	feeRate int64
+	// sentNonces: every nonce the server sends is remembered and a version
+	// carrying one is a self connection (btcd's sentNonces). Core checks
+	// only its own unfinished outbound connections (WithNonce).
+	sentNonces bool
 }
 
 func newProfileConfig(v wire.Version, opts []ProfileOption) profileConfig {
@@ -89,14 +93,17 @@ func WithStartHeight(h int32) ProfileOption {
 }
 
 // WithNonce fixes the nonce of the profile's version (default: random per
-// connection), so a test can echo it back.
+// connection), so a test can echo it back: both profiles take a version
+// carrying it for a self connection (for the Core profile it stands for
+// the nonce of one of the node's own outbound connections still in its
+// handshake, the only nonces Core checks).
 func WithNonce(n uint64) ProfileOption { return func(c *profileConfig) { c.version.Nonce = n } }
 
 // WithFeeRate sets the feefilter CoreResponder sends after verack (sat/kvB).
 func WithFeeRate(r int64) ProfileOption { return func(c *profileConfig) { c.feeRate = r } }
 
-// ourVersion completes the template for this connection and remembers its
-// nonce for self-connection checks.
+// ourVersion completes the template for this connection and, for a
+// profile that checks sent nonces, remembers its nonce.
 func (cfg *profileConfig) ourVersion(c *Conn, addrRecv wire.NetAddress) *wire.Version {
 	v := cfg.version
 	// The version answers (or, OnConnect, opens) the exchange: the time
@@ -106,14 +113,16 @@ func (cfg *profileConfig) ourVersion(c *Conn, addrRecv wire.NetAddress) *wire.Ve
 	if v.Nonce == 0 {
 		v.Nonce = c.newNonce()
 	}
-	c.env.nonces.add(v.Nonce)
+	if cfg.sentNonces {
+		c.env.nonces.add(v.Nonce)
+	}
 	return &v
 }
 
-// isSelf reports a nonce this profile uses (WithNonce) or this server
-// sent in a version recently.
+// isSelf reports a nonce this profile uses (WithNonce) or, for a profile
+// that checks sent nonces, one this server sent in a version recently.
 func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
-	return (cfg.version.Nonce != 0 && nonce == cfg.version.Nonce) || c.env.nonces.has(nonce)
+	return (cfg.version.Nonce != 0 && nonce == cfg.version.Nonce) || (cfg.sentNonces && c.env.nonces.has(nonce))
 }
 
 // CoreResponder is a faithful Bitcoin Core v30 responder (BITCOIN.md; NP
@@ -121,8 +130,10 @@ func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
 //
 //   - It sends nothing until the other side's version.
 //   - version: a second one is ignored; below 31800 it disconnects without
-//     sending its own; a nonce this server sent (see WithNonce) is a self
-//     connection and disconnects (src/net.cpp CheckIncomingNonce). Otherwise
+//     sending its own; the nonce set by WithNonce is a self connection and
+//     disconnects (src/net.cpp CheckIncomingNonce, which checks the nonces
+//     of the node's own unfinished outbound connections only: a nonce the
+//     mock sent on an inbound connection coming back is not one). Otherwise
 //     in one write: version (70016, services 0xc09, /Satoshi:30.0.0/),
 //     wtxidrelay and sendaddrv2 when the common version is ≥ 70016, verack,
 //     and the final alert when it is ≤ 70012.

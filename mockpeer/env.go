@@ -208,8 +208,8 @@ func (e *env) putBuf(p *[]byte, b []byte) {
 }
 
 // nonceBook remembers the nonces of the versions this server sent
-// recently, so that a profile can detect a self connection (Core's
-// CheckIncomingNonce, src/net.cpp).
+// recently, so that the btcd profile can detect a self connection as btcd
+// does (peer.sentNonces).
 type nonceBook struct {
 	mu  sync.Mutex
 	set map[uint64]struct{}

@@ -148,6 +148,18 @@ var _ = Describe("CoreResponder", func() {
 		c.expectEOF()
 	})
 
+	It("answers a version carrying a nonce it sent on another, inbound, connection: Core checks only its own outbound ones", func() {
+		start()
+		c.send(clientVersion(70016, wire.NodeNetwork))
+		_, m := c.next()
+		sent := m.(*wire.Version).Nonce
+		second := dialRaw(srv.Addr())
+		v := clientVersion(70016, wire.NodeNetwork)
+		v.Nonce = sent
+		second.send(v)
+		Expect(second.commands(4)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
+	})
+
 	It("ignores messages before the version", func() {
 		start()
 		c.send(wire.Verack{}, wire.Ping{Nonce: 1}, wire.SendHeaders{})
@@ -345,6 +357,18 @@ var _ = Describe("BtcdResponder", func() {
 		c.send(wire.Ping{Nonce: 6})
 		_, m := c.next()
 		Expect(m).To(Equal(wire.Pong{Nonce: 6}))
+	})
+
+	It("disconnects a version carrying a nonce it sent on another connection, as btcd remembers every nonce it sent", func() {
+		start()
+		c.send(clientVersion(70016, wire.NodeNetwork))
+		_, m := c.next()
+		sent := m.(*wire.Version).Nonce
+		second := dialRaw(srv.Addr())
+		v := clientVersion(70016, wire.NodeNetwork)
+		v.Nonce = sent
+		second.send(v)
+		second.expectEOF()
 	})
 
 	It("sends getheaders after verack when the client claims a higher height", func() {
