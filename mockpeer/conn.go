@@ -77,6 +77,7 @@ type Conn struct {
 	nc    net.Conn
 	r     *wire.Reader
 	index int
+	slot  int // in Server.live
 	start time.Time
 	log   *slog.Logger
 
@@ -217,8 +218,10 @@ func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 	}
 	c.recordIn(in, wire.HeaderSize+len(f.Payload))
 	if in.Err == nil {
-		if r, ok := (*c.env.routes.Load())[cmd]; ok {
-			c.applyRoute(cmd, r, in)
+		if routes := c.env.routes.Load(); routes != nil {
+			if r, ok := (*routes)[cmd]; ok {
+				c.applyRoute(cmd, r, in)
+			}
 		}
 	}
 	return in, nil

@@ -13,12 +13,18 @@ import (
 // env is what a Server and a Session share with their connections:
 // configuration, routes, records, failures and the closing signal.
 type env struct {
-	cfg      config
+	cfg config
+	// routes is nil while there are none (as on most servers: a lookup
+	// per frame in an empty map of its own is a cache miss per server in
+	// a fleet of thousands).
 	routes   atomic.Pointer[map[string]route]
 	done     chan struct{}
 	doneOnce sync.Once
-	cutBy    string // what "cut off" means here: "Close" or "the Dial context"
-	debug    bool   // the logger wants debug records (checked once, kept off the hot path)
+	// stopped is done's state for the checks on every frame: a load
+	// instead of a channel receive.
+	stopped atomic.Bool
+	cutBy   string // what "cut off" means here: "Close" or "the Dial context"
+	debug   bool   // the logger wants debug records (checked once, kept off the hot path)
 
 	mu         sync.Mutex
 	records    recordLog
@@ -36,31 +42,34 @@ type route struct {
 func newEnv(cfg config, cutBy string) *env {
 	e := &env{cfg: cfg, done: make(chan struct{}), cutBy: cutBy,
 		debug: cfg.logger.Enabled(context.Background(), slog.LevelDebug)}
-	routes := map[string]route{}
-	for cmd, r := range cfg.routes {
-		routes[cmd] = r
+	if len(cfg.routes) > 0 {
+		routes := make(map[string]route, len(cfg.routes))
+		for cmd, r := range cfg.routes {
+			routes[cmd] = r
+		}
+		e.routes.Store(&routes)
 	}
-	e.routes.Store(&routes)
 	return e
 }
 
 func (e *env) network() wire.Network { return e.cfg.network }
 
-func (e *env) closing() bool {
-	select {
-	case <-e.done:
-		return true
-	default:
-		return false
-	}
-}
+func (e *env) closing() bool { return e.stopped.Load() }
 
-func (e *env) shutdown() { e.doneOnce.Do(func() { close(e.done) }) }
+func (e *env) shutdown() {
+	e.doneOnce.Do(func() {
+		e.stopped.Store(true)
+		close(e.done)
+	})
+}
 
 func (e *env) addRoute(cmd string, r Reaction, at Location) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	old := *e.routes.Load()
+	var old map[string]route
+	if p := e.routes.Load(); p != nil {
+		old = *p
+	}
 	routes := make(map[string]route, len(old)+1)
 	for k, v := range old {
 		routes[k] = v
