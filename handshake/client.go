@@ -18,8 +18,11 @@ import (
 // turning it on costs four system calls per connection.
 var defaultDialer = &net.Dialer{KeepAlive: -1}
 
-// Dial connects to addr (host:port) and performs the handshake. The
-// returned Result is never nil; its Err is the returned error.
+// Dial connects to addr (host:port) and performs the handshake, then
+// closes the connection. When the peer's verack comes with its version
+// (as Core sends them), our verack completes the handshake and, on Linux,
+// leaves with the FIN in one segment (writeLast). The returned Result is
+// never nil; its Err is the returned error.
 func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	res := newResult(addr, cfg.Now())
