@@ -21,11 +21,12 @@ var defaultDialer = &net.Dialer{KeepAlive: -1}
 // Dial connects to addr (host:port) and performs the handshake, then
 // closes the connection. When the peer's verack comes with its version
 // (as Core sends them), our verack completes the handshake and, on Linux,
-// leaves with the FIN in one segment (writeLast). The returned Result is
+// leaves with the FIN in one segment (lastWriter). The returned Result is
 // never nil; its Err is the returned error.
 func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
-	res := newResult(addr, cfg.Now())
+	b := newResult(addr, cfg.Now())
+	res := &b.res
 	res.Phase = PhaseConnect
 	dialer := cfg.Dialer
 	if dialer == nil {
@@ -47,7 +48,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 	defer conn.Close()
 	now := cfg.Now()
 	res.Timings.Connect = now.Sub(res.Started)
-	err = run(ctx, conn, cfg, res, now, false)
+	err = run(ctx, conn, cfg, b, now, false)
 	return res, err
 }
 
@@ -122,9 +123,9 @@ func (c *connectCtx) AfterFunc(f func()) (stop func() bool) {
 // never nil; its Err is the returned error.
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
-	res := newResult(conn.RemoteAddr().String(), cfg.Now())
-	err := run(ctx, conn, cfg, res, res.Started, true)
-	return res, err
+	b := newResult(conn.RemoteAddr().String(), cfg.Now())
+	err := run(ctx, conn, cfg, b, b.res.Started, true)
+	return &b.res, err
 }
 
 func ctxKind(ctx context.Context) Kind {
@@ -134,21 +135,27 @@ func ctxKind(ctx context.Context) Kind {
 	return KindCanceled
 }
 
-// resultBlock is a Result with room for a handshake's transcript,
-// allocated in one piece.
+// resultBlock is a Result with room for what a handshake fills in (its
+// transcript, its quirks, the peer's version), allocated in one piece.
 type resultBlock struct {
 	res    Result
 	events [transcriptRoom]Event
+	quirks [quirkRoom]Quirk
+	peer   wire.Version
 }
 
 // transcriptRoom is the transcript a handshake fills without regrowing:
-// a Core peer's handshake is seven messages.
+// a Core peer's handshake is eight messages, both ways.
 const transcriptRoom = 8
 
-func newResult(addr string, started time.Time) *Result {
+// quirkRoom is how many quirks fit before Quirks regrows: a Core peer
+// shows one (its verack comes with its version).
+const quirkRoom = 2
+
+func newResult(addr string, started time.Time) *resultBlock {
 	b := new(resultBlock)
-	b.res = Result{Addr: addr, Started: started, Transcript: b.events[:0]}
-	return &b.res
+	b.res = Result{Addr: addr, Started: started, Transcript: b.events[:0], Quirks: b.quirks[:0]}
+	return b
 }
 
 // session is the state of one handshake. Sessions are pooled, with their
@@ -160,7 +167,9 @@ type session struct {
 	conn  net.Conn
 	r     *wire.Reader
 	res   *Result
+	peer  *wire.Version // where the peer's version is decoded: in the Result's block
 	nonce uint64
+	last  lastWriter
 	out   []byte
 	ver   wire.Version // ours
 
@@ -195,11 +204,11 @@ var sessions = sync.Pool{New: func() any {
 // maxPooledOut is the largest output buffer a pooled session keeps.
 const maxPooledOut = 4 << 10
 
-func getSession(conn net.Conn, cfg Config, res *Result) *session {
+func getSession(conn net.Conn, cfg Config, b *resultBlock) *session {
 	s := sessions.Get().(*session)
 	r, out := s.r, s.out[:0]
 	r.Reset(conn, cfg.Network, cfg.MaxPayload)
-	*s = session{cfg: cfg, conn: conn, r: r, res: res, nonce: cfg.Nonce(), out: out}
+	*s = session{cfg: cfg, conn: conn, r: r, res: &b.res, peer: &b.peer, nonce: cfg.Nonce(), out: out, last: s.last}
 	return s
 }
 
@@ -211,14 +220,15 @@ func (s *session) release() {
 		out = make([]byte, 0, 256)
 	}
 	r.Reset(nil, 0, 0)
-	*s = session{r: r, out: out}
+	*s = session{r: r, out: out, last: s.last}
 	sessions.Put(s)
 }
 
 // run performs the handshake on conn; start is the current time. handBack
 // says the caller goes on using conn (Run), so the deadlines are cleared
 // at the end; Dial closes conn, which clears them anyway.
-func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time.Time, handBack bool) error {
+func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start time.Time, handBack bool) error {
+	res := &b.res
 	// Cancelling the context unblocks any read or write at once, without
 	// a goroutine per connection. Every later deadline is set through
 	// setReadDeadline/flush, which check the context afterwards, so a
@@ -228,7 +238,7 @@ func run(ctx context.Context, conn net.Conn, cfg Config, res *Result, start time
 	if ctx.Done() != nil {
 		stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	}
-	s := getSession(conn, cfg, res)
+	s := getSession(conn, cfg, b)
 	s.closeAfter = !handBack && cfg.Linger <= 0
 	defer func() {
 		// Run hands the connection back: clear our deadlines so that the
@@ -316,7 +326,7 @@ func (s *session) flush(ctx context.Context, deadline time.Time) error {
 }
 
 // write sends the queued output; last says nothing follows but the close
-// (see writeLast).
+// (see lastWriter).
 func (s *session) write(ctx context.Context, deadline time.Time, last bool) error {
 	if !deadline.Equal(s.writeDeadline) {
 		read := s.readDeadline
@@ -336,7 +346,7 @@ func (s *session) write(ctx context.Context, deadline time.Time, last bool) erro
 	}
 	var err error
 	if last {
-		err = writeLast(s.conn, s.out)
+		err = s.last.write(s.conn, s.out)
 	} else {
 		_, err = s.conn.Write(s.out)
 	}
@@ -545,7 +555,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 		s.res.addQuirk(QuirkDuplicateVersion)
 		return false, nil
 	}
-	v := new(wire.Version)
+	v := s.peer // in the Result's block
 	if err := v.DecodePayload(payload); err != nil {
 		return false, s.fail(ctx, KindMalformed, err)
 	}
@@ -590,7 +600,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	if s.closeAfter && s.verackBuffered() {
 		// The peer sent its verack with its version: ours completes
 		// the handshake, and Dial closes right after. finish sends it
-		// once that verack is read, with the FIN (writeLast).
+		// once that verack is read, with the FIN (lastWriter).
 		return false, nil
 	}
 	if err := s.flush(ctx, s.handshakeDeadline); err != nil {

@@ -1,19 +1,30 @@
 package handshake
 
 import (
+	"io"
 	"net"
 	"os"
 	"syscall"
 )
 
-// writeLast writes b, the last bytes Dial sends before it closes conn,
-// with MSG_MORE: the kernel holds them until the close, which sends them
-// and the FIN in one segment. The peer then reads our verack and the end
-// of the stream together, as if we had written and closed at once, and
-// does not send its post-handshake messages into a closing socket (each
-// answered with a reset): fewer packets for every peer a survey touches.
-// Any other connection is written as usual.
-func writeLast(conn net.Conn, b []byte) error {
+// lastWriter writes the last bytes Dial sends before it closes the
+// connection, with MSG_MORE: the kernel holds them until the close, which
+// sends them and the FIN in one segment. The peer then reads our verack
+// and the end of the stream together, as if we had written and closed at
+// once, and does not send its post-handshake messages into a closing
+// socket (each answered with a reset): fewer packets for every peer a
+// survey touches. It lives in the pooled session, so its callback is made
+// once, not per handshake.
+type lastWriter struct {
+	b   []byte
+	n   int
+	err error
+	fn  func(fd uintptr) bool
+}
+
+// write writes b on conn; a connection that is not a *net.TCPConn is
+// written as usual.
+func (w *lastWriter) write(conn net.Conn, b []byte) error {
 	tc, ok := conn.(*net.TCPConn)
 	if !ok {
 		_, err := conn.Write(b)
@@ -23,27 +34,33 @@ func writeLast(conn net.Conn, b []byte) error {
 	if err != nil {
 		return err
 	}
-	for len(b) > 0 {
-		var n int
-		var werr error
+	if w.fn == nil {
+		w.fn = w.send
+	}
+	defer func() { w.b, w.err = nil, nil }()
+	for w.b = b; len(w.b) > 0; w.b = w.b[w.n:] {
+		w.n, w.err = 0, nil
 		// RawConn.Write waits for the socket to take more, up to the
 		// write deadline.
-		err = rc.Write(func(fd uintptr) bool {
-			for {
-				n, werr = syscall.SendmsgN(int(fd), b, nil, nil, syscall.MSG_MORE|syscall.MSG_NOSIGNAL)
-				if werr != syscall.EINTR {
-					return werr != syscall.EAGAIN
-				}
-			}
-		})
-		if err == nil && werr != nil {
-			err = &net.OpError{Op: "write", Net: "tcp", Source: tc.LocalAddr(), Addr: tc.RemoteAddr(),
-				Err: os.NewSyscallError("sendmsg", werr)}
-		}
-		if err != nil {
+		if err := rc.Write(w.fn); err != nil {
 			return err
 		}
-		b = b[n:]
+		if w.err != nil {
+			return &net.OpError{Op: "write", Net: "tcp", Source: tc.LocalAddr(), Addr: tc.RemoteAddr(),
+				Err: os.NewSyscallError("sendmsg", w.err)}
+		}
+		if w.n <= 0 {
+			return io.ErrShortWrite
+		}
 	}
 	return nil
+}
+
+func (w *lastWriter) send(fd uintptr) bool {
+	for {
+		w.n, w.err = syscall.SendmsgN(int(fd), w.b, nil, nil, syscall.MSG_MORE|syscall.MSG_NOSIGNAL)
+		if w.err != syscall.EINTR {
+			return w.err != syscall.EAGAIN
+		}
+	}
 }
