@@ -11,6 +11,20 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
+// echoSentNonce sends a version on first, reads the nonce of the version
+// the server answers with, and returns a second connection to addr that
+// has sent a version carrying that nonce.
+func echoSentNonce(first *rawClient, addr string) *rawClient {
+	GinkgoHelper()
+	first.send(clientVersion(70016, wire.NodeNetwork))
+	_, m := first.next()
+	second := dialRaw(addr)
+	v := clientVersion(70016, wire.NodeNetwork)
+	v.Nonce = m.(*wire.Version).Nonce
+	second.send(v)
+	return second
+}
+
 // serveProfile starts a server playing p on every connection.
 func serveProfile(p mockpeer.Profile) *mockpeer.Server {
 	srv := newServer()
@@ -150,13 +164,7 @@ var _ = Describe("CoreResponder", func() {
 
 	It("answers a version carrying a nonce it sent on another, inbound, connection: Core checks only its own outbound ones", func() {
 		start()
-		c.send(clientVersion(70016, wire.NodeNetwork))
-		_, m := c.next()
-		sent := m.(*wire.Version).Nonce
-		second := dialRaw(srv.Addr())
-		v := clientVersion(70016, wire.NodeNetwork)
-		v.Nonce = sent
-		second.send(v)
+		second := echoSentNonce(c, srv.Addr())
 		Expect(second.commands(4)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
 	})
 
@@ -361,14 +369,7 @@ var _ = Describe("BtcdResponder", func() {
 
 	It("disconnects a version carrying a nonce it sent on another connection, as btcd remembers every nonce it sent", func() {
 		start()
-		c.send(clientVersion(70016, wire.NodeNetwork))
-		_, m := c.next()
-		sent := m.(*wire.Version).Nonce
-		second := dialRaw(srv.Addr())
-		v := clientVersion(70016, wire.NodeNetwork)
-		v.Nonce = sent
-		second.send(v)
-		second.expectEOF()
+		echoSentNonce(c, srv.Addr()).expectEOF()
 	})
 
 	It("sends getheaders after verack when the client claims a higher height", func() {
