@@ -96,6 +96,51 @@ var _ = Describe("Dial's last write", func() {
 		Expect(res.Transcript).To(ContainElement(HaveField("Command", wire.CmdVerack)))
 	})
 
+	It("is not held back for a buffered verack that turns out broken (bad checksum): the peer gets ours and sends a good one", func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(ln.Close)
+		served := make(chan error, 1)
+		go func() {
+			defer GinkgoRecover()
+			conn, err := ln.Accept()
+			Expect(err).NotTo(HaveOccurred())
+			defer conn.Close()
+			Expect(conn.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+			r := wire.NewReader(conn, wire.Regtest)
+			f, err := r.Next()
+			Expect(err).NotTo(HaveOccurred())
+			Expect(f.Command()).To(Equal(wire.CmdVersion))
+			reply := wire.AppendMessage(nil, wire.Regtest, &wire.Version{
+				ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true})
+			broken := wire.AppendMessage(nil, wire.Regtest, wire.Verack{})
+			broken[20] ^= 0xff // checksum
+			_, err = conn.Write(append(reply, broken...))
+			Expect(err).NotTo(HaveOccurred())
+			// The good verack only once the client's has come.
+			for {
+				f, err := r.Next()
+				if err != nil {
+					served <- err
+					return
+				}
+				if f.Command() == wire.CmdVerack {
+					break
+				}
+			}
+			_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, wire.Verack{}))
+			served <- err
+		}()
+		res, err := handshake.Dial(context.Background(), ln.Addr().String(),
+			handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.OK()).To(BeTrue())
+		Expect(res.Quirks).To(ContainElement(handshake.QuirkBadChecksum))
+		var serr error
+		Eventually(served).Should(Receive(&serr))
+		Expect(serr).NotTo(HaveOccurred())
+	})
+
 	It("is sent at once when the peer's verack has not come yet", func() {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
