@@ -2,9 +2,9 @@ package bench_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
@@ -24,11 +24,12 @@ const (
 	surveyConcurrency = 128
 )
 
-// BenchmarkSurvey starts surveyPeers mock peers in this process, each a
-// mockpeer.Server of its own (its own listener and accept goroutine) on
-// its own loopback address (harness.FleetAddr: 127.0.0.2, ... 127.0.39.19),
-// and surveys all of them with handshake.Survey, surveyConcurrency at a
-// time. Each op does, in turn, a loopback connect-rate pass (dial, accept,
+// BenchmarkSurvey starts surveyPeers mock peers in this process, a
+// mockpeer.Fleet: each peer a mockpeer.Server of its own (scripts,
+// records) on its own loopback address (harness.FleetAddr: 127.0.0.2, ...
+// 127.0.39.19), all behind one listening socket on Linux (fleet-shared is
+// 1 then; elsewhere each listens on its own), and surveys all of them with
+// handshake.Survey, surveyConcurrency at a time. Each op does, in turn, a loopback connect-rate pass (dial, accept,
 // close, as many connections, same concurrency) and a survey pass, so the
 // two rates come from the same stretch of time. Reported: survey hs/s,
 // connect/s and their ratio, each rate counted up to the moment 99% of
@@ -63,6 +64,10 @@ func benchSurvey(b *testing.B, peers, conc int) error {
 		return err
 	}
 	setupTime := time.Since(setup)
+	shared := 0.0
+	if fleet.fleet.Shared() {
+		shared = 1
+	}
 	fleetRSS := rss() - rss0
 	counter, err := newConnectCounter()
 	if err != nil {
@@ -122,6 +127,7 @@ func benchSurvey(b *testing.B, peers, conc int) error {
 	b.ReportMetric(surveyAll.slowest.Seconds(), "survey-slowest-s")
 	b.ReportMetric(connectAll.slowest.Seconds(), "connect-slowest-s")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-rss-MB")
+	b.ReportMetric(shared, "fleet-shared")
 	b.ReportMetric(float64(fleetRSS)/float64(peers), "fleet-rss-B/peer")
 	b.ReportMetric(setupTime.Seconds(), "setup-s")
 	b.ReportMetric(float64(failed), "errors")
@@ -175,47 +181,41 @@ func leftovers(g0, fd0 int) (goroutines, fds int) {
 	}
 }
 
-// surveyFleet is many mock peers on distinct loopback addresses.
+// surveyFleet is the survey's mock peers, a mockpeer.Fleet (one peer per
+// loopback address, all behind one listening socket on Linux), and the
+// addresses to dial.
 type surveyFleet struct {
-	servers []*mockpeer.Server
+	fleet   *mockpeer.Fleet
 	targets []string
 }
 
 func startSurveyFleet(n int) (*surveyFleet, error) {
-	f := &surveyFleet{servers: make([]*mockpeer.Server, 0, n), targets: make([]string, 0, n)}
+	addrs := make([]netip.Addr, n)
+	for i := range addrs {
+		addrs[i] = harness.FleetAddr(i)
+	}
+	f := &surveyFleet{targets: make([]string, 0, n)}
+	if err := catchPanic(func() {
+		f.fleet = mockpeer.NewFleet(addrs, mockpeer.WithRecording(mockpeer.RecordEvents))
+	}); err != nil {
+		return f, err
+	}
 	script := mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Script()
-	for i := range n {
-		srv, err := newMock(net.JoinHostPort(harness.FleetAddr(i).String(), "0"))
-		if err != nil {
-			return f, err
-		}
-		srv.SetDefaultScript(script)
-		f.servers = append(f.servers, srv)
-		f.targets = append(f.targets, srv.Addr())
+	for _, p := range f.fleet.Peers() {
+		p.SetDefaultScript(script)
+		f.targets = append(f.targets, p.Addr())
 	}
 	return f, nil
 }
 
-// close closes every peer, a few at a time, and joins what they reported.
+// close closes every peer and joins what they reported.
 func (f *surveyFleet) close() error {
-	if f == nil {
+	if f == nil || f.fleet == nil {
 		return nil
 	}
-	errs := make([]error, len(f.servers))
-	var wg sync.WaitGroup
-	var next atomic.Int64
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1)) - 1; i < len(f.servers); i = int(next.Add(1)) - 1 {
-				errs[i] = f.servers[i].Close()
-			}
-		}()
-	}
-	wg.Wait()
-	f.servers = nil
-	return errors.Join(errs...)
+	err := f.fleet.Close()
+	f.fleet = nil
+	return err
 }
 
 // connectCounter is the loopback connect rate: dialers that dial and

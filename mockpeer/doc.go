@@ -30,6 +30,11 @@
 //
 // Dial plays the same scripts as the initiating side, to probe real nodes.
 //
+// A Fleet is many Servers on distinct loopback addresses (a survey's mock
+// network); on Linux they share one listening socket bound to the loopback
+// device, so ten thousand peers cost one descriptor and one goroutine at
+// rest.
+//
 // The default network is regtest: a mock peer is a test double, and regtest
 // is the network our tests and integration nodes use. Use WithNetwork to
 // change it.

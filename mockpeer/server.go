@@ -15,8 +15,9 @@ import (
 // connection plays the next appended script, then the default script.
 // All methods are safe for concurrent use.
 type Server struct {
-	env *env
-	ln  net.Listener
+	env  *env
+	ln   net.Listener // nil for a Fleet's peer: the Fleet accepts for it
+	addr string
 
 	mu    sync.Mutex
 	queue []Script
@@ -37,17 +38,13 @@ type Server struct {
 // as httptest.NewServer does: a test cannot go on without it.
 func NewServer(opts ...Option) *Server {
 	cfg := newConfig(opts)
-	// Plain TCP, as Bitcoin Core listens: Go's listeners use Multipath
-	// TCP by default where the kernel has it, which adds a layer to
-	// every accept (mptcp_stream_accept) and to every listener's setup.
-	lc := net.ListenConfig{KeepAlive: -1}
-	lc.SetMultipathTCP(false)
+	lc := listenConfig()
 	ln, err := lc.Listen(context.Background(), "tcp", cfg.listenAddr)
 	if err != nil {
 		panic(fmt.Sprintf("mockpeer: listen on %s: %v", cfg.listenAddr, err))
 	}
-	s := &Server{env: newEnv(cfg, "Close"), ln: ln}
-	s.env.cfg.logger = cfg.logger.With("mock", ln.Addr().String(), "network", cfg.network.String())
+	s := newPeer(cfg, ln.Addr().String())
+	s.ln = ln
 	s.wg.Add(1)
 	go s.acceptLoop()
 	if cfg.tb != nil {
@@ -56,8 +53,15 @@ func NewServer(opts ...Option) *Server {
 	return s
 }
 
+// newPeer is a Server at addr that accepts nothing itself.
+func newPeer(cfg config, addr string) *Server {
+	s := &Server{env: newEnv(cfg, "Close"), addr: addr}
+	s.env.cfg.logger = cfg.logger.With("mock", addr, "network", cfg.network.String())
+	return s
+}
+
 // Addr is the listening address, host:port.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.addr }
 
 // Network is the network whose magic frames carry.
 func (s *Server) Network() wire.Network { return s.env.network() }
@@ -145,27 +149,36 @@ func (s *Server) acceptLoop() {
 			continue
 		}
 		backoff = 0
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			_ = nc.Close()
+		if !s.admit(nc) {
 			return
 		}
-		c := newConn(s.env, nc, s.accepted)
-		s.accepted++
-		var sc *Script
-		if len(s.queue) > 0 {
-			sc = &s.queue[0]
-			s.queue = s.queue[1:]
-		} else {
-			sc = s.def
-		}
-		c.slot = len(s.live)
-		s.live = append(s.live, c)
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serve(c, sc)
 	}
+}
+
+// admit starts serving an accepted connection, or closes it and reports
+// false once the server is closed.
+func (s *Server) admit(nc net.Conn) bool {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = nc.Close()
+		return false
+	}
+	c := newConn(s.env, nc, s.accepted)
+	s.accepted++
+	var sc *Script
+	if len(s.queue) > 0 {
+		sc = &s.queue[0]
+		s.queue = s.queue[1:]
+	} else {
+		sc = s.def
+	}
+	c.slot = len(s.live)
+	s.live = append(s.live, c)
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.serve(c, sc)
+	return true
 }
 
 func (s *Server) serve(c *Conn, sc *Script) {
@@ -207,7 +220,9 @@ func (s *Server) Close() error {
 		never := s.queue
 		s.queue = nil
 		s.mu.Unlock()
-		_ = s.ln.Close()
+		if s.ln != nil {
+			_ = s.ln.Close()
+		}
 		s.wg.Wait()
 		for _, sc := range never {
 			s.env.report(&Failure{Conn: -1, Script: sc.name, At: sc.at,
