@@ -44,6 +44,47 @@ func readNow(conn net.Conn, buf []byte) (int, error) {
 	return n, rerr
 }
 
+func coreLikeVersion() *wire.Version {
+	return &wire.Version{ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true}
+}
+
+// verackAfterOurs starts a peer that answers the client's version with
+// first, then sends a good verack only once the client's verack has come,
+// and reports on served how that went. It returns the peer's address.
+func verackAfterOurs(first []byte) (string, <-chan error) {
+	GinkgoHelper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(ln.Close)
+	served := make(chan error, 1)
+	go func() {
+		defer GinkgoRecover()
+		conn, err := ln.Accept()
+		Expect(err).NotTo(HaveOccurred())
+		defer conn.Close()
+		Expect(conn.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+		r := wire.NewReader(conn, wire.Regtest)
+		f, err := r.Next()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.Command()).To(Equal(wire.CmdVersion))
+		_, err = conn.Write(first)
+		Expect(err).NotTo(HaveOccurred())
+		for {
+			f, err := r.Next()
+			if err != nil {
+				served <- err
+				return
+			}
+			if f.Command() == wire.CmdVerack {
+				break
+			}
+		}
+		_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, wire.Verack{}))
+		served <- err
+	}()
+	return ln.Addr().String(), served
+}
+
 var _ = Describe("Dial's last write", func() {
 	It("goes out with the FIN when the peer's verack came with its version (Core's order: version, wtxidrelay, sendaddrv2, verack)", func() {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -58,8 +99,7 @@ var _ = Describe("Dial's last write", func() {
 			f, err := wire.NewReader(conn, wire.Regtest).Next()
 			Expect(err).NotTo(HaveOccurred())
 			Expect(f.Command()).To(Equal(wire.CmdVersion))
-			reply := wire.AppendMessage(nil, wire.Regtest, &wire.Version{
-				ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true})
+			reply := wire.AppendMessage(nil, wire.Regtest, coreLikeVersion())
 			reply = wire.AppendMessage(reply, wire.Regtest, wire.WtxidRelay{})
 			reply = wire.AppendMessage(reply, wire.Regtest, wire.SendAddrV2{})
 			_, err = conn.Write(wire.AppendMessage(reply, wire.Regtest, wire.Verack{}))
@@ -97,42 +137,11 @@ var _ = Describe("Dial's last write", func() {
 	})
 
 	It("is not held back for a buffered verack that turns out broken (bad checksum): the peer gets ours and sends a good one", func() {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(ln.Close)
-		served := make(chan error, 1)
-		go func() {
-			defer GinkgoRecover()
-			conn, err := ln.Accept()
-			Expect(err).NotTo(HaveOccurred())
-			defer conn.Close()
-			Expect(conn.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
-			r := wire.NewReader(conn, wire.Regtest)
-			f, err := r.Next()
-			Expect(err).NotTo(HaveOccurred())
-			Expect(f.Command()).To(Equal(wire.CmdVersion))
-			reply := wire.AppendMessage(nil, wire.Regtest, &wire.Version{
-				ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true})
-			broken := wire.AppendMessage(nil, wire.Regtest, wire.Verack{})
-			broken[20] ^= 0xff // checksum
-			_, err = conn.Write(append(reply, broken...))
-			Expect(err).NotTo(HaveOccurred())
-			// The good verack only once the client's has come.
-			for {
-				f, err := r.Next()
-				if err != nil {
-					served <- err
-					return
-				}
-				if f.Command() == wire.CmdVerack {
-					break
-				}
-			}
-			_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, wire.Verack{}))
-			served <- err
-		}()
-		res, err := handshake.Dial(context.Background(), ln.Addr().String(),
-			handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second})
+		reply := wire.AppendMessage(nil, wire.Regtest, coreLikeVersion())
+		broken := wire.AppendMessage(nil, wire.Regtest, wire.Verack{})
+		broken[20] ^= 0xff // checksum
+		addr, served := verackAfterOurs(append(reply, broken...))
+		res, err := handshake.Dial(context.Background(), addr, handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.OK()).To(BeTrue())
 		Expect(res.Quirks).To(ContainElement(handshake.QuirkBadChecksum))
@@ -142,43 +151,12 @@ var _ = Describe("Dial's last write", func() {
 	})
 
 	It("is sent at once when the peer's verack has not come yet", func() {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(ln.Close)
-		gotVerack := make(chan error, 1)
-		go func() {
-			defer GinkgoRecover()
-			conn, err := ln.Accept()
-			Expect(err).NotTo(HaveOccurred())
-			defer conn.Close()
-			Expect(conn.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
-			r := wire.NewReader(conn, wire.Regtest)
-			f, err := r.Next()
-			Expect(err).NotTo(HaveOccurred())
-			Expect(f.Command()).To(Equal(wire.CmdVersion))
-			_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, &wire.Version{
-				ProtocolVersion: wire.ProtocolVersion, Nonce: 7, UserAgent: "/peer/", Relay: true}))
-			Expect(err).NotTo(HaveOccurred())
-			// Our verack only after the client's: it must not wait for it.
-			for {
-				f, err := r.Next()
-				if err != nil {
-					gotVerack <- err
-					return
-				}
-				if f.Command() == wire.CmdVerack {
-					break
-				}
-			}
-			_, err = conn.Write(wire.AppendMessage(nil, wire.Regtest, wire.Verack{}))
-			gotVerack <- err
-		}()
-		res, err := handshake.Dial(context.Background(), ln.Addr().String(),
-			handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second})
+		addr, served := verackAfterOurs(wire.AppendMessage(nil, wire.Regtest, coreLikeVersion()))
+		res, err := handshake.Dial(context.Background(), addr, handshake.Config{Network: wire.Regtest, Timeout: 5 * time.Second})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.OK()).To(BeTrue())
 		var serr error
-		Eventually(gotVerack).Should(Receive(&serr))
+		Eventually(served).Should(Receive(&serr))
 		Expect(serr).NotTo(HaveOccurred())
 	})
 })
