@@ -37,6 +37,10 @@ type Outcome struct {
 	Message string
 	// Output is the tail of an external client's output.
 	Output string
+	// Interrupted: the run was cut short by the caller (its context was
+	// canceled, e.g. on SIGINT) before the client's deadline; such a run
+	// is never a pass.
+	Interrupted bool
 }
 
 // Client is anything that can attempt a handshake with addr on net.
