@@ -189,4 +189,3 @@ var _ = Describe("BIP324 test vectors", func() {
 		})
 	})
 })
-
