@@ -208,7 +208,7 @@ var _ = Describe("against btcd's v2transport", func() {
 			_, err = s.btcd.V2ReceivePacket(nil)
 			runtime.ReadMemStats(&ms1)
 			Expect(errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)).To(BeTrue(), "btcd waits for the 16 MiB: %v", err)
-			Expect(ms1.TotalAlloc - ms0.TotalAlloc).To(BeNumerically(">=", 1<<24), "btcd allocated")
+			Expect(ms1.TotalAlloc-ms0.TotalAlloc).To(BeNumerically(">=", 1<<24), "btcd allocated")
 
 			// The same bytes to our side (btcd sent the forgery this time).
 			s2 := btcdInitiates(0, 0, nil)
