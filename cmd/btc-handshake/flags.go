@@ -137,14 +137,17 @@ func suggestCommand(root *cobra.Command, arg string) error {
 	return usageErr("unknown command %q — did you mean %q? (a DNS seed is a domain name: give it with its dots)", arg, best)
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
+// editDistance is the edit distance between a and b, in bytes, counting
+// an insertion, a deletion, a substitution or a swap of two neighbours as
+// one edit each (the optimal string alignment distance): "dmeo" is one
+// edit from "demo".
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(b)+1), make([]int, len(b)+1), make([]int, len(b)+1)}
+	for j := range rows[1] {
+		rows[1][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
+		pp, prev, cur := rows[0], rows[1], rows[2]
 		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
@@ -152,10 +155,13 @@ func editDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], pp[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		rows[0], rows[1], rows[2] = prev, cur, pp
 	}
-	return prev[len(b)]
+	return rows[1][len(b)]
 }
 
 // version is the program's version: the module version it was built as,
