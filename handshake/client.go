@@ -291,6 +291,7 @@ func (s *session) fail(ctx context.Context, kind Kind, err error) error {
 			err = ctx.Err()
 		}
 	}
+	err = hangUpHint(kind, s.res, s.cfg.Network, err)
 	e := &Error{Kind: kind, Phase: s.res.Phase, Addr: s.res.Addr, Err: err}
 	s.res.Err = e
 	return e
@@ -449,7 +450,7 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 				}
 				continue
 			}
-			return s.fail(ctx, classify(err), describe(err, f))
+			return s.fail(ctx, classify(err), describe(err, f, s.cfg.Network))
 		}
 		s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
 		cmd := f.Command()
@@ -476,24 +477,6 @@ func (s *session) finish(ctx context.Context) error {
 		return s.fail(ctx, classify(err), err)
 	}
 	return nil
-}
-
-// describe adds a hint to the errors a newcomer would otherwise puzzle over.
-func describe(err error, f wire.Frame) error {
-	if !errors.Is(err, wire.ErrBadMagic) {
-		return err
-	}
-	m := f.Header.Magic
-	switch {
-	case string(m[:]) == "HTTP":
-		return fmt.Errorf("peer answered with HTTP, not the Bitcoin P2P protocol: %w", err)
-	}
-	for _, n := range wire.Networks() {
-		if n.Magic() == m {
-			return fmt.Errorf("peer is on %s: %w", n, err)
-		}
-	}
-	return err
 }
 
 // handle reacts to one received message during the handshake and reports
@@ -560,8 +543,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 		return false, s.fail(ctx, KindMalformed, err)
 	}
 	if v.ProtocolVersion < s.cfg.MinPeerVersion {
-		return false, s.fail(ctx, KindVersionTooLow,
-			fmt.Errorf("peer version %d below minimum %d", v.ProtocolVersion, s.cfg.MinPeerVersion))
+		return false, s.fail(ctx, KindVersionTooLow, &versionTooLowError{peer: v, min: s.cfg.MinPeerVersion})
 	}
 	if v.Tail <= wire.TailNoUserAgent && v.Nonce == s.nonce {
 		return false, s.fail(ctx, KindSelfConnection, fmt.Errorf("peer's version carries our nonce %016x", s.nonce))

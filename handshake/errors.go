@@ -75,6 +75,17 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Kind, e.Err}
 }
 
+// PeerNetwork is the network whose magic the peer used, when the
+// handshake failed with KindBadMagic and the magic is one of the known
+// networks' (wire.Networks); 0 otherwise. A peer answering with mainnet's
+// magic to our regtest version is on mainnet, not broken.
+func (e *Error) PeerNetwork() wire.Network {
+	if wn, ok := errors.AsType[*wrongNetworkError](e.Err); ok {
+		return wn.peer
+	}
+	return 0
+}
+
 // KindOf returns the Kind of err, or "" when err is nil or not from this package.
 func KindOf(err error) Kind {
 	var he *Error
@@ -108,4 +119,79 @@ func classify(err error) Kind {
 		return KindMalformed
 	}
 	return KindIO
+}
+
+// wrongNetworkError is a bad magic that belongs to a known network: the
+// peer speaks another network, which says more than "wrong magic".
+type wrongNetworkError struct {
+	peer, ours wire.Network
+	err        error
+}
+
+func (e *wrongNetworkError) Error() string {
+	return fmt.Sprintf("peer speaks %s, we asked for %s: %v", e.peer, e.ours, e.err)
+}
+
+func (e *wrongNetworkError) Unwrap() error { return e.err }
+
+// describe adds a hint to the frame errors a newcomer would otherwise
+// puzzle over: a header with another network's magic, or an HTTP reply.
+// ours is the network we asked for.
+func describe(err error, f wire.Frame, ours wire.Network) error {
+	if !errors.Is(err, wire.ErrBadMagic) {
+		return err
+	}
+	m := f.Header.Magic
+	if string(m[:]) == "HTTP" {
+		return fmt.Errorf("peer answered with HTTP, not the Bitcoin P2P protocol: %w", err)
+	}
+	for _, n := range wire.Networks() {
+		if n.Magic() == m {
+			return &wrongNetworkError{peer: n, ours: ours, err: err}
+		}
+	}
+	return err
+}
+
+// hangUpHint explains a peer that hung up (or reset) after our version
+// without sending anything: that is what Core and btcd do with a header
+// carrying another network's magic (they disconnect without a word), so
+// the likeliest cause is that the peer is on another network than the one
+// we asked for.
+func hangUpHint(kind Kind, res *Result, ours wire.Network, err error) error {
+	switch {
+	case res.Phase != PhaseVersion || res.TranscriptDropped > 0:
+		return err
+	case kind == KindPeerClosed && errors.Is(err, io.ErrUnexpectedEOF):
+		return err // it hung up inside a frame: it did say something
+	case kind != KindPeerClosed && kind != KindReset:
+		return err
+	}
+	for _, e := range res.Transcript {
+		if e.Dir == Received {
+			return err // it said something: not a silent refusal
+		}
+	}
+	return fmt.Errorf("the peer closed right after our version: is it on another network? we asked for %s: %w", ours, err)
+}
+
+// versionTooLowError is a peer version below Config.MinPeerVersion. It
+// keeps the version received, which Result.Peer (accepted versions only)
+// does not hold, so that reports can still show what the peer announced.
+type versionTooLowError struct {
+	peer *wire.Version
+	min  int32
+}
+
+func (e *versionTooLowError) Error() string {
+	return fmt.Sprintf("peer version %d below minimum %d", e.peer.ProtocolVersion, e.min)
+}
+
+// rejectedVersion returns the version message a peer was rejected for
+// (too low), or nil.
+func rejectedVersion(err error) *wire.Version {
+	if e, ok := errors.AsType[*versionTooLowError](err); ok {
+		return e.peer
+	}
+	return nil
 }

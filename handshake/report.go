@@ -1,6 +1,8 @@
 package handshake
 
 import (
+	"errors"
+	"strconv"
 	"time"
 )
 
@@ -30,6 +32,9 @@ type Report struct {
 type ReportError struct {
 	Kind    Kind   `json:"kind"`
 	Message string `json:"message"`
+	// PeerNetwork names the network whose magic the peer answered with
+	// (bad-magic only, when the magic is a known network's).
+	PeerNetwork string `json:"peer_network,omitempty"`
 }
 
 // ReportTimings are the phase offsets in milliseconds.
@@ -73,8 +78,17 @@ func (r *Result) Report() Report {
 			kind = KindIO
 		}
 		rep.Error = &ReportError{Kind: kind, Message: r.Err.Error()}
+		if he, ok := errors.AsType[*Error](r.Err); ok && he.PeerNetwork() != 0 {
+			rep.Error.PeerNetwork = he.PeerNetwork().String()
+		}
 	}
-	if p := r.Peer; p != nil {
+	p := r.Peer
+	if p == nil {
+		// A version rejected as too low is still what the peer
+		// announced: show it, so the user sees how far off it is.
+		p = rejectedVersion(r.Err)
+	}
+	if p != nil {
 		rep.Version = p.ProtocolVersion
 		rep.Services = p.Services
 		rep.UserAgent = p.UserAgent
@@ -88,16 +102,63 @@ func (r *Result) Report() Report {
 	return rep
 }
 
-// Summary is the last NDJSON object of a survey.
+// Summary is the last object of a command's NDJSON output, the same shape
+// for every command: how many items (peers, scenarios, probes) there were
+// and how many passed, failed or were skipped. For a survey an item passes
+// when its handshake completes. Counts, when present, breaks the items
+// down by a property ("user_agent", "version", "transport", "quirk",
+// "error" for a survey), each a map from value to number of items.
 type Summary struct {
-	Type      string  `json:"type"` // always "summary"
-	Success   int     `json:"success"`
-	Failed    int     `json:"failed"`
-	Total     int     `json:"total"`
-	ElapsedMS float64 `json:"elapsed_ms"`
+	Type      string                    `json:"type"`    // always "summary"
+	Command   string                    `json:"command"` // e.g. "survey", "connect", "demo"
+	Total     int                       `json:"total"`
+	Passed    int                       `json:"passed"`
+	Failed    int                       `json:"failed"`
+	Skipped   int                       `json:"skipped"`
+	ElapsedMS float64                   `json:"elapsed_ms"`
+	Counts    map[string]map[string]int `json:"counts,omitempty"`
 }
 
-// NewSummary builds a Summary.
-func NewSummary(success, failed int, elapsed time.Duration) Summary {
-	return Summary{Type: "summary", Success: success, Failed: failed, Total: success + failed, ElapsedMS: ms(elapsed)}
+// Add counts one survey result in s: passed or failed, and in Counts by
+// the peer's user agent and protocol version (when it sent a version), by
+// transport (every connection made is v1 for now), by quirk and by error
+// kind. Type and Command are the caller's to set.
+func (s *Summary) Add(r *Result) {
+	s.Type = "summary"
+	s.Total++
+	if r.OK() {
+		s.Passed++
+	} else {
+		s.Failed++
+	}
+	if s.Counts == nil {
+		s.Counts = map[string]map[string]int{}
+	}
+	count := func(by, value string) {
+		m := s.Counts[by]
+		if m == nil {
+			m = map[string]int{}
+			s.Counts[by] = m
+		}
+		m[value]++
+	}
+	p := r.Peer
+	if p == nil {
+		p = rejectedVersion(r.Err)
+	}
+	if p != nil {
+		count("user_agent", p.UserAgent)
+		count("version", strconv.Itoa(int(p.ProtocolVersion)))
+	}
+	if r.Phase != PhaseConnect {
+		count("transport", "v1")
+	}
+	for _, q := range r.Quirks {
+		count("quirk", string(q))
+	}
+	if k := r.Kind(); k != "" {
+		count("error", string(k))
+	} else if !r.OK() {
+		count("error", string(KindIO))
+	}
 }

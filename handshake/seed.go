@@ -41,14 +41,7 @@ func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxA
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		// Go's resolvers report an answer without A or AAAA records as
-		// "no such host", exactly as they report NXDOMAIN (DNSError's
-		// IsNotFound covers both), so both mean the seed gave us nothing.
-		var dnsErr *net.DNSError
-		if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
-			return nil, fmt.Errorf("resolve seed %s: %w: %w", seed, ErrNoAddresses, err)
-		}
-		return nil, fmt.Errorf("resolve seed %s: %w", seed, err)
+		return nil, lookupError(seed, r, err)
 	}
 	seen := make(map[netip.Addr]bool, len(addrs))
 	var out []string
@@ -69,17 +62,64 @@ func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxA
 	return out, nil
 }
 
+// seedLookupError is a failed seed lookup, worded for the user: what went
+// wrong and which server was asked, without Go's "lookup X on Y" (whose Y
+// is resolv.conf's server even when another was dialed).
+type seedLookupError struct {
+	seed, what, asked string
+	errs              []error
+}
+
+func (e *seedLookupError) Error() string {
+	return fmt.Sprintf("resolve %s: %s (asked %s)", e.seed, e.what, e.asked)
+}
+
+func (e *seedLookupError) Unwrap() []error { return e.errs }
+
+// lookupError describes err, from r's lookup of seed. Go's resolvers
+// report an answer without A or AAAA records as "no such host", exactly
+// as they report NXDOMAIN (DNSError's IsNotFound covers both), so both
+// mean the seed gave us nothing: ErrNoAddresses.
+func lookupError(seed string, r Resolver, err error) error {
+	dnsErr, ok := errors.AsType[*net.DNSError](err)
+	if !ok {
+		return fmt.Errorf("resolve seed %s: %w", seed, err)
+	}
+	e := &seedLookupError{seed: seed, what: dnsErr.Err, errs: []error{err}}
+	if dnsErr.IsNotFound {
+		e.errs = append(e.errs, ErrNoAddresses)
+	}
+	switch sr, ok := r.(*serverResolver); {
+	case ok:
+		e.asked = sr.server
+	case r != net.DefaultResolver:
+		e.asked = "the given resolver"
+	case dnsErr.Server != "":
+		e.asked = "the system resolver, " + dnsErr.Server
+	default:
+		e.asked = "the system resolver"
+	}
+	return e
+}
+
+// serverResolver is NewResolver's: it knows which server it asks, which
+// its errors cannot say (see seedLookupError).
+type serverResolver struct {
+	*net.Resolver
+	server string
+}
+
 // NewResolver returns a resolver that asks the DNS server at server
 // (host:port) instead of the system's, over UDP with TCP fallback. timeout
 // (DefaultTimeout when ≤ 0) bounds each exchange with the server: Go's
 // resolver would otherwise wait resolv.conf's timeout (5 s by default) per
 // attempt, whatever is asked here. A lookup makes a few attempts, so bound
 // the whole of it with ctx.
-func NewResolver(server string, timeout time.Duration) *net.Resolver {
+func NewResolver(server string, timeout time.Duration) Resolver {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &net.Resolver{
+	return &serverResolver{server: server, Resolver: &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			d := net.Dialer{Timeout: timeout}
@@ -100,7 +140,7 @@ func NewResolver(server string, timeout time.Duration) *net.Resolver {
 			}
 			return &cappedConn{Conn: c, limit: limit}, nil
 		},
-	}
+	}}
 }
 
 func capDeadline(t, limit time.Time) time.Time {

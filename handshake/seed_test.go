@@ -109,7 +109,7 @@ func aRecords(name string, n int) []dns.RR {
 
 var _ = Describe("ResolveSeed", func() {
 	var server *dnsServer
-	var resolver *net.Resolver
+	var resolver handshake.Resolver
 	var ctx context.Context
 
 	BeforeEach(func() {
@@ -161,7 +161,8 @@ var _ = Describe("ResolveSeed", func() {
 		got, err := handshake.ResolveSeed(ctx, "missing.test.", 8333, resolver, 0)
 		Expect(err).To(HaveOccurred())
 		Expect(got).To(BeEmpty())
-		Expect(err.Error()).To(ContainSubstring("missing.test."))
+		Expect(err.Error()).To(Equal(fmt.Sprintf("resolve missing.test.: no such host (asked %s)", server.addr)),
+			"the server asked, not resolv.conf's")
 		var dnsErr *net.DNSError
 		Expect(errors.As(err, &dnsErr)).To(BeTrue())
 		Expect(dnsErr.IsNotFound).To(BeTrue())

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/netip"
@@ -22,7 +23,7 @@ const demoSeed = "seed.btc-handshake.test."
 
 func newDemoCmd() *cobra.Command {
 	var (
-		timeout float64
+		timeout time.Duration
 		asJSON  bool
 		names   []string
 	)
@@ -45,13 +46,13 @@ scenario's verdict, and exits 0 when all of them match.`,
 			return runDemo(cmd, scs, timeout, asJSON)
 		},
 	}
-	cmd.Flags().Float64VarP(&timeout, "timeout", "t", 2, "handshake timeout per peer, in seconds")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the survey as NDJSON")
+	durationVarP(cmd.Flags(), &timeout, "timeout", "t", 2*time.Second, false, "time allowed per peer, connecting included")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print NDJSON: one object per peer, one verdict per scenario, then a summary")
 	cmd.Flags().StringArrayVar(&names, "scenario", nil, "only these scenarios (repeatable; default: all)")
 	return cmd
 }
 
-func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout float64, asJSON bool) error {
+func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration, asJSON bool) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	fleet, err := harness.StartFleet(scs, wire.Regtest, harness.QuietMock())
 	if err != nil {
@@ -65,56 +66,92 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout float64, asJS
 	defer dns.Close()
 
 	port := strconv.Itoa(int(fleet.Port()))
-	t := strconv.FormatFloat(timeout, 'f', -1, 64)
 	fmt.Fprintf(errOut, "# %d mock peers on 127.0.0.2..%s port %s, one scenario each; DNS seed %s at %s\n",
 		len(scs), fleet.Addrs()[len(scs)-1], port, demoSeed, dns.Addr())
-	fmt.Fprintf(errOut, "# btc-handshake --dns-server %s -n regtest -p %s -t %s --concurrency 64 %s\n", dns.Addr(), port, t, demoSeed)
+	fmt.Fprintf(errOut, "# btc-handshake --dns-server %s -n regtest -p %s -t %s --concurrency 64 %s\n", dns.Addr(), port, timeout, demoSeed)
 
 	results := &collector{}
+	start := time.Now()
+	var survey handshake.Summary
 	f := surveyFlags{
 		port: fleet.Port(), timeout: timeout, network: "regtest", concurrency: 64, json: asJSON,
 		dnsServer: dns.Addr(), userAgent: handshake.DefaultUserAgent, protocolVersion: wire.ProtocolVersion,
 		minPeerVersion: wire.MinPeerProtoVersion, maxAddrs: len(scs), onResult: results.add,
+		summary: &survey,
 	}
 	serr := runSurvey(cmd.Context(), out, errOut, f, []string{demoSeed})
 	if code := exitCodeOf(serr); code == exitUsage {
 		return serr
 	}
 
-	limit := time.Duration(timeout*float64(time.Second)) + harness.DefaultSlack
+	limit := timeout + harness.DefaultSlack
 	byAddr := map[string]*handshake.Result{}
 	for _, res := range results.all {
 		byAddr[res.Addr] = res
 	}
-	fmt.Fprintln(out)
-	fmt.Fprintln(out, "peer verdicts against the scenario catalog:")
-	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-	mismatches := 0
+	var verdicts []demoVerdict
 	for _, a := range fleet.Addrs() {
 		addr := net.JoinHostPort(a.String(), port)
 		sc, _ := fleet.Scenario(addr)
-		res, ok := byAddr[addr]
-		if !ok {
-			mismatches++
-			fmt.Fprintf(tw, "MISSING\t%s\t%s\tno result\t\n", a, sc.Name)
-			continue
+		v := demoVerdict{Type: "verdict", Address: addr, Scenario: sc.Name, Expected: sc.Expect.String(), Reasons: []string{}}
+		if res, ok := byAddr[addr]; ok {
+			v.Reasons = append(v.Reasons, harness.Judge(sc.Expect, harness.FromResult(res), limit)...)
+		} else {
+			v.Reasons = append(v.Reasons, "no result")
 		}
-		o := harness.FromResult(res)
-		reasons := harness.Judge(sc.Expect, o, limit)
-		mark := "as expected"
-		if len(reasons) > 0 {
-			mismatches++
-			mark = "MISMATCH: " + strings.Join(reasons, "; ")
-		}
-		fmt.Fprintf(tw, "%s\t%s\texpected %s\t%s\n", a, sc.Name, sc.Expect, mark)
+		v.Match = len(v.Reasons) == 0
+		verdicts = append(verdicts, v)
 	}
-	_ = tw.Flush()
-	fmt.Fprintf(out, "%d of %d peers behaved as their scenarios predict (details: btc-handshake scenarios --json)\n",
-		len(scs)-mismatches, len(scs))
-	if mismatches > 0 {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%d peers did not match their scenario", mismatches)}
+	sum := handshake.Summary{Type: "summary", Command: "demo", Total: len(verdicts), Counts: survey.Counts,
+		ElapsedMS: float64(time.Since(start).Microseconds()) / 1000}
+	for _, v := range verdicts {
+		if v.Match {
+			sum.Passed++
+		} else {
+			sum.Failed++
+		}
+	}
+	if asJSON {
+		// Pure NDJSON: the peers (above), a verdict per scenario, one summary.
+		enc := json.NewEncoder(out)
+		for _, v := range verdicts {
+			if err := enc.Encode(v); err != nil {
+				return &exitError{code: exitFailed, err: err}
+			}
+		}
+		if err := enc.Encode(sum); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+	} else {
+		fmt.Fprintln(out)
+		fmt.Fprintln(out, "peer verdicts against the scenario catalog:")
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+		for _, v := range verdicts {
+			host, _, _ := net.SplitHostPort(v.Address)
+			mark := "as expected"
+			if !v.Match {
+				mark = "MISMATCH: " + strings.Join(v.Reasons, "; ")
+			}
+			fmt.Fprintf(tw, "%s\t%s\texpected %s\t%s\n", host, v.Scenario, v.Expected, mark)
+		}
+		_ = tw.Flush()
+		fmt.Fprintf(out, "%d of %d peers behaved as their scenarios predict (details: btc-handshake scenarios --json)\n",
+			sum.Passed, sum.Total)
+	}
+	if sum.Failed > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d peers did not match their scenario", sum.Failed)}
 	}
 	return nil
+}
+
+// demoVerdict is one scenario's verdict in the demo's --json output.
+type demoVerdict struct {
+	Type     string   `json:"type"` // always "verdict"
+	Address  string   `json:"address"`
+	Scenario string   `json:"scenario"`
+	Expected string   `json:"expected"`
+	Match    bool     `json:"match"`
+	Reasons  []string `json:"reasons"`
 }
 
 type collector struct{ all []*handshake.Result }

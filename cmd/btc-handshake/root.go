@@ -18,7 +18,7 @@ import (
 // surveyFlags are the flags of the root command.
 type surveyFlags struct {
 	port            uint16
-	timeout         float64
+	timeout         time.Duration
 	network         string
 	connect         []string
 	concurrency     int
@@ -32,6 +32,9 @@ type surveyFlags struct {
 	verbose         bool
 	// onResult, when set, sees every result (for the demo's verdict check).
 	onResult func(*handshake.Result)
+	// summary, when set, receives the survey's counts instead of the
+	// survey printing its JSON summary: the demo prints one of its own.
+	summary *handshake.Summary
 }
 
 func newRootCmd() *cobra.Command {
@@ -52,12 +55,21 @@ resolution errors.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if err := suggestCommand(cmd, args[0]); err != nil {
+					return err
+				}
+			}
 			return runSurvey(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), f, args)
 		},
+		Version: version(),
 	}
+	cmd.SetVersionTemplate("btc-handshake {{.Version}}\n")
+	// A bad flag value is a usage error of one line, for every command.
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	fl := cmd.Flags()
 	fl.Uint16VarP(&f.port, "port", "p", 0, "target's TCP port (default: the network's port)")
-	fl.Float64VarP(&f.timeout, "timeout", "t", 5, "handshake timeout per peer, in seconds")
+	durationVarP(fl, &f.timeout, "timeout", "t", handshake.DefaultTimeout, false, "time allowed per peer, connecting included")
 	fl.StringVarP(&f.network, "network", "n", "mainnet", "target network: "+strings.Join(wire.NetworkNames(), ", "))
 	fl.StringArrayVar(&f.connect, "connect", nil, "handshake with host:port instead of resolving a seed (repeatable)")
 	fl.IntVar(&f.concurrency, "concurrency", handshake.DefaultConcurrency, fmt.Sprintf("handshakes in flight at once (at most %d)", handshake.MaxConcurrency))
@@ -66,7 +78,7 @@ resolution errors.`,
 	fl.StringVar(&f.userAgent, "user-agent", handshake.DefaultUserAgent, "user agent we announce")
 	fl.Int32Var(&f.protocolVersion, "protocol-version", wire.ProtocolVersion, "protocol version we announce")
 	fl.Int32Var(&f.minPeerVersion, "min-peer-version", wire.MinPeerProtoVersion, "lowest peer protocol version accepted")
-	fl.DurationVar(&f.linger, "linger", 0, "keep reading this long after the handshake to record what the peer sends next")
+	durationVarP(fl, &f.linger, "linger", "", 0, true, "keep reading this long after the handshake to record what the peer sends next")
 	fl.IntVar(&f.maxAddrs, "max-addrs", handshake.DefaultMaxSeedAddrs, "most addresses taken from one seed answer")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
 	cmd.Flags().SortFlags = false
@@ -85,33 +97,43 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 	if len(args) == 1 && len(f.connect) > 0 {
 		return usageErr("give either a DNS seed or --connect, not both")
 	}
-	if f.timeout <= 0 {
-		return usageErr("--timeout must be positive")
+	for _, c := range f.connect {
+		if err := checkHostPort("--connect", c); err != nil {
+			return err
+		}
 	}
-	if f.concurrency < 1 || f.concurrency > handshake.MaxConcurrency {
-		return usageErr("--concurrency must be between 1 and %d", handshake.MaxConcurrency)
+	if f.dnsServer != "" {
+		if err := checkHostPort("--dns-server", f.dnsServer); err != nil {
+			return err
+		}
 	}
-	if f.maxAddrs < 1 {
-		return usageErr("--max-addrs must be at least 1")
+	if f.timeout <= 0 { // the flag refuses it; the demo passes its own
+		return usageErr("--timeout must be more than zero")
+	}
+	if err := checkRange("--concurrency", f.concurrency, 1, handshake.MaxConcurrency); err != nil {
+		return err
+	}
+	if err := checkRange("--max-addrs", f.maxAddrs, 1, 1<<20); err != nil {
+		return err
 	}
 	port := f.port
 	if port == 0 {
 		port = net.DefaultPort()
 	}
-	timeout := time.Duration(f.timeout * float64(time.Second))
 	level := slog.LevelWarn
 	if f.verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
-	targets := f.connect
+	targets, command := f.connect, "connect"
 	if len(args) == 1 {
+		command = "survey"
 		var resolver handshake.Resolver
 		if f.dnsServer != "" {
-			resolver = handshake.NewResolver(f.dnsServer, timeout)
+			resolver = handshake.NewResolver(f.dnsServer, f.timeout)
 		}
-		rctx, cancel := context.WithTimeout(ctx, timeout)
+		rctx, cancel := context.WithTimeout(ctx, f.timeout)
 		targets, err = handshake.ResolveSeed(rctx, args[0], port, resolver, f.maxAddrs)
 		cancel()
 		if err != nil {
@@ -120,43 +142,65 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		logger.Info("resolved seed", slog.String("seed", args[0]), slog.Int("addresses", len(targets)))
 	}
 
+	// Survey bounds each peer's whole attempt, connecting included, by
+	// Timeout (plus Linger): -t is the most one peer takes.
 	cfg := handshake.Config{
 		Network:         net,
 		ProtocolVersion: f.protocolVersion,
 		UserAgent:       f.userAgent,
-		Timeout:         timeout,
+		Timeout:         f.timeout,
 		MinPeerVersion:  f.minPeerVersion,
 		Linger:          f.linger,
 		Logger:          logger,
 	}
 	start := time.Now()
-	ok, failed := 0, 0
+	sum := handshake.Summary{Type: "summary", Command: command}
 	enc := json.NewEncoder(stdout)
-	for res := range handshake.Survey(ctx, targets, cfg, f.concurrency) {
+	prog := newProgress(stderr, len(targets))
+	defer prog.done()
+	results := handshake.Survey(ctx, targets, cfg, f.concurrency)
+read:
+	for {
+		var res *handshake.Result
+		select {
+		case r, ok := <-results:
+			if !ok {
+				break read
+			}
+			res = r
+		case <-prog.tick():
+			prog.draw(sum.Total)
+			continue
+		}
 		if f.onResult != nil {
 			f.onResult(res)
 		}
-		if res.OK() {
-			ok++
-		} else {
-			failed++
-		}
+		sum.Add(res)
 		if f.json {
 			if err := enc.Encode(res.Report()); err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}
 			continue
 		}
+		prog.clear()
 		fmt.Fprintln(stdout, humanLine(res))
 	}
-	if f.json {
-		if err := enc.Encode(handshake.NewSummary(ok, failed, time.Since(start))); err != nil {
+	prog.done()
+	sum.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	switch {
+	case f.summary != nil:
+		*f.summary = sum
+		if !f.json {
+			writeSurveySummary(stdout, sum)
+		}
+	case f.json:
+		if err := enc.Encode(sum); err != nil {
 			return &exitError{code: exitFailed, err: err}
 		}
-	} else {
-		fmt.Fprintf(stdout, "finished with %d SUCCESS & %d FAILED\n", ok, failed)
+	default:
+		writeSurveySummary(stdout, sum)
 	}
-	if failed > 0 {
+	if sum.Failed > 0 {
 		return &exitError{code: exitFailed}
 	}
 	return nil
