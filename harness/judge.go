@@ -64,7 +64,7 @@ func judge(v scenarios.Verdict, o Outcome, w *Witness, limit time.Duration, opts
 				continue
 			}
 			if len(check(c, o, w, elapsed, limit, opts.Strict)) == 0 {
-				return c.Behaviour, []string{fmt.Sprintf("the client behaved %s (%s), but %s behaviour was required (%s)",
+				return c.Behaviour, []string{fmt.Sprintf("the client showed %s behaviour (%s), but %s behaviour was required (%s)",
 					c.Behaviour, c, opts.Expect, outcomesString(allowed))}
 			}
 		}
