@@ -13,23 +13,29 @@ import (
 	"github.com/btc-handshake/btc-handshake/scenarios"
 )
 
-// btcdMisses are the scenarios where btcd v0.26.2's peer package does not
-// reach the verdict a Core-like client reaches, and why (read from
+// btcdMisses are the scenarios where btcd v0.26.2's peer package reaches
+// none of the outcomes a correct client may reach, and why (read from
 // peer/peer.go and wire/v2). The README's table is this map.
 var btcdMisses = map[string]string{
 	"sendheaders-before-verack":                 "waitToFinishNegotiation accepts only sendaddrv2 and verack; a known message such as sendheaders is ErrInvalidHandshake",
 	"sendcmpct-sendheaders-burst-before-verack": "same: sendheaders during negotiation is ErrInvalidHandshake (sendcmpct alone is unknown to btcd and skipped)",
-	"ping-before-verack":                        "same: ping during negotiation is ErrInvalidHandshake",
-	"unknown-and-ping-before-verack":            "the unknown command is skipped, the ping is ErrInvalidHandshake",
-	"feefilter-before-verack":                   "feefilter during negotiation is ErrInvalidHandshake",
-	"duplicate-version":                         "a second version during negotiation is ErrInvalidHandshake (Core ignores it)",
-	"verack-before-version":                     "readRemoteVersionMsg requires version to be the first message",
-	"message-before-version":                    "readRemoteVersionMsg requires version to be the first message",
 	"version-trailing-bytes":                    "MsgVersion.BtcDecode rejects bytes after relay (Core ignores them)",
-	"verack-with-payload":                       "wire's per-command limit for verack is 0 bytes (Core never reads a verack's payload)",
-	"bad-checksum-before-verack":                "ReadMessage's checksum error ends the negotiation (Core drops the frame and goes on)",
-	"version-below-minimum":                     "btcd accepts versions down to 209 (MinAcceptableProtocolVersion), Core refuses below 31800",
-	"version-209":                               "btcd accepts 209, its own minimum; Core refuses below 31800",
+}
+
+// btcdBehaviours are the scenarios where btcd reaches another correct
+// outcome than Core: it drops peers that send what no correct peer sends
+// (rejecting), and its minimum protocol version is 209 (tolerant).
+var btcdBehaviours = map[string]scenarios.Behaviour{
+	"verack-before-version":          scenarios.Rejecting, // readRemoteVersionMsg requires version first
+	"message-before-version":         scenarios.Rejecting,
+	"duplicate-version":              scenarios.Rejecting, // ErrInvalidHandshake during negotiation
+	"ping-before-verack":             scenarios.Rejecting,
+	"unknown-and-ping-before-verack": scenarios.Rejecting,
+	"feefilter-before-verack":        scenarios.Rejecting,
+	"verack-with-payload":            scenarios.Rejecting, // wire's limit for verack is 0 bytes
+	"bad-checksum-before-verack":     scenarios.Rejecting, // ReadMessage's checksum error ends the negotiation
+	"version-below-minimum":          scenarios.Tolerant,  // MinAcceptableProtocolVersion is 209
+	"version-209":                    scenarios.Tolerant,
 }
 
 // btcdRaces are scenarios btcd misses only when a race goes one way; the
@@ -54,6 +60,11 @@ var _ = Describe("the scenario catalog against btcd's peer package", func() {
 		}
 		for name := range btcdMisses {
 			Expect(missed).To(HaveKey(name), "btcd was expected to miss %s (%s) but passed", name, btcdMisses[name])
+		}
+		for _, j := range js {
+			if want, ok := btcdBehaviours[j.Scenario]; ok {
+				Expect(j.Behaviour).To(Equal(want), j.Scenario)
+			}
 		}
 		readme, err := os.ReadFile("../README.md")
 		Expect(err).NotTo(HaveOccurred())

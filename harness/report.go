@@ -17,8 +17,14 @@ import (
 type Judgement struct {
 	Scenario string
 	Summary  string
+	// Expected is the scenario's verdict, with its alternatives.
 	Expected scenarios.Verdict
 	Outcome  Outcome
+	// Witness is what the mock peer observed of the run.
+	Witness Witness
+	// Behaviour is the label of the outcome the client reached, when the
+	// scenario has several ("" otherwise, or when it reached none).
+	Behaviour scenarios.Behaviour
 	// Reasons the client fell short; empty when it passed.
 	Reasons []string
 	// MockNotes are what the mock peer's script reported (for example, a
@@ -26,12 +32,27 @@ type Judgement struct {
 	MockNotes []string
 }
 
-// Passed reports whether the client reached the expected verdict.
-func (j Judgement) Passed() bool { return len(j.Reasons) == 0 }
+// Passed reports whether the client reached an acceptable outcome in a run
+// that was not interrupted.
+func (j Judgement) Passed() bool { return len(j.Reasons) == 0 && !j.Outcome.Interrupted }
+
+// result is "PASS", "FAIL" or "INTERRUPTED".
+func (j Judgement) result() string {
+	switch {
+	case j.Outcome.Interrupted:
+		return "INTERRUPTED"
+	case j.Passed():
+		return "PASS"
+	}
+	return "FAIL"
+}
 
 // got is a short human form of what the client did, in the verdicts' terms.
 func (j Judgement) got() string {
 	o := j.Outcome
+	if o.Interrupted {
+		return "interrupted"
+	}
 	v := scenarios.Verdict{Complete: o.Completed, Quirks: o.Quirks}
 	if !o.Completed && o.Kind != "" {
 		v.Kind, v.Phase = o.Kind, o.Phase
@@ -39,7 +60,25 @@ func (j Judgement) got() string {
 	return v.String()
 }
 
-// Counts returns how many judgements passed and failed.
+// expected is the verdict's first outcome, and how many others are
+// acceptable.
+func (j Judgement) expected() string {
+	s := j.Expected.String()
+	if n := len(j.Expected.Or); n > 0 {
+		s += fmt.Sprintf(" (or %d more)", n)
+	}
+	return s
+}
+
+func behaviourText(b scenarios.Behaviour) string {
+	if b == "" {
+		return "-"
+	}
+	return string(b)
+}
+
+// Counts returns how many judgements passed and how many did not (failed
+// or interrupted).
 func Counts(js []Judgement) (passed, failed int) {
 	for _, j := range js {
 		if j.Passed() {
@@ -51,54 +90,94 @@ func Counts(js []Judgement) (passed, failed int) {
 	return passed, failed
 }
 
+func interrupted(js []Judgement) int {
+	n := 0
+	for _, j := range js {
+		if j.Outcome.Interrupted {
+			n++
+		}
+	}
+	return n
+}
+
 // WriteTable writes a human table, one row per scenario, and a total line.
+// What the client and the mock peer saw is escaped.
 func WriteTable(w io.Writer, js []Judgement) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "RESULT\tSCENARIO\tEXPECTED\tGOT\tTIME\tWHY")
+	fmt.Fprintln(tw, "RESULT\tSCENARIO\tEXPECTED\tGOT\tBEHAVIOUR\tWITNESS\tTIME\tWHY")
 	for _, j := range js {
-		res := "PASS"
-		if !j.Passed() {
-			res = "FAIL"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", res, j.Scenario, j.Expected, j.got(),
-			j.Outcome.Duration.Round(time.Millisecond), strings.Join(j.Reasons, "; "))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", j.result(), j.Scenario, j.expected(), escapeText(j.got()),
+			behaviourText(j.Behaviour), escapeText(j.Witness.String()), j.Outcome.Duration.Round(time.Millisecond),
+			escapeText(strings.Join(j.Reasons, "; ")))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	p, f := Counts(js)
-	_, err := fmt.Fprintf(w, "%d scenarios: %d passed, %d failed\n", p+f, p, f)
+	line := fmt.Sprintf("%d scenarios: %d passed, %d failed", p+f, p, f)
+	if n := interrupted(js); n > 0 {
+		line += fmt.Sprintf(" (%d interrupted)", n)
+	}
+	_, err := fmt.Fprintln(w, line)
 	return err
 }
 
 // ndjsonRow is the NDJSON form of a Judgement.
 type ndjsonRow struct {
-	Type       string   `json:"type"` // "scenario"
-	Scenario   string   `json:"scenario"`
-	Pass       bool     `json:"pass"`
-	Expected   string   `json:"expected"`
-	Got        string   `json:"got"`
-	Kind       string   `json:"kind,omitempty"`
-	Quirks     []string `json:"quirks"`
-	DurationMS float64  `json:"duration_ms"`
-	Reasons    []string `json:"reasons"`
-	Message    string   `json:"message,omitempty"`
+	Type        string          `json:"type"` // "scenario"
+	Scenario    string          `json:"scenario"`
+	Pass        bool            `json:"pass"`
+	Result      string          `json:"result"` // "pass", "fail" or "interrupted"
+	Interrupted bool            `json:"interrupted"`
+	Expected    string          `json:"expected"`
+	Acceptable  []ndjsonOutcome `json:"acceptable"`
+	Got         string          `json:"got"`
+	Behaviour   string          `json:"behaviour,omitempty"`
+	Kind        string          `json:"kind,omitempty"`
+	Quirks      []string        `json:"quirks"`
+	Witness     ndjsonWitness   `json:"witness"`
+	DurationMS  float64         `json:"duration_ms"`
+	Reasons     []string        `json:"reasons"`
+	Message     string          `json:"message,omitempty"`
+	MockNotes   []string        `json:"mock_notes,omitempty"`
+}
+
+type ndjsonOutcome struct {
+	Outcome   string   `json:"outcome"`
+	Behaviour string   `json:"behaviour,omitempty"`
+	Sent      []string `json:"sent"`
+}
+
+type ndjsonWitness struct {
+	Connected   bool     `json:"connected"`
+	Connections int      `json:"connections"`
+	Received    []string `json:"received"`
+	Dropped     int      `json:"dropped,omitempty"`
+	Closed      string   `json:"closed,omitempty"`
+	ElapsedMS   float64  `json:"elapsed_ms"`
 }
 
 // WriteNDJSON writes one JSON object per judgement and a summary object.
 func WriteNDJSON(w io.Writer, js []Judgement) error {
 	enc := json.NewEncoder(w)
 	for _, j := range js {
-		row := ndjsonRow{Type: "scenario", Scenario: j.Scenario, Pass: j.Passed(), Expected: j.Expected.String(),
-			Got: j.got(), Kind: j.Outcome.Kind, Quirks: append([]string{}, j.Outcome.Quirks...),
-			DurationMS: float64(j.Outcome.Duration.Microseconds()) / 1000, Reasons: append([]string{}, j.Reasons...),
-			Message: j.Outcome.Message}
+		row := ndjsonRow{Type: "scenario", Scenario: j.Scenario, Pass: j.Passed(), Result: strings.ToLower(j.result()),
+			Interrupted: j.Outcome.Interrupted, Expected: j.Expected.String(), Got: j.got(),
+			Behaviour: string(j.Behaviour), Kind: j.Outcome.Kind, Quirks: append([]string{}, j.Outcome.Quirks...),
+			Witness: ndjsonWitness{Connected: j.Witness.Connected, Connections: j.Witness.Connections,
+				Received: append([]string{}, j.Witness.Received...), Dropped: j.Witness.Dropped,
+				Closed: j.Witness.Closed, ElapsedMS: ms(j.Witness.Elapsed)},
+			DurationMS: ms(j.Outcome.Duration), Reasons: append([]string{}, j.Reasons...),
+			Message: j.Outcome.Message, MockNotes: j.MockNotes}
+		for _, v := range j.Expected.Outcomes() {
+			row.Acceptable = append(row.Acceptable, ndjsonOutcome{Outcome: v.String(), Behaviour: string(v.Behaviour), Sent: sentOrDefault(v)})
+		}
 		if err := enc.Encode(row); err != nil {
 			return err
 		}
 	}
 	p, f := Counts(js)
-	return enc.Encode(map[string]any{"type": "summary", "passed": p, "failed": f, "total": p + f})
+	return enc.Encode(map[string]any{"type": "summary", "passed": p, "failed": f, "interrupted": interrupted(js), "total": p + f})
 }
 
 type junitSuites struct {
@@ -110,6 +189,7 @@ type junitSuite struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
 }
@@ -119,6 +199,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
+	Error     *junitFailure `xml:"error,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -128,17 +209,29 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes a JUnit XML report with one testcase per scenario.
+// WriteJUnit writes a JUnit XML report with one testcase per scenario: a
+// failure for a scenario the client did not pass, an error for an
+// interrupted run. Text from the client and the mock is escaped line by
+// line, so the XML stays valid whatever the client printed.
 func WriteJUnit(w io.Writer, suite string, js []Judgement) error {
 	s := junitSuite{Name: suite, Tests: len(js)}
 	var total time.Duration
 	for _, j := range js {
 		total += j.Outcome.Duration
-		c := junitCase{Name: j.Scenario, Classname: suite, Time: secs(j.Outcome.Duration), SystemOut: j.Outcome.Output}
-		if !j.Passed() {
+		c := junitCase{Name: j.Scenario, Classname: suite, Time: secs(j.Outcome.Duration),
+			SystemOut: fmt.Sprintf("behaviour: %s\nwitness: %s\n", behaviourText(j.Behaviour), xmlText(j.Witness.String()))}
+		if j.Outcome.Output != "" {
+			c.SystemOut += "client output:\n" + xmlText(j.Outcome.Output)
+		}
+		detail := xmlText(fmt.Sprintf("scenario: %s\nacceptable: %s\ngot: %s\nwitness: %s\n%s",
+			j.Summary, outcomesString(j.Expected.Outcomes()), j.got(), j.Witness, j.Outcome.Message))
+		switch {
+		case j.Outcome.Interrupted:
+			s.Errors++
+			c.Error = &junitFailure{Message: xmlText(strings.Join(j.Reasons, "; ")), Type: "interrupted", Text: detail}
+		case !j.Passed():
 			s.Failures++
-			c.Failure = &junitFailure{Message: strings.Join(j.Reasons, "; "), Type: "verdict",
-				Text: fmt.Sprintf("scenario: %s\nexpected: %s\ngot: %s\n%s", j.Summary, j.Expected, j.got(), j.Outcome.Message)}
+			c.Failure = &junitFailure{Message: xmlText(strings.Join(j.Reasons, "; ")), Type: "verdict", Text: detail}
 		}
 		s.Cases = append(s.Cases, c)
 	}
@@ -153,6 +246,18 @@ func WriteJUnit(w io.Writer, suite string, js []Judgement) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// xmlText escapes each line of s for a terminal (escapeText), which also
+// leaves nothing XML 1.0 forbids but the non-characters U+FFFE and U+FFFF;
+// those, too, become escapes. Line breaks are kept.
+func xmlText(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		l = escapeText(strings.TrimSuffix(l, "\r"))
+		lines[i] = strings.NewReplacer("\ufffe", `\ufffe`, "\uffff", `\uffff`).Replace(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) }

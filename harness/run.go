@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,18 +21,37 @@ const (
 )
 
 // Options configure a run.
+//
+// The timeout contract: each run of a client gets a context whose deadline
+// is the client's own deadline, start + ClientTimeout + the scenario's
+// Within. A correct client has completed, or given up and reported a
+// failure, by then: a Go client honours ctx's deadline, a command is told
+// it as {timeout}, {timeout_ms} and BTC_HANDSHAKE_TIMEOUT. The harness
+// accepts a failure reported by that deadline plus Slack, and stops a
+// command still running then.
 type Options struct {
 	// Network whose magic the mock peers speak (default regtest).
 	Network wire.Network
-	// ClientTimeout is the handshake timeout the client is configured with;
-	// a failing verdict must come within ClientTimeout + Slack.
+	// ClientTimeout is the time the client has for one handshake (default
+	// 2 s): its context's deadline is this long after it is started (plus
+	// the scenario's Within).
 	ClientTimeout time.Duration
-	// Slack is the extra time a failing client may take (default 1 s).
+	// Slack is how long after its deadline a client may take to report a
+	// failure (and a command to exit) before it is judged too slow and
+	// stopped (default 1 s).
 	Slack time.Duration
 	// Parallel bounds how many scenarios run at once (default 64).
 	Parallel int
 	// ListenAddr is where each mock peer listens (default 127.0.0.1:0).
 	ListenAddr string
+	// Expect requires one behaviour where correct clients differ
+	// (scenarios.CoreLike, Tolerant or Rejecting); a scenario that offers
+	// no outcome with that label requires its Core-like outcome. "" accepts
+	// every correct outcome.
+	Expect scenarios.Behaviour
+	// Strict requires a client that reports quirks to name every quirk of
+	// the outcome it reached; otherwise quirks are diagnostics only.
+	Strict bool
 }
 
 func (o Options) withDefaults() Options {
@@ -54,7 +74,8 @@ func (o Options) withDefaults() Options {
 }
 
 // Run judges client against every scenario, at most opts.Parallel at a
-// time, and returns the judgements in the scenarios' order.
+// time, and returns the judgements in the scenarios' order. Scenarios not
+// started because ctx ended are judged interrupted.
 func Run(ctx context.Context, client Client, scs []scenarios.Scenario, opts Options) []Judgement {
 	opts = opts.withDefaults()
 	out := make([]Judgement, len(scs))
@@ -67,11 +88,14 @@ func Run(ctx context.Context, client Client, scs []scenarios.Scenario, opts Opti
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				out[i] = Judgement{Scenario: sc.Name, Summary: sc.Summary, Expected: sc.Expect,
-					Outcome: Outcome{Message: "not run: " + ctx.Err().Error()}, Reasons: []string{"not run"}}
+				out[i] = notRun(ctx, sc)
 				return
 			}
 			defer func() { <-sem }()
+			if ctx.Err() != nil {
+				out[i] = notRun(ctx, sc)
+				return
+			}
 			out[i] = RunOne(ctx, client, sc, opts)
 		}()
 	}
@@ -79,10 +103,19 @@ func Run(ctx context.Context, client Client, scs []scenarios.Scenario, opts Opti
 	return out
 }
 
+func notRun(ctx context.Context, sc scenarios.Scenario) Judgement {
+	return Judgement{Scenario: sc.Name, Summary: sc.Summary, Expected: sc.Expect,
+		Outcome: Outcome{Interrupted: true, Message: "not run: " + ctx.Err().Error()},
+		Reasons: []string{"interrupted before it ran"}}
+}
+
 // RunOne starts a mock peer playing sc, points client at it and judges the
-// outcome. What went wrong on the mock's side (a client that never sent
-// its version, say) is kept in the judgement's MockNotes; the verdict
-// depends on the client's outcome only.
+// run: by what the mock peer witnessed on the wire (did the client
+// connect, what did it send, who closed) together with what the client
+// reported. The client's context carries its deadline (see Options).
+// RunOne waits for the client to return: a Go client that ignores its
+// context holds it up. What went wrong on the mock's side is kept in the
+// judgement's MockNotes.
 func RunOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Options) Judgement {
 	opts = opts.withDefaults()
 	j := Judgement{Scenario: sc.Name, Summary: sc.Summary, Expected: sc.Expect}
@@ -90,11 +123,18 @@ func RunOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Opti
 		j.Reasons = []string{fmt.Sprintf("scenario %s plays a %s, not a node", sc.Name, sc.Role)}
 		return j
 	}
+	if ctx.Err() != nil {
+		return notRun(ctx, sc)
+	}
+	budget := opts.ClientTimeout + sc.Expect.Within
 	var notesMu sync.Mutex
 	srv := mockpeer.NewServer(
 		mockpeer.WithNetwork(opts.Network),
 		mockpeer.WithListenAddr(opts.ListenAddr),
-		mockpeer.WithStepTimeout(opts.ClientTimeout+opts.Slack),
+		// The mock waits for the client as long as the client may take.
+		mockpeer.WithStepTimeout(budget+opts.Slack),
+		// Commands and events are the witness; payloads are not needed.
+		mockpeer.WithRecording(mockpeer.RecordHeaders),
 		mockpeer.WithFailHandler(func(message string, _ ...int) {
 			notesMu.Lock()
 			j.MockNotes = append(j.MockNotes, message)
@@ -102,18 +142,210 @@ func RunOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Opti
 		}),
 	)
 	srv.SetDefaultScript(sc.Script)
-	limit := opts.ClientTimeout + opts.Slack + sc.Expect.Within
-	// The client gets a little longer than its limit, so that an
-	// overrunning client is measured, then stopped.
-	cctx, cancel := context.WithTimeout(ctx, limit+opts.Slack)
-	j.Outcome = client.Handshake(cctx, srv.Addr(), opts.Network)
+	start := time.Now()
+	cctx, cancel := context.WithDeadline(ctx, start.Add(budget))
+	j.Outcome = client.Handshake(withSlack(cctx, opts.Slack), srv.Addr(), opts.Network)
+	elapsed := time.Since(start)
 	cancel()
+	if ctx.Err() != nil {
+		// The caller gave up on the run (SIGINT, say), whatever the
+		// client made of it.
+		j.Outcome.Interrupted = true
+	}
+	// Let the mock see the client's last bytes and its hang-up before the
+	// mock is torn down, for at most Slack.
+	settle(ctx, srv, opts.Slack)
+	teardown := time.Now()
 	if err := srv.Close(); err != nil {
 		var f *mockpeer.Failure
 		if errors.As(err, &f) {
 			j.MockNotes = append(j.MockNotes, err.Error())
 		}
 	}
-	j.Reasons = Judge(sc.Expect, j.Outcome, limit)
+	j.Witness = witness(srv.Transcript(), teardown)
+	j.Witness.Elapsed = elapsed
+	if j.Outcome.Duration == 0 {
+		j.Outcome.Duration = elapsed
+	}
+	j.Behaviour, j.Reasons = judge(sc.Expect, j.Outcome, &j.Witness, opts.ClientTimeout+opts.Slack, opts)
 	return j
+}
+
+// settle waits until every connection the mock accepted has ended, d
+// passes or ctx ends.
+func settle(ctx context.Context, srv *mockpeer.Server, d time.Duration) {
+	if srv.Finished() >= srv.Accepted() {
+		return
+	}
+	limit := time.NewTimer(d)
+	defer limit.Stop()
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for srv.Finished() < srv.Accepted() {
+		select {
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// How a witnessed connection ended (Witness.Closed).
+const (
+	closedClientFIN = "client-fin" // the client closed (or half-closed) first
+	closedClientRST = "client-rst" // the client reset the connection, or it was gone when the mock wrote
+	closedMockFIN   = "mock-fin"   // the mock's script closed it
+	closedMockRST   = "mock-rst"   // the mock's script reset it
+	closedOpen      = "open"       // still open when the run ended
+)
+
+// maxWitnessed bounds the commands a Witness keeps; the rest are counted.
+const maxWitnessed = 256
+
+// Witness is what the mock peer observed of one run: the facts a verdict
+// rests on, whatever the client claims.
+type Witness struct {
+	// Connected: the mock accepted at least one connection.
+	Connected bool
+	// Connections is how many connections the mock accepted.
+	Connections int
+	// Received lists the commands the mock received from the client on
+	// the connection judged (the one that went furthest in the
+	// handshake), in order; frames the mock could not accept are
+	// prefixed with "!". At most 256 are kept.
+	Received []string
+	// Dropped counts the commands received beyond those kept.
+	Dropped int
+	// Closed says how that connection ended: "client-fin", "client-rst",
+	// "mock-fin", "mock-rst" or "open" (still open when the run ended);
+	// "" when there was none.
+	Closed string
+	// Elapsed is the time from starting the client to its return, as the
+	// harness measured it.
+	Elapsed time.Duration
+}
+
+// witness derives the facts from a transcript; teardown is when the
+// harness began closing the mock.
+func witness(records []mockpeer.Record, teardown time.Time) Witness {
+	type conn struct {
+		cmds    []string
+		dropped int
+		closed  string
+	}
+	var conns []*conn
+	byIndex := map[int]*conn{}
+	for _, r := range records {
+		c := byIndex[r.Conn]
+		if c == nil {
+			c = &conn{}
+			byIndex[r.Conn] = c
+			conns = append(conns, c)
+		}
+		switch {
+		case r.Event == mockpeer.EventAccept:
+		case r.Event == "" && r.Dir == mockpeer.In:
+			cmd := r.Command
+			if r.Err != nil {
+				cmd = "!" + cmd
+			}
+			if len(c.cmds) < maxWitnessed {
+				c.cmds = append(c.cmds, cmd)
+			} else {
+				c.dropped++
+			}
+		case c.closed != "":
+		case r.Event == "" && r.Dir == mockpeer.Out && r.Err != nil:
+			c.closed = closedClientRST
+		case r.Event == mockpeer.EventEOF && r.Dir == mockpeer.In:
+			c.closed = closedClientFIN
+		case r.Event == mockpeer.EventReset && r.Dir == mockpeer.In:
+			c.closed = closedClientRST
+		case r.Event == mockpeer.EventReset && r.Dir == mockpeer.Out:
+			c.closed = closedMockRST
+		case r.Event == mockpeer.EventClose && r.Dir == mockpeer.Out:
+			c.closed = closedMockFIN
+			if !r.Time.Before(teardown) {
+				c.closed = closedOpen
+			}
+		case r.Event == mockpeer.EventError:
+			c.closed = closedClientRST
+		}
+	}
+	w := Witness{Connected: len(conns) > 0, Connections: len(conns)}
+	best, bestScore := -1, -1
+	for i, c := range conns {
+		if s := progress(c.cmds); s > bestScore {
+			best, bestScore = i, s
+		}
+	}
+	if best >= 0 {
+		c := conns[best]
+		w.Received, w.Dropped, w.Closed = c.cmds, c.dropped, c.closed
+		if w.Closed == "" {
+			w.Closed = closedOpen
+		}
+	}
+	return w
+}
+
+// progress is how far cmds went in the handshake: 2 for version then
+// verack, 1 for version, 0 otherwise.
+func progress(cmds []string) int {
+	n := 0
+	for _, c := range cmds {
+		if n == 0 && c == wire.CmdVersion || n == 1 && c == wire.CmdVerack {
+			n++
+		}
+	}
+	return n
+}
+
+// missing says what of want (in order) the mock did not receive, or "".
+func (w *Witness) missing(want []string) string {
+	i := 0
+	for _, c := range w.Received {
+		if i < len(want) && c == want[i] {
+			i++
+		}
+	}
+	if i == len(want) {
+		return ""
+	}
+	got := "nothing"
+	if len(w.Received) > 0 {
+		got = w.receivedString(8)
+	}
+	if i == 0 {
+		return fmt.Sprintf("the mock never received its %s (it received %s)", want[0], got)
+	}
+	return fmt.Sprintf("the mock never received its %s after its %s (it received %s)", want[i], want[i-1], got)
+}
+
+// receivedString lists at most n received commands.
+func (w Witness) receivedString(n int) string {
+	if len(w.Received) == 0 {
+		return "-"
+	}
+	shown := w.Received[:min(n, len(w.Received))]
+	s := strings.Join(shown, ",")
+	if more := len(w.Received) - len(shown) + w.Dropped; more > 0 {
+		s += fmt.Sprintf(",+%d", more)
+	}
+	return s
+}
+
+// String is a short human form: "no connection" or
+// "version,verack; client-fin".
+func (w Witness) String() string {
+	if !w.Connected {
+		return "no connection"
+	}
+	s := w.receivedString(6) + "; " + w.Closed
+	if w.Connections > 1 {
+		s += fmt.Sprintf("; %d connections", w.Connections)
+	}
+	return s
 }

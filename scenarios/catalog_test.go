@@ -49,6 +49,49 @@ var _ = Describe("the catalog", func() {
 		}
 	})
 
+	It("lists each outcome correct clients may reach, labelled, with how far the client takes part", func() {
+		kinds := handshake.Kinds()
+		withAlternatives := 0
+		for _, s := range all {
+			outcomes := s.Expect.Outcomes()
+			Expect(outcomes[0].Or).To(BeNil())
+			if len(outcomes) > 1 {
+				withAlternatives++
+				labels := map[scenarios.Behaviour]bool{}
+				for _, o := range outcomes {
+					Expect(o.Behaviour).To(BeElementOf(scenarios.CoreLike, scenarios.Tolerant, scenarios.Rejecting), s.Name)
+					Expect(labels).NotTo(HaveKey(o.Behaviour), "%s labels two outcomes %s", s.Name, o.Behaviour)
+					labels[o.Behaviour] = true
+				}
+				Expect(labels).To(HaveKey(scenarios.CoreLike), "%s has no core-like outcome", s.Name)
+			} else {
+				Expect(s.Expect.Behaviour).To(BeEmpty(), s.Name)
+			}
+			for _, o := range outcomes {
+				if o.Complete {
+					Expect(o.Sent).To(BeEmpty(), "%s: a completion always needs version and verack", s.Name)
+					continue
+				}
+				if o.Kind != "" {
+					Expect(kinds).To(ContainElement(handshake.Kind(o.Kind)), s.Name)
+				}
+				Expect(o.Phase).To(BeElementOf("version", "verack"), s.Name)
+				// A failure states how far a correct client goes: its version
+				// always, its verack once it has a valid version to answer.
+				want := []string{"version"}
+				if o.Phase == "verack" {
+					want = append(want, "verack")
+				}
+				Expect(o.Sent).To(Equal(want), "%s: %s", s.Name, o)
+			}
+		}
+		Expect(withAlternatives).To(BeNumerically(">=", 10))
+		v, _ := scenarios.Get("verack-before-version")
+		Expect(v.Expect.Outcomes()).To(HaveLen(3))
+		Expect(v.Expect.Or[0]).To(And(
+			HaveField("Behaviour", scenarios.CoreLike), HaveField("Kind", "timeout"), HaveField("Phase", "verack")))
+	})
+
 	It("covers every quirk of the original tool's log and every peer behaviour of BITCOIN.md", func() {
 		for _, name := range []string{
 			// the seed log

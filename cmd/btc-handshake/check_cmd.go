@@ -13,6 +13,21 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
+// expectBehaviour maps --expect to the behaviour required ("" for any).
+func expectBehaviour(s string) (scenarios.Behaviour, bool) {
+	switch s {
+	case "any":
+		return "", true
+	case "core", "core-like":
+		return scenarios.CoreLike, true
+	case "tolerant":
+		return scenarios.Tolerant, true
+	case "rejecting":
+		return scenarios.Rejecting, true
+	}
+	return "", false
+}
+
 func newCheckCmd() *cobra.Command {
 	var (
 		clientCmd, junit, network string
@@ -20,24 +35,51 @@ func newCheckCmd() *cobra.Command {
 		asJSON                    bool
 		clientTimeout, slack      time.Duration
 		parallel                  int
+		expect                    string
+		strict                    bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check --client-cmd 'CMD {addr} {network}'",
 		Short: "Judge any handshake client against the scenario catalog",
 		Long: `Run an external handshake client against every scenario (or those named
-with --scenario) and judge each run against the scenario's verdict.
+with --scenario), each against a mock peer of its own, and judge each run.
 
 In the client command, {addr} becomes the mock peer's host:port, {host} and
 {port} its parts, and {network} the network name. The client completed the
 handshake when it exits 0. When it prints btc-handshake's NDJSON peer
-objects (--json), the error kind, phase and quirks are judged as well.
+objects (--json), its error kind and phase are judged as well.
 
-A failing client must fail within --client-timeout plus --slack: set
---client-timeout to the timeout your client is configured with.
+The mock peer is the witness. A scenario that expects completion passes only
+if the mock received the client's version and verack over the connection;
+one that expects a failure passes only if the client connected, took part
+as far as the scenario allows (its version, and its verack where the
+scenario sends a valid version) and then reported failure. A client that
+never connects passes nothing. Each row shows what the mock witnessed: the
+commands it received from the client and who closed the connection
+(client-fin, client-rst, mock-fin, mock-rst, or open at the end).
 
-Exit status: 0 when every scenario passes, 1 when any fails, 2 for usage errors.`,
-		Example: `  btc-handshake check --client-cmd 'bin/btc-handshake --connect {addr} -n {network} -t 2 --json' --client-timeout 2s
-  btc-handshake check --client-cmd './my-client {host} {port}' --scenario verack-skipped-held --junit report.xml`,
+Where correct clients differ (Bitcoin Core ignores an early verack and then
+times out, a tolerant client completes; a rejecting client drops a peer that
+sends a ping before verack, Core ignores it), a scenario accepts each correct
+outcome and the BEHAVIOUR column says which one the client showed:
+core-like, tolerant or rejecting. --expect requires one of them (a scenario
+without that outcome then requires its core-like one). Quirk names are
+diagnostics; --strict requires a client that reports quirks to name them.
+
+Timeout contract: the client has --client-timeout for a handshake. Tell it
+so: {timeout} becomes that timeout in seconds (e.g. 2 or 0.5) and
+{timeout_ms} in milliseconds, and the client's environment carries
+BTC_HANDSHAKE_TIMEOUT (seconds). A failure must be reported, and the
+command must exit, within --client-timeout plus --slack of its start;
+a client still running then is stopped and judged too slow.
+
+An interrupted run (Ctrl-C) is reported as interrupted, never as a pass.
+
+Exit status: 0 when every scenario passes, 1 when any fails or is
+interrupted, 2 for usage errors.`,
+		Example: `  btc-handshake check --client-cmd 'bin/btc-handshake --connect {addr} -n {network} -t {timeout} --json' --client-timeout 2s
+  btc-handshake check --client-cmd './my-client {host} {port} --timeout-ms {timeout_ms}' --expect core
+  btc-handshake check --client-cmd './my-client {addr}' --scenario verack-skipped-held --junit report.xml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := wire.ParseNetwork(network)
@@ -47,12 +89,23 @@ Exit status: 0 when every scenario passes, 1 when any fails, 2 for usage errors.
 			if !strings.Contains(clientCmd, "{addr}") && !strings.Contains(clientCmd, "{port}") {
 				return usageErr("--client-cmd must contain {addr} (or {host} and {port})")
 			}
+			behaviour, ok := expectBehaviour(expect)
+			if !ok {
+				return usageErr("--expect must be core, tolerant, rejecting or any, not %q", expect)
+			}
+			if clientTimeout <= 0 {
+				return usageErr("--client-timeout must be positive")
+			}
+			if slack <= 0 {
+				return usageErr("--slack must be positive")
+			}
 			scs, unknown := scenarios.Select(names...)
 			if len(unknown) > 0 {
 				return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
 			}
 			js := harness.Run(cmd.Context(), harness.CommandClient(clientCmd), scs, harness.Options{
 				Network: n, ClientTimeout: clientTimeout, Slack: slack, Parallel: parallel,
+				Expect: behaviour, Strict: strict,
 			})
 			out := cmd.OutOrStdout()
 			if asJSON {
@@ -88,8 +141,10 @@ Exit status: 0 when every scenario passes, 1 when any fails, 2 for usage errors.
 	fl.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
 	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per scenario, then a summary) instead of a table")
 	fl.StringVarP(&network, "network", "n", "regtest", "network the mock peers speak")
-	fl.DurationVar(&clientTimeout, "client-timeout", 5*time.Second, "the handshake timeout the client is configured with")
-	fl.DurationVar(&slack, "slack", harness.DefaultSlack, "extra time a failing client may take beyond --client-timeout")
+	fl.DurationVar(&clientTimeout, "client-timeout", 5*time.Second, "the client's deadline for one handshake, passed to it as {timeout}, {timeout_ms} and BTC_HANDSHAKE_TIMEOUT")
+	fl.DurationVar(&slack, "slack", harness.DefaultSlack, "how long after its deadline a failing client may take to report and exit")
+	fl.StringVar(&expect, "expect", "any", "require one behaviour where correct clients differ: core, tolerant, rejecting or any")
+	fl.BoolVar(&strict, "strict", false, "require a client that reports quirks (our NDJSON) to name each quirk of the outcome it reached")
 	fl.IntVar(&parallel, "parallel", 16, "scenarios run at once")
 	_ = cmd.MarkFlagRequired("client-cmd")
 	return cmd
