@@ -1,10 +1,8 @@
 package scenarios
 
 import (
-	"errors"
 	"fmt"
-	"os"
-	"time"
+	"strings"
 
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -34,33 +32,41 @@ func completesAndAnswersPing() []mockpeer.Step {
 	return append([]mockpeer.Step{mockpeer.Send(wire.Verack{})}, answersPing()...)
 }
 
-// closesAfterFrame: the node is reading the payload the header declared;
-// the rest of the frame makes it see the wrong magic and close.
-func closesAfterFrame(build func(n wire.Network) wire.RawFrame) []mockpeer.Step {
-	return []mockpeer.Step{
-		mockpeer.Do(func(c *mockpeer.Conn) error { return c.WriteRaw(build(c.Network()).Bytes()[wire.HeaderSize:]) }),
-		mockpeer.ExpectClosed(0),
-	}
+// closesAfterPayload: the node is reading the payload a header declared;
+// the rest of the frame (a payload is the same on every network) makes it
+// see the wrong magic and close.
+func closesAfterPayload(payload []byte) []mockpeer.Step {
+	return []mockpeer.Step{mockpeer.SendRaw(payload), mockpeer.ExpectClosed(0)}
 }
 
-// expectPong waits (the step timeout) for a pong carrying nonce, skipping
-// whatever else comes.
-func expectPong(nonce uint64) mockpeer.Step {
-	return mockpeer.Do(func(c *mockpeer.Conn) error {
-		deadline := time.Now().Add(c.StepTimeout())
-		for {
-			in, err := c.Next(deadline)
-			switch {
-			case errors.Is(err, os.ErrDeadlineExceeded):
-				return fmt.Errorf("%w: no pong to our ping within %v", mockpeer.ErrTimeout, c.StepTimeout())
-			case err != nil:
-				return fmt.Errorf("%w while waiting for the pong to our ping: %v", mockpeer.ErrPeerClosed, err)
-			}
-			if p, ok := in.Message.(wire.Pong); ok && p.Nonce == nonce {
-				return nil
-			}
-		}
-	})
+// FollowUp describes a probe's follow-up (Alive) for people, e.g.
+// `Send(ping), Expect("pong")`; "" when it has none.
+func (p Probe) FollowUp() string {
+	names := make([]string, len(p.Alive))
+	for i, st := range p.Alive {
+		names[i] = st.String()
+	}
+	return strings.Join(names, ", ")
+}
+
+// expectPong waits (the step timeout) for a pong, which must carry nonce.
+func expectPong(nonce uint64) mockpeer.Step { return mockpeer.Expect(wire.CmdPong, pongNonce(nonce)) }
+
+// pongNonce matches a pong carrying this nonce (scenarios does not import
+// Gomega; mockpeer.Matcher is its method set).
+type pongNonce uint64
+
+func (n pongNonce) Match(actual any) (bool, error) {
+	p, ok := actual.(wire.Pong)
+	return ok && p.Nonce == uint64(n), nil
+}
+
+func (n pongNonce) FailureMessage(actual any) string {
+	return fmt.Sprintf("expected a pong with nonce %#x, got %v", uint64(n), actual)
+}
+
+func (n pongNonce) NegatedFailureMessage(actual any) string {
+	return fmt.Sprintf("expected no pong with nonce %#x, got %v", uint64(n), actual)
 }
 
 // thenPing writes first, then a ping, as one step: the probe's message is

@@ -611,9 +611,7 @@ func probeCatalog() []Probe {
 			Name: "wrong-magic", Rule: "8",
 			Summary: "the 24-byte header of a version with mainnet's magic, nothing more",
 			Origin:  origin(originCoreNet+": wrong magic, disconnect after the header", originCoreV2, originBtcdPeer+": btcd reads (discards) the declared payload before failing"),
-			Alive: closesAfterFrame(func(n wire.Network) wire.RawFrame {
-				return versionFrame(n).WithMagic(otherNetwork(n))
-			}),
+			Alive:   closesAfterPayload(versionFrame(wire.Regtest).Payload),
 			Script: mockpeer.NewScript("wrong-magic", rawHeader(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithMagic(otherNetwork(n))
 			})),

@@ -165,8 +165,12 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 					exp[prof] = r.String()
 				}
 			}
-			if err := enc.Encode(map[string]any{"name": p.Name, "rule": p.Rule, "summary": p.Summary,
-				"origin": p.Origin, "slow": p.Slow, "expect": exp}); err != nil {
+			obj := map[string]any{"name": p.Name, "rule": p.Rule, "summary": p.Summary,
+				"origin": p.Origin, "slow": p.Slow, "expect": exp}
+			if f := p.FollowUp(); f != "" {
+				obj["follow_up"] = f
+			}
+			if err := enc.Encode(obj); err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}
 		}
@@ -178,6 +182,9 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 		fmt.Fprintf(out, "%-31s %-4s %s\n    core: %s\n    btcd: %s\n", p.Name, p.Rule, p.Summary, core, btcd)
 		if v2, ok := p.Expect[scenarios.ProfileCoreV2]; ok {
 			fmt.Fprintf(out, "    core-v2: %s\n", v2)
+		}
+		if f := p.FollowUp(); f != "" {
+			fmt.Fprintf(out, "    then, if the node sent nothing and kept the connection: %s\n", f)
 		}
 	}
 	return nil

@@ -134,6 +134,7 @@ var _ = Describe("btc-handshake conform", func() {
 			Expect(string(s.Out.Contents())).To(ContainSubstring(name))
 		}
 		Expect(string(s.Out.Contents())).To(ContainSubstring("core-v2: non-v1 bytes"))
+		Expect(string(s.Out.Contents())).To(ContainSubstring(`then, if the node sent nothing and kept the connection: Send(verack), Send(ping), Expect("pong")`))
 
 		s = run("conform", "--list", "--json")
 		Eventually(s).Should(gexec.Exit(0))
