@@ -2,13 +2,13 @@ package harness
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -69,8 +69,14 @@ type ProbeOptions struct {
 	// from its own /24, so btcd's per-source limit never bites, and never
 	// from 127.0.0.1, which btcd on regtest treats specially.
 	LocalAddr func(i int) string
-	// StepTimeout bounds each step of a probe's setup (default 5 s).
+	// StepTimeout bounds each step of a probe's setup and follow-up
+	// (default 5 s).
 	StepTimeout time.Duration
+	// Started, when set, is called as probe i starts, with how long it
+	// will watch the connection after its message (for a slow probe, the
+	// peer timeout and its slack), for progress reports. Calls come one at
+	// a time, in the order the probes start.
+	Started func(i int, p scenarios.Probe, watch time.Duration)
 }
 
 func (o ProbeOptions) withDefaults(addr string) ProbeOptions {
@@ -117,104 +123,14 @@ func DefaultProbeLocalAddr(addr string) func(i int) string {
 	}
 }
 
-// ObservedFrame is one frame the node sent during the observation.
-type ObservedFrame struct {
-	// Command is the frame's command ("" for bytes that are not a v1 frame).
-	Command string `json:"command"`
-	// Token is the frame as Summary shows it: the command, a reject's
-	// rejected command and code, whether a pong echoes our nonce.
-	Token string `json:"token"`
-	// Err says why the frame was broken, if it was.
-	Err string `json:"error,omitempty"`
-}
-
-// Observation is what a probe saw the node do after the probe's last
-// message: the frames it sent and how the connection ended.
-type Observation struct {
-	// Frames the node sent, in order.
-	Frames []ObservedFrame `json:"frames"`
-	// Closed: the node closed or reset the connection.
-	Closed bool `json:"closed"`
-	// ClosedAfter is when, counted from the probe's last message.
-	ClosedAfter time.Duration `json:"-"`
-	// Watched is how long the connection was watched.
-	Watched time.Duration `json:"-"`
-	// PeerTimeout is the node's peer timeout the observation was made
-	// with; a close after 80 % of it counts as the peer timeout's.
-	PeerTimeout time.Duration `json:"-"`
-	// LocalAddr is the probe's end of the connection.
-	LocalAddr string `json:"local_addr,omitempty"`
-	// Note is the probe script's own failure, if any (for example a
-	// setup step that waited for a verack the node never sent); it
-	// explains, it does not judge.
-	Note string `json:"note,omitempty"`
-	// pingNonce is the nonce of the probe's last ping, if it sent one.
-	pingNonce *uint64
-}
-
-// End is how the connection ended, as a scenarios.End.
-func (o Observation) End() scenarios.End {
-	switch {
-	case !o.Closed:
-		return scenarios.EndOpen
-	case o.PeerTimeout > 0 && o.ClosedAfter >= o.PeerTimeout-o.PeerTimeout/5:
-		return scenarios.EndTimeout
-	}
-	return scenarios.EndClosed
-}
-
-// Summary is the observation in one canonical line, e.g. "reject(verack/0x12)
-// → closed" or "nothing → open". Two nodes that react alike to a probe have
-// the same summary.
-func (o Observation) Summary() string {
-	what := "nothing"
-	if len(o.Frames) > 0 {
-		toks := make([]string, 0, len(o.Frames))
-		for _, f := range o.Frames {
-			if len(toks) > 0 && f.Token == toks[len(toks)-1] && f.Command == "" {
-				continue // one run of non-v1 bytes
-			}
-			toks = append(toks, f.Token)
-		}
-		what = strings.Join(toks, " ")
-	}
-	return what + " → " + string(o.End())
-}
-
-// MarshalJSON adds the summary and the durations in milliseconds.
-func (o Observation) MarshalJSON() ([]byte, error) {
-	type plain Observation
-	return json.Marshal(struct {
-		plain
-		Summary       string  `json:"summary"`
-		End           string  `json:"end"`
-		ClosedAfterMS float64 `json:"closed_after_ms,omitempty"`
-		WatchedMS     float64 `json:"watched_ms"`
-	}{plain(o), o.Summary(), string(o.End()), ms(o.ClosedAfter), ms(o.Watched)})
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func (o Observation) commands() []string {
-	var out []string
-	for _, f := range o.Frames {
-		if f.Command != "" && f.Err == "" {
-			out = append(out, f.Command)
-		}
-	}
-	return out
-}
-
-func (o Observation) nonV1() bool {
-	return slices.ContainsFunc(o.Frames, func(f ObservedFrame) bool { return f.Command == "" })
-}
-
 // JudgeProbe compares an observation with the expected reaction and returns
-// the reasons it falls short; none means the node reacted as expected.
+// the reasons it falls short; none means the node reacted as expected. An
+// expected open connection also needs the follow-up answered, when one was
+// played. An observation with an Error is not a reaction: do not judge it.
 func JudgeProbe(r scenarios.Reaction, o Observation) []string {
 	var reasons []string
 	cmds := o.commands()
-	if r.Silent && len(o.Frames) > 0 {
+	if r.Silent && (len(o.Frames) > 0 || o.MoreFrames > 0) {
 		reasons = append(reasons, fmt.Sprintf("expected no reply, got %s", o.Summary()))
 	}
 	if r.NonV1 && !o.nonV1() {
@@ -237,6 +153,10 @@ func JudgeProbe(r scenarios.Reaction, o Observation) []string {
 	if r.End != "" && o.End() != r.End {
 		reasons = append(reasons, fmt.Sprintf("expected the connection %s, it was %s", r.End, o.End()))
 	}
+	if r.End == scenarios.EndOpen && o.End() == scenarios.EndOpen && o.followUpFailed() {
+		reasons = append(reasons, "the node sent nothing and kept the connection, but did not answer the probe's follow-up, as a hung or mute node would not: "+
+			strings.TrimPrefix(o.FollowUp, followUpNoAnswer))
+	}
 	return reasons
 }
 
@@ -251,6 +171,14 @@ func subsequence(want, got []string) bool {
 	return i == len(want)
 }
 
+// Verdicts of a ProbeJudgement.
+const (
+	VerdictPass  = "pass"
+	VerdictFail  = "fail"
+	VerdictError = "error"
+	VerdictSkip  = "skip"
+)
+
 // ProbeJudgement is one probe run against a node, judged.
 type ProbeJudgement struct {
 	Probe   string `json:"probe"`
@@ -262,6 +190,7 @@ type ProbeJudgement struct {
 	Expected       scenarios.Reaction `json:"-"`
 	HasExpectation bool               `json:"-"`
 	// Observation is what the node did; zero when the probe was skipped.
+	// Its Error, when set, makes the verdict error.
 	Observation Observation `json:"observation"`
 	// Reasons the node fell short; empty when it reacted as expected.
 	Reasons []string `json:"reasons,omitempty"`
@@ -271,9 +200,24 @@ type ProbeJudgement struct {
 	Duration time.Duration `json:"-"`
 }
 
-// Passed reports whether the node reacted as the profile expects (a
-// skipped probe has not failed).
-func (j ProbeJudgement) Passed() bool { return len(j.Reasons) == 0 }
+// Passed reports whether the node reacted as the profile expects: the
+// probe's setup worked and the reaction fell short in nothing (a skipped
+// probe has not failed).
+func (j ProbeJudgement) Passed() bool { return len(j.Reasons) == 0 && j.Observation.Error == "" }
+
+// Verdict is VerdictSkip, VerdictError (the probe could not observe a
+// reaction), VerdictFail or VerdictPass.
+func (j ProbeJudgement) Verdict() string {
+	switch {
+	case j.Skipped != "" && j.Observation.Error == "":
+		return VerdictSkip
+	case j.Observation.Error != "":
+		return VerdictError
+	case len(j.Reasons) > 0:
+		return VerdictFail
+	}
+	return VerdictPass
+}
 
 // MarshalJSON adds the expected reaction and the verdict.
 func (j ProbeJudgement) MarshalJSON() ([]byte, error) {
@@ -287,8 +231,9 @@ func (j ProbeJudgement) MarshalJSON() ([]byte, error) {
 		plain
 		Expected   string  `json:"expected"`
 		Passed     bool    `json:"passed"`
+		Verdict    string  `json:"verdict"`
 		DurationMS float64 `json:"duration_ms"`
-	}{"probe", plain(j), exp, j.Passed(), ms(j.Duration)})
+	}{"probe", plain(j), exp, j.Passed(), j.Verdict(), ms(j.Duration)})
 }
 
 // RunProbes runs probes (all of scenarios.AllProbes when none are given)
@@ -312,25 +257,33 @@ func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes .
 		exp, ok := p.ExpectFor(opts.Profile)
 		j := ProbeJudgement{Probe: p.Name, Rule: p.Rule, Summary: p.Summary, Profile: opts.Profile,
 			Expected: exp, HasExpectation: ok}
-		switch {
-		case p.Slow && opts.SkipSlow:
+		if p.Slow && opts.SkipSlow {
 			j.Skipped = "waits for the peer timeout (slow probes skipped)"
 			out[i] = j
 			continue
-		case ctx.Err() != nil:
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
 			j.Skipped = "not run: " + ctx.Err().Error()
 			out[i] = j
 			continue
 		}
-		sem <- struct{}{}
+		if opts.Started != nil {
+			opts.Started(i, p, opts.watchOf(p))
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			start := time.Now()
 			j.Observation = ObserveProbe(ctx, addr, p, opts, opts.LocalAddr(i))
 			j.Duration = time.Since(start)
-			if !ok {
+			switch {
+			case j.Observation.Error != "":
+			case !ok:
 				j.Skipped = "no expectation for profile " + opts.Profile
-			} else {
+			default:
 				j.Reasons = JudgeProbe(exp, j.Observation)
 			}
 			out[i] = j
@@ -340,142 +293,123 @@ func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes .
 	return out
 }
 
+// watchOf is how long a probe watches the connection after its message.
+func (o ProbeOptions) watchOf(p scenarios.Probe) time.Duration {
+	if p.Slow {
+		return o.PeerTimeout + o.TimeoutSlack
+	}
+	return o.Observe
+}
+
+// errNoFollowUp ends a probe's script after the observation when the node
+// reacted: the follow-up is only for a node that did not.
+var errNoFollowUp = errors.New("the node reacted: no follow-up")
+
+const followUpNoAnswer = "no answer: "
+
 // ObserveProbe plays one probe against addr from localAddr ("" for any)
-// and returns what the node did after the probe's last message. opts must
+// and returns what the node did after the probe's last message. When the
+// node sent nothing and kept the connection, the probe's follow-up
+// (scenarios.Probe.Alive) then checks that it still answers. opts must
 // have its defaults filled in (RunProbesWith does).
 func ObserveProbe(ctx context.Context, addr string, p scenarios.Probe, opts ProbeOptions, localAddr string) Observation {
-	watch := opts.Observe
-	peerTimeout := opts.PeerTimeout
-	if p.Slow {
-		watch = opts.PeerTimeout + opts.TimeoutSlack
-	}
+	watch := opts.watchOf(p)
 	// The probe's script, then the watch: HoldOpen reads (and records)
 	// until the node closes or the time is up, and never fails.
-	script := p.Script.Then(mockpeer.HoldOpen().Within(watch))
+	steps := []mockpeer.Step{mockpeer.HoldOpen().Within(watch)}
+	cut := -1 // where the follow-up's records start
+	if len(p.Alive) > 0 {
+		steps = append(steps, mockpeer.Do(func(c *mockpeer.Conn) error {
+			recs := c.Transcript()
+			if !silentAndOpen(recs) {
+				return errNoFollowUp
+			}
+			cut = len(recs)
+			return nil
+		}))
+		steps = append(steps, p.Alive...)
+	}
+	script := p.Script.Then(steps...)
 	dialOpts := []mockpeer.Option{
 		mockpeer.WithNetwork(opts.Network),
 		mockpeer.WithStepTimeout(opts.StepTimeout),
 		mockpeer.WithFailHandler(func(string, ...int) {}),
+		mockpeer.WithRecordLimit(probeRecordFrames, probeRecordPayload),
 	}
 	if localAddr != "" {
 		dialOpts = append(dialOpts, mockpeer.WithLocalAddr(localAddr))
 	}
 	// Every step has its own deadline, but connecting has none but ctx's:
 	// bound the whole probe, so one stuck connection cannot hold a run.
-	ctx, cancel := context.WithTimeout(ctx, watch+time.Duration(p.Script.Len()+2)*opts.StepTimeout)
+	pctx, cancel := context.WithTimeout(ctx, watch+time.Duration(script.Len()+2)*opts.StepTimeout)
 	defer cancel()
-	sess, err := mockpeer.Dial(ctx, addr, script, dialOpts...)
-	o := observe(sess.Transcript(), peerTimeout)
+	sess, err := mockpeer.Dial(pctx, addr, script, dialOpts...)
+	recs := sess.Transcript()
+	if cut >= 0 && cut <= len(recs) {
+		recs = recs[:cut]
+	}
+	o := observe(recs, opts.PeerTimeout)
 	o.LocalAddr = sess.LocalAddr()
-	if err != nil {
-		o.Note = err.Error()
-	}
-	return o
-}
-
-const (
-	tokPongSame  = "pong(same nonce)"
-	tokPongOther = "pong(other nonce)"
-	tokNonV1     = "non-v1 bytes"
-)
-
-// observe reads a probe's transcript: the reaction is everything after the
-// probe's last successful write (or the dial, when it wrote nothing).
-func observe(records []mockpeer.Record, peerTimeout time.Duration) Observation {
-	o := Observation{PeerTimeout: peerTimeout}
-	from := -1
-	for i, r := range records {
-		switch {
-		case r.Dir == mockpeer.Out && r.Event == mockpeer.EventDial:
-			from = i
-		case r.Dir == mockpeer.Out && r.Event == "" && r.Err == nil:
-			from = i
-			if r.Command == wire.CmdPing && len(r.Payload) >= 8 {
-				n := binary.LittleEndian.Uint64(r.Payload)
-				o.pingNonce = &n
-			}
+	if err == nil {
+		if cut >= 0 {
+			o.FollowUp = followUpAnswered
 		}
-	}
-	if from < 0 {
-		o.Closed = true // never connected
 		return o
 	}
-	start := records[from].Time
-	last := start
-	for _, r := range records[from+1:] {
-		last = r.Time
-		switch {
-		case r.Dir == mockpeer.In && r.Event == "":
-			o.Frames = append(o.Frames, observedFrame(r, o.pingNonce))
-		case r.Dir == mockpeer.In && (r.Event == mockpeer.EventEOF || r.Event == mockpeer.EventReset):
-			if !o.Closed {
-				o.Closed, o.ClosedAfter = true, r.Time.Sub(start)
-			}
-		case r.Dir == mockpeer.Out && r.Err != nil && peerGone(r.Err):
-			// A write the node answered with a reset.
-			if !o.Closed {
-				o.Closed, o.ClosedAfter = true, r.Time.Sub(start)
-			}
-		}
+	o.Note = err.Error()
+	f, ok := errors.AsType[*mockpeer.Failure](err)
+	switch {
+	case ctx.Err() != nil:
+		o.Error = "interrupted: " + ctx.Err().Error()
+	case !ok:
+		o.Error = "cannot connect: " + connectReason(err)
+	case errors.Is(f.Err, mockpeer.ErrCutOff):
+		o.Error = "the probe ran out of time (" + f.Step + ")"
+	case f.StepIndex <= p.Script.Len():
+		o.Error = fmt.Sprintf("setup failed before the probe's message was observed: step %d of %d, %s: %v",
+			f.StepIndex, p.Script.Len(), f.Step, f.Err)
+	case errors.Is(f.Err, errNoFollowUp):
+		o.Note = ""
+	case cut >= 0:
+		o.FollowUp = fmt.Sprintf("%s%s: %v", followUpNoAnswer, f.Step, f.Err)
 	}
-	o.Watched = last.Sub(start)
 	return o
 }
 
-func peerGone(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) ||
-		strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
+// connectReason is the innermost reason a dial failed, e.g. "connection
+// refused" or "i/o timeout".
+func connectReason(err error) string {
+	if se, ok := errors.AsType[*os.SyscallError](err); ok {
+		return se.Err.Error()
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	return err.Error()
 }
 
-func observedFrame(r mockpeer.Record, pingNonce *uint64) ObservedFrame {
-	f := ObservedFrame{Command: r.Command, Token: r.Command}
-	if r.Err != nil {
-		f.Err = r.Err.Error()
-		if errors.Is(r.Err, wire.ErrBadMagic) {
-			f.Command, f.Token = "", tokNonV1
-			return f
-		}
-		f.Token = r.Command + "(broken)"
-		return f
-	}
-	switch r.Command {
-	case wire.CmdReject:
-		f.Token = rejectToken(r.Payload)
-	case wire.CmdPong:
-		f.Token = tokPongOther
-		if pingNonce != nil && len(r.Payload) >= 8 && binary.LittleEndian.Uint64(r.Payload) == *pingNonce {
-			f.Token = tokPongSame
-		}
-	}
-	return f
-}
-
-// rejectToken renders a reject as reject(<rejected command>/<code>).
-func rejectToken(p []byte) string {
-	if len(p) < 1 || int(p[0]) >= 0xfd || len(p) < 1+int(p[0])+1 {
-		return "reject"
-	}
-	n := int(p[0])
-	return fmt.Sprintf("reject(%s/0x%02x)", p[1:1+n], p[1+n])
-}
-
-// ProbeCounts returns how many judgements passed, failed and were skipped.
-func ProbeCounts(js []ProbeJudgement) (passed, failed, skipped int) {
+// ProbeCounts returns how many judgements passed, failed, could not
+// observe a reaction (error) and were skipped.
+func ProbeCounts(js []ProbeJudgement) (passed, failed, errored, skipped int) {
 	for _, j := range js {
-		switch {
-		case !j.Passed():
+		switch j.Verdict() {
+		case VerdictFail:
 			failed++
-		case j.Skipped != "":
+		case VerdictError:
+			errored++
+		case VerdictSkip:
 			skipped++
 		default:
 			passed++
 		}
 	}
-	return passed, failed, skipped
+	return passed, failed, errored, skipped
 }
 
 // WriteProbeTable writes a human table: probe, rule, expected, observed,
-// verdict; then the reasons of failures and a closing count line.
+// verdict; then the reasons of failures and errors and a closing count
+// line. Whatever the node chose (commands, reject reasons, errors quoting
+// them) is escaped.
 func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROBE\tRULE\tEXPECTED\tOBSERVED\tVERDICT")
@@ -485,39 +419,48 @@ func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
 			exp = j.Expected.String()
 		}
 		obs, verdict := j.Observation.Summary(), "pass"
-		switch {
-		case !j.Passed():
+		switch j.Verdict() {
+		case VerdictFail:
 			verdict = "FAIL"
-		case j.Skipped != "":
+		case VerdictError:
+			verdict, obs = "ERROR", "-"
+		case VerdictSkip:
 			verdict = "skip"
 			if j.Observation.LocalAddr == "" {
 				obs = "-"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.Probe, j.Rule, exp, obs, verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", escapeText(j.Probe), escapeText(j.Rule), escapeText(exp), escapeText(obs), verdict)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	for _, j := range js {
-		if !j.Passed() {
-			fmt.Fprintf(w, "\n%s: %s\n", j.Probe, strings.Join(j.Reasons, "; "))
+		switch j.Verdict() {
+		case VerdictFail:
+			fmt.Fprintf(w, "\n%s: %s\n", escapeText(j.Probe), escapeText(strings.Join(j.Reasons, "; ")))
 			if j.Observation.Note != "" {
-				fmt.Fprintf(w, "  probe note: %s\n", j.Observation.Note)
+				fmt.Fprintf(w, "  probe note: %s\n", escapeText(j.Observation.Note))
 			}
+		case VerdictError:
+			fmt.Fprintf(w, "\n%s: error: %s\n", escapeText(j.Probe), escapeText(j.Observation.Error))
 		}
 	}
-	p, f, s := ProbeCounts(js)
+	p, f, e, s := ProbeCounts(js)
 	profile := ""
 	if len(js) > 0 {
-		profile = " (profile " + js[0].Profile + ")"
+		profile = " (profile " + escapeText(js[0].Profile) + ")"
 	}
-	_, err := fmt.Fprintf(w, "\n%d passed, %d failed, %d skipped%s\n", p, f, s, profile)
+	errs := ""
+	if e > 0 {
+		errs = fmt.Sprintf(", %d errors", e)
+	}
+	_, err := fmt.Fprintf(w, "\n%d passed, %d failed%s, %d skipped%s\n", p, f, errs, s, profile)
 	return err
 }
 
 // WriteProbeNDJSON writes one JSON object per judgement, then a summary
-// object {"type":"summary","passed":..,"failed":..,"skipped":..}.
+// object {"type":"summary","passed":..,"failed":..,"errors":..,"skipped":..}.
 func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement) error {
 	enc := json.NewEncoder(w)
 	for _, j := range js {
@@ -525,6 +468,6 @@ func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement) error {
 			return err
 		}
 	}
-	p, f, s := ProbeCounts(js)
-	return enc.Encode(map[string]any{"type": "summary", "passed": p, "failed": f, "skipped": s})
+	p, f, e, s := ProbeCounts(js)
+	return enc.Encode(map[string]any{"type": "summary", "passed": p, "failed": f, "errors": e, "skipped": s})
 }

@@ -49,7 +49,8 @@ var _ = Describe("RunProbes", func() {
 		js := harness.RunProbesWith(ctx, srv.Addr(), probeOpts(scenarios.ProfileBtcd))
 		Expect(js).To(HaveLen(len(scenarios.AllProbes())))
 		Expect(failedProbes(js)).To(BeEmpty())
-		_, _, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := harness.ProbeCounts(js)
+		Expect(errored).To(BeZero())
 		Expect(skipped).To(BeZero())
 	}, SpecTimeout(30*time.Second))
 
@@ -66,7 +67,8 @@ var _ = Describe("RunProbes", func() {
 		// sent on that inbound connection, and Core checks only its own
 		// unfinished outbound connections' (CConnman::CheckIncomingNonce).
 		Expect(failedProbes(js)).To(BeEmpty())
-		_, _, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := harness.ProbeCounts(js)
+		Expect(errored).To(BeZero())
 		Expect(skipped).To(BeZero())
 	}, SpecTimeout(30*time.Second))
 
@@ -91,8 +93,8 @@ var _ = Describe("RunProbes", func() {
 		Expect(js[0].Skipped).To(ContainSubstring("slow"))
 		Expect(js[1].Skipped).To(BeEmpty())
 		Expect(js[1].Observation.Summary()).To(Equal("pong(same nonce) → open"))
-		passed, failed, skipped := harness.ProbeCounts(js)
-		Expect([]int{passed, failed, skipped}).To(Equal([]int{1, 0, 1}))
+		passed, failed, errored, skipped := harness.ProbeCounts(js)
+		Expect([]int{passed, failed, errored, skipped}).To(Equal([]int{1, 0, 0, 1}))
 	}, SpecTimeout(10*time.Second))
 
 	It("probes from a distinct loopback /24 per probe, never from 127.0.0.1", func(ctx SpecContext) {
@@ -123,16 +125,21 @@ var _ = Describe("RunProbes", func() {
 		Expect(js[0].Passed()).To(BeFalse())
 	}, SpecTimeout(10*time.Second))
 
-	It("reports a node that does not listen: every probe sees a closed connection", func(ctx SpecContext) {
+	It("reports a node that does not listen as an error of every probe, not a verdict", func(ctx SpecContext) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
 		addr := ln.Addr().String()
 		Expect(ln.Close()).To(Succeed())
-		p, _ := scenarios.GetProbe("ping-after-verack")
-		js := harness.RunProbes(ctx, addr, wire.Regtest, scenarios.ProfileCore, p)
-		Expect(js[0].Passed()).To(BeFalse())
-		Expect(js[0].Observation.Closed).To(BeTrue())
-		Expect(js[0].Observation.Note).To(ContainSubstring("dial"))
+		probes, _ := scenarios.SelectProbes("ping-after-verack", "wrong-magic", "version-below-minimum")
+		js := harness.RunProbes(ctx, addr, wire.Regtest, scenarios.ProfileCore, probes...)
+		for _, j := range js {
+			Expect(j.Passed()).To(BeFalse(), j.Probe)
+			Expect(j.Verdict()).To(Equal(harness.VerdictError), j.Probe)
+			Expect(j.Reasons).To(BeEmpty(), j.Probe)
+			Expect(j.Observation.Error).To(Equal("cannot connect: connection refused"), j.Probe)
+		}
+		passed, failed, errored, skipped := harness.ProbeCounts(js)
+		Expect([]int{passed, failed, errored, skipped}).To(Equal([]int{0, 0, 3, 0}))
 	}, SpecTimeout(10*time.Second))
 
 	It("writes a table and NDJSON", func(ctx SpecContext) {
@@ -156,7 +163,8 @@ var _ = Describe("RunProbes", func() {
 		Expect(first).To(HaveKeyWithValue("passed", true))
 		Expect(first).To(HaveKeyWithValue("expected", "pong(same nonce) … → open"))
 		Expect(first["observation"]).To(HaveKeyWithValue("summary", "pong(same nonce) → open"))
-		Expect(lines[2]).To(MatchJSON(`{"type":"summary","passed":1,"failed":1,"skipped":0}`))
+		Expect(first).To(HaveKeyWithValue("verdict", "pass"))
+		Expect(lines[2]).To(MatchJSON(`{"type":"summary","passed":1,"failed":1,"errors":0,"skipped":0}`))
 	}, SpecTimeout(10*time.Second))
 
 	It("stops starting probes when its context ends", func() {

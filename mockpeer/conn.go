@@ -294,7 +294,7 @@ func (c *Conn) recordIn(in Incoming, size int) {
 	}
 	var payload []byte
 	if c.env.cfg.record == RecordAll && len(in.Payload) > 0 {
-		payload = append([]byte(nil), in.Payload...)
+		payload = c.env.copyPayload(in.Payload)
 	}
 	c.env.record(Record{Time: in.Time, Conn: c.index, Dir: In, Command: in.Command, Payload: payload, Size: size, Err: in.Err})
 }
@@ -310,7 +310,7 @@ func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err erro
 			p = frame[wire.HeaderSize:]
 		}
 		if len(p) > 0 {
-			payload = append([]byte(nil), p...)
+			payload = c.env.copyPayload(p)
 		}
 	}
 	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Command: cmd, Payload: payload,

@@ -91,7 +91,7 @@ func (e *env) record(r Record) {
 		return
 	}
 	e.mu.Lock()
-	e.records.add(r)
+	e.records.keep(r, e.cfg.limit)
 	e.mu.Unlock()
 }
 
@@ -102,6 +102,9 @@ func (e *env) record(r Record) {
 type recordLog struct {
 	chunks [][]Record
 	n      int
+	// kept and open serve WithRecordLimit (record.go).
+	kept [Out + 1]int
+	open [Out + 1]*Record
 }
 
 // recordChunk is the largest chunk: 18 KB, a small-object allocation, not

@@ -36,6 +36,7 @@ type config struct {
 	stepTimeout time.Duration
 	logger      *slog.Logger
 	record      RecordMode
+	limit       recordLimit
 	routes      map[string]route
 }
 

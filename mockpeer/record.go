@@ -38,6 +38,9 @@ const (
 	EventHalfClose = "half-close" // the mock closed its write half
 	EventTimeout   = "timeout"    // a profile's handshake or idle timeout expired
 	EventError     = "error"      // a read ended with another error (Err)
+	// EventDropped stands for frames that WithRecordLimit did not keep:
+	// Dropped of them, Size bytes on the wire, the last at Time.
+	EventDropped = "dropped"
 )
 
 // Record is one thing sent or received, or a connection event.
@@ -69,6 +72,8 @@ type Record struct {
 	Event string
 	// Note adds detail to events (addresses).
 	Note string
+	// Dropped is, for an EventDropped record, how many frames it stands for.
+	Dropped int
 
 	// peer is the address an accept record's Note names, formatted only
 	// when the record is read: most records of a busy server never are.
@@ -80,6 +85,8 @@ func (r Record) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s #%d %s ", r.Time.Format("15:04:05.000000"), r.Conn, r.Dir)
 	switch {
+	case r.Event == EventDropped:
+		fmt.Fprintf(&b, "%s %d frames (%d bytes)", r.Event, r.Dropped, r.Size)
 	case r.Event != "":
 		b.WriteString(r.Event)
 		if r.Note != "" {
@@ -129,3 +136,62 @@ func Commands(records []Record) []string {
 	}
 	return out
 }
+
+// recordLimit is WithRecordLimit's budget; zero keeps everything.
+type recordLimit struct{ frames, payload int }
+
+// WithRecordLimit bounds what a Server or Session keeps, whatever the other
+// side sends: at most frames frame records in each direction, each with at
+// most the first payload bytes of its payload (Size still says how big the
+// frame was). Frames past the limit are counted, not kept: consecutive ones
+// become one EventDropped record. Events are always kept. A probe of an
+// unknown node needs this; a flood of messages would otherwise grow the
+// transcript without bound. Zero or negative values keep everything.
+func WithRecordLimit(frames, payload int) Option {
+	return func(c *config) { c.limit = recordLimit{frames: max(frames, 0), payload: max(payload, 0)} }
+}
+
+// copyPayload copies p, or as much of it as the record limit keeps: copying
+// a 4 MB payload only to drop most of it would cost the memory the limit
+// is there to save.
+func (e *env) copyPayload(p []byte) []byte {
+	if n := e.cfg.limit.payload; n > 0 && len(p) > n {
+		p = p[:n]
+	}
+	return append([]byte(nil), p...)
+}
+
+// keep adds r to the log within lim. A frame past the limit of its
+// direction is added to the direction's open EventDropped record, or opens
+// one; an event closes them, so that the log keeps its order (frames
+// dropped, then the close) while its length stays bounded.
+func (l *recordLog) keep(r Record, lim recordLimit) {
+	if r.Event != "" {
+		l.open = [Out + 1]*Record{}
+		l.add(r)
+		return
+	}
+	if lim.frames <= 0 || r.Dir > Out {
+		l.add(r)
+		return
+	}
+	if l.kept[r.Dir] < lim.frames {
+		l.kept[r.Dir]++
+		l.add(r)
+		return
+	}
+	if d := l.open[r.Dir]; d != nil {
+		d.Dropped++
+		d.Size += r.Size
+		d.Time = r.Time
+		return
+	}
+	l.add(Record{Time: r.Time, Conn: r.Conn, Dir: r.Dir, Event: EventDropped, Dropped: 1, Size: r.Size})
+	c := l.chunks[len(l.chunks)-1]
+	l.open[r.Dir] = &c[len(c)-1]
+}
+
+// Transcript returns what the Server or Session has recorded so far (on a
+// Server, every connection's records), so that a step can decide what to
+// do next from what happened.
+func (c *Conn) Transcript() []Record { return c.env.transcript() }

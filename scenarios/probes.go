@@ -146,6 +146,11 @@ type Probe struct {
 	Slow bool
 	// Expect is the reaction of each node profile (see Profiles).
 	Expect map[string]Reaction
+	// Alive proves that a node which sent nothing and kept the connection
+	// is alive, not hung or mute: when the observation saw nothing and the
+	// connection open, the harness plays these steps, and they must
+	// succeed (our version gets the node's; a ping gets its pong).
+	Alive []mockpeer.Step
 }
 
 // Role is RoleProbe.
@@ -391,6 +396,7 @@ func probeCatalog() []Probe {
 			Name: "duplicate-version-before-verack", Rule: "2",
 			Summary: "a second version after the node's verack, before ours",
 			Origin:  origin(originCoreNP+": redundant version", originBtcdPeer+": any known message but verack during negotiation"),
+			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("duplicate-version-before-verack", steps(openHandshake(), one(sendVersion(wire.ProtocolVersion)))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -401,6 +407,7 @@ func probeCatalog() []Probe {
 			Name: "duplicate-version-after-verack", Rule: "2",
 			Summary: "a second version once the handshake is complete",
 			Origin:  origin(originCoreNP+": redundant version", originBtcdPeer+": duplicate version message"),
+			Alive:   answersPing(),
 			Script:  mockpeer.NewScript("duplicate-version-after-verack", steps(fullHandshake(), one(sendVersion(wire.ProtocolVersion)))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -411,6 +418,7 @@ func probeCatalog() []Probe {
 			Name: "duplicate-verack", Rule: "2",
 			Summary: "a second verack once the handshake is complete",
 			Origin:  origin(originCoreNP+": VERACK ignored when already successfully connected", originBtcdPeer+": duplicate verack message"),
+			Alive:   answersPing(),
 			Script:  mockpeer.NewScript("duplicate-verack", steps(fullHandshake(), one(mockpeer.Send(wire.Verack{})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -421,6 +429,7 @@ func probeCatalog() []Probe {
 			Name: "verack-before-version", Rule: "3",
 			Summary: "verack as the first message",
 			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others"),
+			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("verack-before-version", mockpeer.Send(wire.Verack{})),
 			Expect: map[string]Reaction{
 				ProfileCore:   Ignores(),
@@ -432,6 +441,7 @@ func probeCatalog() []Probe {
 			Name: "ping-before-version", Rule: "3",
 			Summary: "ping as the first message",
 			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others"),
+			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("ping-before-version", mockpeer.Send(wire.Ping{Nonce: 0x5eed})),
 			Expect: map[string]Reaction{
 				ProfileCore:   Ignores(),
@@ -443,6 +453,7 @@ func probeCatalog() []Probe {
 			Name: "unknown-before-version", Rule: "3",
 			Summary: "an unknown command as the first message",
 			Origin:  origin(originCoreNP, originCoreV2, originBtcdPeer+": wire.ErrUnknownMessage ends the negotiation without a reject"),
+			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("unknown-before-version", mockpeer.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}})),
 			Expect: map[string]Reaction{
 				ProfileCore:   Ignores(),
@@ -454,6 +465,7 @@ func probeCatalog() []Probe {
 			Name: "ping-before-verack", Rule: "4",
 			Summary: "ping between the versions and our verack",
 			Origin:  origin(originCoreNP+": only handshake messages before verack", originBtcdPeer+": a known message other than verack/sendaddrv2 ends the negotiation"),
+			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("ping-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.Ping{Nonce: 0x5eed})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -464,6 +476,7 @@ func probeCatalog() []Probe {
 			Name: "sendheaders-before-verack", Rule: "4",
 			Summary: "sendheaders between the versions and our verack",
 			Origin:  origin(originCoreNP+": sendheaders is processed before verack", originBtcdPeer),
+			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("sendheaders-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.SendHeaders{})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -474,6 +487,7 @@ func probeCatalog() []Probe {
 			Name: "getaddr-before-verack", Rule: "4",
 			Summary: "getaddr between the versions and our verack",
 			Origin:  origin(originCoreNP+": ignored before verack", originBtcdPeer),
+			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("getaddr-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.GetAddr{})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -497,6 +511,7 @@ func probeCatalog() []Probe {
 			Name: "wtxidrelay-after-verack", Rule: "5",
 			Summary: "wtxidrelay once the handshake is complete",
 			Origin:  origin(originCoreNP+": wtxidrelay received after verack", originBtcdPeer+": unknown command, skipped"),
+			Alive:   answersPing(),
 			Script:  mockpeer.NewScript("wtxidrelay-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.WtxidRelay{})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Disconnects(),
@@ -537,6 +552,7 @@ func probeCatalog() []Probe {
 			Name: "bad-checksum-version", Rule: "7",
 			Summary: "our version with a wrong checksum",
 			Origin:  origin(originCoreNet+": message dropped, connection kept", originBtcdPeer+": a read error ends the negotiation"),
+			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("bad-checksum-version", rawFrame(func(n wire.Network) wire.RawFrame { return versionFrame(n).WithBadChecksum() })),
 			Expect: map[string]Reaction{
 				ProfileCore: Ignores(),
@@ -548,8 +564,7 @@ func probeCatalog() []Probe {
 			Summary: "a ping with a wrong checksum, then a good ping, after the handshake",
 			Origin:  origin(originCoreNet, originBtcdPeer+": a malformed message gets a reject and a disconnect (except from 127.0.0.1 on regtest)"),
 			Script: mockpeer.NewScript("bad-checksum-after-verack", steps(fullHandshake(), one(
-				rawFrame(func(n wire.Network) wire.RawFrame { return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithBadChecksum() }),
-				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+				frameThenPing(func(n wire.Network) wire.RawFrame { return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithBadChecksum() })))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Pongs(),
 				ProfileBtcd: RejectsAndDisconnects(),
@@ -560,10 +575,9 @@ func probeCatalog() []Probe {
 			Summary: "a frame whose command has a control byte (valid UTF-8), then a ping, after the handshake",
 			Origin:  origin(originCoreNet+": invalid message type, dropped", originBtcdPeer+": valid UTF-8, so merely an unknown command"),
 			Script: mockpeer.NewScript("invalid-command-after-verack", steps(fullHandshake(), one(
-				rawFrame(func(n wire.Network) wire.RawFrame {
+				frameThenPing(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'p', 'i', 0x01})
-				}),
-				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+				})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Pongs(),
 				ProfileBtcd: Pongs(),
@@ -574,10 +588,9 @@ func probeCatalog() []Probe {
 			Summary: "a frame whose command is not UTF-8, then a ping, after the handshake",
 			Origin:  origin(originCoreNet+": invalid message type, dropped", originBtcdPeer+": invalid command is a malformed message"),
 			Script: mockpeer.NewScript("non-utf8-command-after-verack", steps(fullHandshake(), one(
-				rawFrame(func(n wire.Network) wire.RawFrame {
+				frameThenPing(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'p', 'i', 0xff})
-				}),
-				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+				})))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Pongs(),
 				ProfileBtcd: RejectsAndDisconnects(),
@@ -588,8 +601,7 @@ func probeCatalog() []Probe {
 			Summary: "an unknown command, then a ping, after the handshake",
 			Origin:  origin(originCoreNP+": unknown message types are ignored", originBtcdPeer+": wire.ErrUnknownMessage skipped after the handshake"),
 			Script: mockpeer.NewScript("unknown-command-after-verack", steps(fullHandshake(), one(
-				mockpeer.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}}),
-				mockpeer.Send(wire.Ping{Nonce: 0xc0ffee})))...),
+				thenPing(func(c *mockpeer.Conn) error { return c.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}}) })))...),
 			Expect: map[string]Reaction{
 				ProfileCore: Pongs(),
 				ProfileBtcd: Pongs(),
@@ -599,6 +611,7 @@ func probeCatalog() []Probe {
 			Name: "wrong-magic", Rule: "8",
 			Summary: "the 24-byte header of a version with mainnet's magic, nothing more",
 			Origin:  origin(originCoreNet+": wrong magic, disconnect after the header", originCoreV2, originBtcdPeer+": btcd reads (discards) the declared payload before failing"),
+			Alive:   closesAfterPayload(versionFrame(wire.Regtest).Payload),
 			Script: mockpeer.NewScript("wrong-magic", rawHeader(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithMagic(otherNetwork(n))
 			})),
@@ -649,6 +662,7 @@ func probeCatalog() []Probe {
 			Name: "truncated-version", Rule: "10",
 			Summary: "a version cut after 50 bytes (inside addr_from), checksum matching",
 			Origin:  origin(originCoreNP+": a version that does not deserialize is dropped; the peer times out later", originBtcdPeer),
+			Alive:   answersVersion(),
 			Script: mockpeer.NewScript("truncated-version", rawFrame(func(n wire.Network) wire.RawFrame {
 				f := versionFrame(n)
 				return f.WithPayload(f.Payload[:50]).Resealed()
@@ -662,6 +676,7 @@ func probeCatalog() []Probe {
 			Name: "long-user-agent", Rule: "10",
 			Summary: "a version whose user agent has 257 bytes",
 			Origin:  origin(originCoreNP+": MAX_SUBVERSION_LENGTH, version dropped", originBtcdPeer+": MaxUserAgentLen"),
+			Alive:   answersVersion(),
 			Script: mockpeer.NewScript("long-user-agent", mockpeer.ReplyVersion(probeVersion(wire.ProtocolVersion, func(v *wire.Version) {
 				v.UserAgent = "/" + strings.Repeat("x", wire.MaxUserAgentLen) + "/"
 			}))),

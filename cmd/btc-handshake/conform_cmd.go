@@ -1,14 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/btc-handshake/btc-handshake/harness"
 	"github.com/btc-handshake/btc-handshake/scenarios"
@@ -41,8 +46,19 @@ Two probes wait for the node's peer timeout (btcd: 30 s, Core: -peertimeout,
 Probes run a few at a time, each from its own loopback /24 when the node is on
 loopback (btcd admits at most 8 unfinished handshakes per /24).
 
+A probe whose setup fails (the node never sends the version or verack the
+probe needs, a write fails before the probe's message) is an error, not a
+verdict on the node. A probe where the node sends nothing and keeps the
+connection then checks that the node still answers (a ping gets its pong,
+our version gets the node's version): a hung or mute node passes no probe.
+A probe keeps at most 64 of the frames a node sends and counts the rest.
+
+When stderr is a terminal, progress goes there (probe N of M, and which
+probe waits for the node's peer timeout).
+
 Exit status: 0 when the node reacts as the profile expects to every probe,
-1 when it does not, 2 for usage errors.`,
+1 when it does not or a probe could not run (error), 2 for usage errors and
+for a node that cannot be reached.`,
 		Example: `  btc-handshake conform 127.0.0.1:18444 -n regtest --profile btcd
   btc-handshake conform 127.0.0.1:18444 --profile core --peer-timeout 5s --json
   btc-handshake conform 127.0.0.1:18444 --probe ping-before-verack --probe wrong-magic --fast`,
@@ -69,14 +85,33 @@ Exit status: 0 when the node reacts as the profile expects to every probe,
 			if parallel < 1 || parallel > 8 {
 				return usageErr("--parallel must be between 1 and 8 (btcd admits 8 unfinished handshakes per /24)")
 			}
+			if observe <= 0 {
+				return usageErr("--observe must be positive")
+			}
+			if cmd.Flags().Changed("peer-timeout") && peerTime <= 0 {
+				return usageErr("--peer-timeout must be positive")
+			}
 			probes, unknown := scenarios.SelectProbes(names...)
 			if len(unknown) > 0 {
 				return usageErr("unknown probe(s): %s (see 'btc-handshake conform --list')", strings.Join(unknown, ", "))
 			}
-			js := harness.RunProbesWith(cmd.Context(), args[0], harness.ProbeOptions{
+			if err := reachable(cmd.Context(), args[0]); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			opts := harness.ProbeOptions{
 				Network: n, Profile: profile, Observe: observe, PeerTimeout: peerTime,
 				SkipSlow: fast, Parallel: parallel,
-			}, probes...)
+			}
+			var prog *probeProgress
+			if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				prog = &probeProgress{w: f, total: len(probes)}
+				opts.Started = prog.started
+			}
+			js := harness.RunProbesWith(cmd.Context(), args[0], opts, probes...)
+			prog.done()
+			if err := unreachable(args[0], js); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
 			out := cmd.OutOrStdout()
 			if asJSON {
 				err = harness.WriteProbeNDJSON(out, js)
@@ -89,8 +124,16 @@ Exit status: 0 when the node reacts as the profile expects to every probe,
 			if cmd.Context().Err() != nil {
 				return &exitError{code: exitFailed, err: cmd.Context().Err()}
 			}
-			if _, failed, _ := harness.ProbeCounts(js); failed > 0 {
-				return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d probes: %s does not react as %s does", failed, len(js), args[0], profile)}
+			_, failed, errored, _ := harness.ProbeCounts(js)
+			var msgs []string
+			if failed > 0 {
+				msgs = append(msgs, fmt.Sprintf("%d of %d probes: %s does not react as %s does", failed, len(js), args[0], profile))
+			}
+			if errored > 0 {
+				msgs = append(msgs, fmt.Sprintf("%d of %d probes could not observe a reaction (error)", errored, len(js)))
+			}
+			if len(msgs) > 0 {
+				return &exitError{code: exitFailed, err: errors.New(strings.Join(msgs, "; "))}
 			}
 			return nil
 		},
@@ -103,6 +146,7 @@ Exit status: 0 when the node reacts as the profile expects to every probe,
 	fl.BoolVar(&fast, "fast", false, "skip the probes that wait for the node's peer timeout")
 	fl.DurationVar(&observe, "observe", scenarios.DefaultProbeObserve, "how long to watch the connection after a probe's last message")
 	fl.DurationVar(&peerTime, "peer-timeout", 0, "the node's peer timeout (default: the profile's, btcd 30s, Core 60s)")
+	fl.Lookup("peer-timeout").DefValue = "the profile's"
 	fl.IntVar(&parallel, "parallel", harness.DefaultProbeParallel, "probes run at once (1 to 8)")
 	fl.BoolVar(&list, "list", false, "list the probes and each profile's expected reaction, then exit")
 	return cmd
@@ -121,8 +165,12 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 					exp[prof] = r.String()
 				}
 			}
-			if err := enc.Encode(map[string]any{"name": p.Name, "rule": p.Rule, "summary": p.Summary,
-				"origin": p.Origin, "slow": p.Slow, "expect": exp}); err != nil {
+			obj := map[string]any{"name": p.Name, "rule": p.Rule, "summary": p.Summary,
+				"origin": p.Origin, "slow": p.Slow, "expect": exp}
+			if f := p.FollowUp(); f != "" {
+				obj["follow_up"] = f
+			}
+			if err := enc.Encode(obj); err != nil {
 				return &exitError{code: exitFailed, err: err}
 			}
 		}
@@ -135,6 +183,84 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 		if v2, ok := p.Expect[scenarios.ProfileCoreV2]; ok {
 			fmt.Fprintf(out, "    core-v2: %s\n", v2)
 		}
+		if f := p.FollowUp(); f != "" {
+			fmt.Fprintf(out, "    then, if the node sent nothing and kept the connection: %s\n", f)
+		}
 	}
 	return nil
+}
+
+// reachTimeout bounds the connection attempt that checks a node is there
+// before any probe runs.
+const reachTimeout = 5 * time.Second
+
+// reachable connects to addr once and hangs up: a node that cannot be
+// reached is an error of its own, not 32 failed probes.
+func reachable(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: reachTimeout}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("cannot connect to %s: %s", addr, dialReason(err))
+	}
+	return c.Close()
+}
+
+// unreachable is the error for a run where no probe could connect (the
+// node went away after the first check), or nil.
+func unreachable(addr string, js []harness.ProbeJudgement) error {
+	const prefix = "cannot connect: "
+	reason, ran := "", 0
+	for _, j := range js {
+		if j.Verdict() == harness.VerdictSkip {
+			continue
+		}
+		ran++
+		if j.Observation.LocalAddr != "" || !strings.HasPrefix(j.Observation.Error, prefix) {
+			return nil
+		}
+		reason = strings.TrimPrefix(j.Observation.Error, prefix)
+	}
+	if ran == 0 {
+		return nil
+	}
+	return fmt.Errorf("cannot connect to %s: %s", addr, reason)
+}
+
+// dialReason is the innermost reason a dial failed: "connection refused",
+// "i/o timeout", "no such host".
+func dialReason(err error) string {
+	if se, ok := errors.AsType[*os.SyscallError](err); ok {
+		return se.Err.Error()
+	}
+	if de, ok := errors.AsType[*net.DNSError](err); ok {
+		return de.Err
+	}
+	if oe, ok := errors.AsType[*net.OpError](err); ok && oe.Err != nil {
+		return oe.Err.Error()
+	}
+	return err.Error()
+}
+
+// probeProgress reports on a terminal which probe runs, rewriting one status
+// line, and leaves a line for each probe that waits for the peer timeout
+// (the only ones that take long).
+type probeProgress struct {
+	w     io.Writer
+	total int
+	n     int
+}
+
+func (p *probeProgress) started(_ int, probe scenarios.Probe, watch time.Duration) {
+	p.n++
+	fmt.Fprintf(p.w, "\r\x1b[Kprobe %d of %d: %s", p.n, p.total, probe.Name)
+	if probe.Slow {
+		fmt.Fprintf(p.w, ": waiting up to %v for the node's peer timeout (%s)\n", watch.Round(time.Second), probe.Name)
+	}
+}
+
+// done clears the status line.
+func (p *probeProgress) done() {
+	if p != nil {
+		fmt.Fprint(p.w, "\r\x1b[K")
+	}
 }

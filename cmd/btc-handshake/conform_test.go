@@ -1,6 +1,11 @@
 package main_test
 
 import (
+	"bytes"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -9,7 +14,73 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
+	"github.com/btc-handshake/btc-handshake/wire"
 )
+
+// rawNode starts a plain TCP listener that runs handle on every connection:
+// a node that is whatever bytes it sends. Cleanup closes everything and
+// waits for the handlers.
+func rawNode(handle func(c net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { handle(c) })
+		}
+	})
+	DeferCleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// holdMute reads and discards until the connection ends, sending nothing.
+func holdMute(c net.Conn) {
+	var buf [512]byte
+	for {
+		if _, err := c.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
+// floodInv writes valid 36 kB inv frames as fast as the connection takes them.
+func floodInv(c net.Conn) {
+	payload := []byte{0xfd, 0xe8, 0x03}
+	payload = append(payload, bytes.Repeat(append([]byte{1, 0, 0, 0}, bytes.Repeat([]byte{0xab}, 32)...), 1000)...)
+	burst := bytes.Repeat(wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "inv", Payload: payload}).Bytes(), 32)
+	go holdMute(c)
+	for {
+		if _, err := c.Write(burst); err != nil {
+			return
+		}
+	}
+}
+
+// peakRSS is the peak resident set of an exited session's process, in MB.
+func peakRSS(s *gexec.Session) int64 {
+	ru, ok := s.Command.ProcessState.SysUsage().(*syscall.Rusage)
+	Expect(ok).To(BeTrue())
+	return int64(ru.Maxrss) >> 10 // kB on Linux
+}
 
 var _ = Describe("btc-handshake conform", func() {
 	// node starts a mock node playing profile on every connection.
@@ -53,7 +124,7 @@ var _ = Describe("btc-handshake conform", func() {
 		Expect(objs[0]).To(HaveKeyWithValue("passed", true))
 		Expect(objs[1]).To(HaveKeyWithValue("expected", "version verack alert → open"))
 		Expect(objs[1]["observation"]).To(HaveKeyWithValue("summary", "version verack alert → open"))
-		Expect(objs[2]).To(Equal(map[string]any{"type": "summary", "passed": float64(2), "failed": float64(0), "skipped": float64(0)}))
+		Expect(objs[2]).To(Equal(map[string]any{"type": "summary", "passed": float64(2), "failed": float64(0), "errors": float64(0), "skipped": float64(0)}))
 	})
 
 	It("lists the probes with each profile's reaction", func() {
@@ -63,6 +134,7 @@ var _ = Describe("btc-handshake conform", func() {
 			Expect(string(s.Out.Contents())).To(ContainSubstring(name))
 		}
 		Expect(string(s.Out.Contents())).To(ContainSubstring("core-v2: non-v1 bytes"))
+		Expect(string(s.Out.Contents())).To(ContainSubstring(`then, if the node sent nothing and kept the connection: Send(verack), Send(ping), Expect("pong")`))
 
 		s = run("conform", "--list", "--json")
 		Eventually(s).Should(gexec.Exit(0))
@@ -71,10 +143,82 @@ var _ = Describe("btc-handshake conform", func() {
 		Expect(objs[0]).To(HaveKey("expect"))
 	})
 
+	It("exits 2 with one line, and no score, when the node cannot be reached", func() {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		addr := ln.Addr().String()
+		Expect(ln.Close()).To(Succeed())
+		for _, a := range []string{"127.0.0.1:1", addr} {
+			s := run("conform", a)
+			Eventually(s).WithTimeout(10 * time.Second).Should(gexec.Exit(2))
+			Expect(string(s.Err.Contents())).To(Equal("btc-handshake: cannot connect to " + a + ": connection refused\n"))
+			Expect(s.Out.Contents()).To(BeEmpty())
+		}
+	})
+
+	It("passes no probe against a mute node (accepts, never sends, never closes) and exits 1", func() {
+		addr := rawNode(holdMute)
+		// The probes that passed against a mute node before: they expect
+		// nothing → open, or nothing at first; the rest could not even
+		// finish their setup.
+		s := run("conform", addr, "--profile", "core", "--observe", "200ms",
+			"--probe", "verack-before-version", "--probe", "truncated-version", "--probe", "ping-before-verack")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+		out := string(s.Out.Contents())
+		Expect(out).NotTo(MatchRegexp(`(?m)\spass$`))
+		Expect(out).To(MatchRegexp(`(?m)^verack-before-version\s.*nothing → open, no answer to the follow-up\s+FAIL$`))
+		Expect(out).To(MatchRegexp(`(?m)^ping-before-verack\s.*\sERROR$`))
+		Expect(out).To(ContainSubstring(`ping-before-verack: error: setup failed`))
+		Expect(out).To(MatchRegexp(`(?m)^0 passed, 2 failed, 1 errors, 0 skipped \(profile core\)$`))
+		Expect(s.Err).To(gbytesSay("1 of 3 probes could not observe a reaction"))
+		Expect(string(s.Err.Contents())).NotTo(ContainSubstring("probe 1 of"), "no progress when stderr is not a terminal")
+	})
+
+	It("keeps its memory and output bounded against a node that floods inv messages", func() {
+		addr := rawNode(floodInv)
+		s := run("conform", addr, "--observe", "3s", "--probe", "verack-before-version", "--probe", "v2-key")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+		rss := peakRSS(s)
+		GinkgoWriter.Printf("conform against a flooding node: peak RSS %d MB\n", rss)
+		Expect(rss).To(BeNumerically("<", 100))
+		out := string(s.Out.Contents())
+		Expect(len(out)).To(BeNumerically("<", 4<<10))
+		Expect(out).To(MatchRegexp(`(?m)^v2-key\s.*(inv ){64}… and [0-9,]+ more frames \([0-9.]+ [kMG]B\) → open\s+FAIL$`))
+	})
+
+	It("escapes node-chosen escape sequences and control bytes in the table", func() {
+		addr := rawNode(func(c net.Conn) {
+			p := append([]byte{4}, "\x1b[2J"...)
+			p = append(p, 0x01)
+			reason := "\x1b]0;owned\x07\x1b[2J\r\x1b[1Aforged line"
+			p = append(append(p, byte(len(reason))), reason...)
+			_, _ = c.Write(wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "reject", Payload: p}).Bytes())
+			bad := wire.NewRawFrame(wire.Regtest, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'i', 'n', 0x1b, '[', '2', 'J'})
+			_, _ = c.Write(bad.Bytes())
+			holdMute(c)
+		})
+		s := run("conform", addr, "--probe", "verack-before-version", "--probe", "ping-before-verack")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+		out := string(s.Out.Contents())
+		Expect(out).To(ContainSubstring(`reject(\x1b[2J/0x01) in\x1b[2J(broken) → open`))
+		Expect(strings.ContainsAny(out, "\x1b\x07\r")).To(BeFalse(), "raw control bytes in %q", out)
+		Expect(strings.ContainsAny(string(s.Err.Contents()), "\x1b\x07\r")).To(BeFalse())
+
+		s = run("conform", addr, "--json", "--probe", "verack-before-version")
+		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+		Expect(string(s.Out.Contents())).NotTo(ContainSubstring("\x1b"))
+		objs := ndjson(s.Out.Contents())
+		Expect(objs[0]["observation"]).To(HaveKeyWithValue("summary", "reject(\x1b[2J/0x01) in\x1b[2J(broken) → open"))
+		Expect(objs[0]).To(HaveKeyWithValue("verdict", "fail"))
+	})
+
 	DescribeTable("exits 2 on usage errors",
 		func(args ...string) {
 			s := run(append([]string{"conform"}, args...)...)
 			Eventually(s).Should(gexec.Exit(2))
+			// Before any network work: 127.0.0.1:1 would say "cannot connect".
+			Expect(string(s.Err.Contents())).NotTo(ContainSubstring("cannot connect"))
+			Expect(s.Out.Contents()).To(BeEmpty())
 		},
 		Entry("no node"),
 		Entry("not host:port", "localhost"),
@@ -82,5 +226,11 @@ var _ = Describe("btc-handshake conform", func() {
 		Entry("unknown probe", "127.0.0.1:1", "--probe", "nope"),
 		Entry("unknown network", "127.0.0.1:1", "-n", "moonnet"),
 		Entry("too parallel for btcd", "127.0.0.1:1", "--parallel", "9"),
+		Entry("no parallelism", "127.0.0.1:1", "--parallel", "0"),
+		Entry("negative parallelism", "127.0.0.1:1", "--parallel", "-1"),
+		Entry("zero observation", "127.0.0.1:1", "--observe", "0s"),
+		Entry("negative observation", "127.0.0.1:1", "--observe", "-1s"),
+		Entry("zero peer timeout", "127.0.0.1:1", "--peer-timeout", "0s"),
+		Entry("negative peer timeout", "127.0.0.1:1", "--peer-timeout", "-5s"),
 	)
 })

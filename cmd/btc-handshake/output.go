@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/btc-handshake/btc-handshake/handshake"
 )
 
@@ -120,7 +122,7 @@ const progressEvery = 200 * time.Millisecond
 
 func newProgress(stderr io.Writer, total int) *progress {
 	p := &progress{w: stderr, total: total, start: time.Now()}
-	if f, ok := stderr.(*os.File); ok && isTerminal(f.Fd()) && total > 0 {
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) && total > 0 {
 		p.ticker = time.NewTicker(progressEvery)
 	}
 	return p

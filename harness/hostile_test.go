@@ -1,0 +1,244 @@
+package harness_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/scenarios"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// serveRaw starts a plain TCP listener on loopback that runs handle on
+// every connection it accepts: the hostile nodes of these specs are not
+// mock peers, they are whatever bytes a node may send. Cleanup closes the
+// listener and every connection, and waits for the handlers.
+func serveRaw(handle func(c net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	Expect(err).NotTo(HaveOccurred())
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Go(func() { handle(c) })
+		}
+	})
+	DeferCleanup(func() {
+		_ = ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// mute accepts and holds: it never sends, never closes (until cleanup).
+func mute(c net.Conn) {
+	var buf [512]byte
+	for {
+		if _, err := c.Read(buf[:]); err != nil {
+			return
+		}
+	}
+}
+
+// invFlood is a valid inv frame of 1,000 entries (36 kB), 32 times over.
+func invFlood() []byte {
+	payload := []byte{0xfd, 0xe8, 0x03}
+	payload = append(payload, bytes.Repeat(append([]byte{1, 0, 0, 0}, bytes.Repeat([]byte{0xab}, 32)...), 1000)...)
+	frame := wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "inv", Payload: payload}).Bytes()
+	return bytes.Repeat(frame, 32)
+}
+
+// flood writes inv frames as fast as the connection takes them, counting
+// the bytes, until the connection ends.
+func flood(sent *atomic.Int64) func(c net.Conn) {
+	burst := invFlood()
+	return func(c net.Conn) {
+		go mute(c)
+		for {
+			n, err := c.Write(burst)
+			sent.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// escapes sends a reject whose rejected command and reason carry terminal
+// escape sequences, then a frame whose command has an ESC byte, and holds.
+func escapes(c net.Conn) {
+	var p []byte
+	p = append(p, 4)
+	p = append(p, "\x1b[2J"...)
+	p = append(p, 0x01)
+	reason := "\x1b]0;owned\x07\x1b[2J\r\x1b[1Aforged line"
+	p = append(p, byte(len(reason)))
+	p = append(p, reason...)
+	_, _ = c.Write(wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "reject", Payload: p}).Bytes())
+	bad := wire.NewRawFrame(wire.Regtest, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'i', 'n', 0x1b, '[', '2', 'J'})
+	_, _ = c.Write(bad.Bytes())
+	mute(c)
+}
+
+// quickOpts are probe options for hostile nodes: short waits everywhere.
+func quickOpts(profile string) harness.ProbeOptions {
+	return harness.ProbeOptions{Network: wire.Regtest, Profile: profile, Observe: 200 * time.Millisecond,
+		PeerTimeout: 500 * time.Millisecond, TimeoutSlack: 200 * time.Millisecond,
+		StepTimeout: 300 * time.Millisecond, Parallel: 8}
+}
+
+var _ = Describe("probes against hostile nodes", func() {
+	It("passes no probe of any profile against a mute node (accepts, never sends, never closes)", func(ctx SpecContext) {
+		addr := serveRaw(mute)
+		for _, profile := range scenarios.Profiles() {
+			js := harness.RunProbesWith(ctx, addr, quickOpts(profile))
+			Expect(js).To(HaveLen(len(scenarios.AllProbes())))
+			for _, j := range js {
+				Expect(j.Passed()).To(BeFalse(), "%s/%s passed against a mute node: %s", profile, j.Probe, j.Observation.Summary())
+				Expect(j.Verdict()).To(BeElementOf(harness.VerdictFail, harness.VerdictError), j.Probe)
+			}
+			passed, _, errored, skipped := harness.ProbeCounts(js)
+			Expect(passed).To(BeZero())
+			Expect(skipped).To(BeZero())
+			Expect(errored).To(BeNumerically(">", 0), "probes that need the node's verack could not observe anything")
+		}
+		p, _ := scenarios.GetProbe("verack-before-version")
+		js := harness.RunProbesWith(ctx, addr, quickOpts(scenarios.ProfileCore), p)
+		Expect(js[0].Observation.FollowUp).To(HavePrefix("no answer: "))
+		Expect(js[0].Observation.Summary()).To(Equal("nothing → open, no answer to the follow-up"))
+		Expect(strings.Join(js[0].Reasons, "; ")).To(ContainSubstring("did not answer the probe's follow-up"))
+
+		p, _ = scenarios.GetProbe("ping-after-verack")
+		js = harness.RunProbesWith(ctx, addr, quickOpts(scenarios.ProfileCore), p)
+		Expect(js[0].Verdict()).To(Equal(harness.VerdictError))
+		Expect(js[0].Observation.Error).To(ContainSubstring(`Expect("verack")`))
+	}, SpecTimeout(60*time.Second))
+
+	It("keeps a bounded observation and bounded memory against a node that floods inv messages", func(ctx SpecContext) {
+		var sent atomic.Int64
+		addr := serveRaw(flood(&sent))
+		probes, _ := scenarios.SelectProbes("verack-before-version", "v2-key", "ping-after-verack")
+		opts := quickOpts(scenarios.ProfileCore)
+		opts.Observe = 2 * time.Second
+		opts.StepTimeout = 2 * time.Second
+
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		var peak atomic.Uint64
+		stop := make(chan struct{})
+		var sampler sync.WaitGroup
+		sampler.Go(func() {
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+			}
+		})
+		js := harness.RunProbesWith(ctx, addr, opts, probes...)
+		close(stop)
+		sampler.Wait()
+
+		Expect(sent.Load()).To(BeNumerically(">", 64<<20), "the node must flood for the spec to mean anything")
+		GinkgoWriter.Printf("flood: the node sent %d MB; peak heap in use %d MB (%d MB before)\n",
+			sent.Load()>>20, peak.Load()>>20, base.HeapInuse>>20)
+		Expect(peak.Load()).To(BeNumerically("<", base.HeapInuse+96<<20), "peak heap in use")
+
+		for _, j := range js[:2] {
+			o := j.Observation
+			Expect(o.Error).To(BeEmpty(), j.Probe)
+			Expect(o.Frames).To(HaveLen(64), j.Probe)
+			Expect(o.MoreFrames).To(BeNumerically(">", 100), j.Probe)
+			Expect(o.Summary()).To(MatchRegexp(`^(inv ){64}… and [0-9,]+ more frames \([0-9.]+ [kMG]B\) → open$`), j.Probe)
+			Expect(j.Passed()).To(BeFalse())
+		}
+		// The setup of ping-after-verack reads through the flood for its
+		// verack, in vain: an error, not a verdict.
+		Expect(js[2].Verdict()).To(Equal(harness.VerdictError))
+
+		var table, nd bytes.Buffer
+		Expect(harness.WriteProbeTable(&table, js)).To(Succeed())
+		Expect(harness.WriteProbeNDJSON(&nd, js)).To(Succeed())
+		Expect(table.Len()).To(BeNumerically("<", 8<<10))
+		Expect(nd.Len()).To(BeNumerically("<", 32<<10))
+	}, SpecTimeout(60*time.Second))
+
+	It("escapes what the node chose (reject text, command bytes) in the table; NDJSON stays valid JSON", func(ctx SpecContext) {
+		addr := serveRaw(escapes)
+		probes, _ := scenarios.SelectProbes("verack-before-version", "wrong-magic")
+		js := harness.RunProbesWith(ctx, addr, quickOpts(scenarios.ProfileCore), probes...)
+		Expect(js[0].Observation.Frames).NotTo(BeEmpty())
+		Expect(js[0].Observation.Frames[0].Token).To(ContainSubstring("\x1b[2J"), "the observation keeps the node's bytes; only output escapes them")
+
+		var table bytes.Buffer
+		Expect(harness.WriteProbeTable(&table, js)).To(Succeed())
+		Expect(table.String()).NotTo(ContainSubstring("\x1b"))
+		Expect(table.String()).NotTo(ContainSubstring("\x07"))
+		Expect(table.String()).To(ContainSubstring(`reject(\x1b[2J/0x01)`))
+		Expect(table.String()).To(ContainSubstring(`in\x1b[2J(broken)`))
+
+		var nd bytes.Buffer
+		Expect(harness.WriteProbeNDJSON(&nd, js)).To(Succeed())
+		Expect(nd.String()).NotTo(ContainSubstring("\x1b"))
+		for line := range strings.Lines(nd.String()) {
+			var v map[string]any
+			Expect(json.Unmarshal([]byte(line), &v)).To(Succeed(), line)
+		}
+		Expect(nd.String()).To(ContainSubstring(`reject(\u001b[2J/0x01)`))
+	}, SpecTimeout(20*time.Second))
+
+	It("gives every probe that can expect silence and an open connection a follow-up", func() {
+		for _, p := range scenarios.AllProbes() {
+			for _, profile := range scenarios.Profiles() {
+				if r, ok := p.ExpectFor(profile); ok && r.Silent && r.End == scenarios.EndOpen {
+					Expect(p.Alive).NotTo(BeEmpty(), "%s expects nothing → open of %s without a follow-up", p.Name, profile)
+				}
+			}
+		}
+	})
+})
+
+var _ = Describe("an unanswered follow-up", func() {
+	It("fails an expected open connection, and only when the follow-up was played", func() {
+		o := harness.Observation{FollowUp: "answered"}
+		Expect(harness.JudgeProbe(scenarios.Ignores(), o)).To(BeEmpty())
+		o.FollowUp = "no answer: Expect(\"version\"): deadline exceeded"
+		Expect(harness.JudgeProbe(scenarios.Ignores(), o)).To(ContainElement(ContainSubstring("did not answer")))
+		Expect(harness.JudgeProbe(scenarios.Ignores(), harness.Observation{})).To(BeEmpty())
+		Expect(errors.New(o.Summary())).To(MatchError("nothing → open, no answer to the follow-up"))
+	})
+})
