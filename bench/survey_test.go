@@ -200,7 +200,9 @@ func startSurveyFleet(n int) (*surveyFleet, error) {
 	}); err != nil {
 		return f, err
 	}
-	script := mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Script()
+	// One write per reply, as in the pairs' mock (newMock) and in the
+	// earlier runs BENCHMARKS.md compares with.
+	script := mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Writes(mockpeer.WriteCoalesced).Script()
 	for _, p := range f.fleet.Peers() {
 		p.SetDefaultScript(script)
 		f.targets = append(f.targets, p.Addr())

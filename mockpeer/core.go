@@ -134,7 +134,8 @@ func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
 //     disconnects (src/net.cpp CheckIncomingNonce, which checks the nonces
 //     of the node's own unfinished outbound connections only: a nonce the
 //     mock sent on an inbound connection coming back is not one). Otherwise
-//     in one write: version (70016, services 0xc09, /Satoshi:30.0.0/),
+//     one write per message (each in a TCP segment of its own, as the
+//     recordings of Core v30.0 show): version (70016, services 0xc09, /Satoshi:30.0.0/),
 //     wtxidrelay and sendaddrv2 when the common version is ≥ 70016, verack,
 //     and the final alert when it is ≤ 70012.
 //   - A version that does not decode (truncated, user agent over 256) is
@@ -143,7 +144,7 @@ func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
 //     verack, sendheaders, sendcmpct, wtxidrelay, sendaddrv2 and
 //     sendtxrcncl are processed (none gets a reply); others are ignored, so
 //     a ping gets no pong.
-//   - verack: the handshake is established; then, in one write: sendcmpct
+//   - verack: the handshake is established; then, one write each: sendcmpct
 //     (announce false, version 2) when common ≥ 70014, ping, getheaders
 //     when the peer advertises NETWORK or NETWORK_LIMITED, feefilter when
 //     common ≥ 70013. A second verack is ignored. When the other side has
@@ -183,7 +184,14 @@ func CoreResponder(opts ...ProfileOption) Profile {
 	p.broken = coreBroken
 	p.handshakeTimeout = cfg.timeout
 	p.idleTimeout = cfg.idle
-	p.writeMode = WriteCoalesced
+	// Core writes every message in a TCP segment of its own: PushMessage
+	// sends a message at once when the send queue is empty, and the
+	// socket thread sends the queue one message at a time (src/net.cpp
+	// CConnman::PushMessage, SocketSendData). Every handshake recorded
+	// from Core v30.0 shows version, wtxidrelay, sendaddrv2 and verack in
+	// four segments, and sendcmpct, ping, feefilter in three. Coalescing
+	// is a scenario of its own (Writes(WriteCoalesced)).
+	p.writeMode = WriteEach
 	return p
 }
 

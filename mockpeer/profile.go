@@ -13,7 +13,7 @@ import (
 )
 
 // Reaction answers one received message: it returns the messages to send
-// (written together, after the profile's send rules) and an error.
+// (written in the profile's WriteMode, after its send rules) and an error.
 // Returning ErrDisconnect closes the connection after the replies are
 // written; any other error fails the step. Reactions read and update the
 // connection's State.
@@ -67,10 +67,10 @@ func AnswerPings() Reaction {
 type WriteMode uint8
 
 const (
-	// WriteCoalesced writes them in one Write call (Bitcoin Core sends a
-	// burst from its send queue).
+	// WriteCoalesced writes them in one Write call, so that they arrive
+	// together (as a client often finds a real peer's messages in one read).
 	WriteCoalesced WriteMode = iota
-	// WriteEach writes each message in its own Write call.
+	// WriteEach writes each message in its own Write call (Bitcoin Core).
 	WriteEach
 	// WriteSplit writes each message's header and payload separately (btcd).
 	WriteSplit
@@ -177,13 +177,13 @@ func (p Profile) Without(cmds ...string) Profile {
 }
 
 // Before returns the profile inserting msgs before the first message with
-// command cmd of any reply, in the same write.
+// command cmd of any reply, written as the reply is (see Writes).
 func (p Profile) Before(cmd string, msgs ...wire.Message) Profile {
 	return p.withRule(sendRule{kind: ruleBefore, cmds: []string{cmd}, msgs: msgs})
 }
 
 // After returns the profile inserting msgs after the first message with
-// command cmd of any reply, in the same write.
+// command cmd of any reply, written as the reply is (see Writes).
 func (p Profile) After(cmd string, msgs ...wire.Message) Profile {
 	return p.withRule(sendRule{kind: ruleAfter, cmds: []string{cmd}, msgs: msgs})
 }

@@ -51,12 +51,22 @@ var _ = Describe("CoreResponder", func() {
 		Expect(c.commands(4)).To(Equal([]string{"sendcmpct", "ping", "getheaders", "feefilter"}))
 	}
 
-	It("sends nothing until the version, then version, wtxidrelay, sendaddrv2 and verack in one write", func() {
+	// read reads n frames: their commands and decoded messages.
+	read := func(n int) (cmds []string, msgs []wire.Message) {
+		GinkgoHelper()
+		for range n {
+			cmd, m := c.next()
+			cmds, msgs = append(cmds, cmd), append(msgs, m)
+		}
+		return cmds, msgs
+	}
+
+	It("sends nothing until the version, then version, wtxidrelay, sendaddrv2 and verack", func() {
 		start()
 		c.expectSilence(30 * time.Millisecond)
 		ours := clientVersion(70016, wire.NodeNetwork|wire.NodeWitness)
 		c.send(ours)
-		cmds, msgs := c.readOnce()
+		cmds, msgs := read(4)
 		Expect(cmds).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
 		v := msgs[0].(*wire.Version)
 		Expect(v.ProtocolVersion).To(Equal(int32(70016)))
@@ -73,7 +83,7 @@ var _ = Describe("CoreResponder", func() {
 		c.send(clientVersion(70016, wire.NodeNetwork))
 		c.commands(4)
 		c.send(wire.Verack{})
-		cmds, msgs := c.readOnce()
+		cmds, msgs := read(4)
 		Expect(cmds).To(Equal([]string{"sendcmpct", "ping", "getheaders", "feefilter"}))
 		Expect(msgs[0]).To(Equal(wire.SendCmpct{Announce: false, Version: 2}))
 		Expect(msgs[1].(wire.Ping).Nonce).NotTo(BeZero())
@@ -83,6 +93,33 @@ var _ = Describe("CoreResponder", func() {
 		c.send(wire.Ping{Nonce: 77})
 		_, m := c.next()
 		Expect(m).To(Equal(wire.Pong{Nonce: 77}))
+	})
+
+	// The recordings of Core v30.0 (every inbound handshake, -v2transport
+	// on and off) show each message in a TCP segment of its own.
+	It("writes each message on its own, as Core v30 does", func() {
+		start()
+		handshake()
+		Eventually(func() []mockpeer.Record { return sent(srv) }).Should(HaveLen(8))
+		out := sent(srv)
+		Expect(mockpeer.Commands(out)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "ping", "getheaders", "feefilter"}))
+		writes := make([]int, len(out))
+		for i, r := range out {
+			writes[i] = r.Write
+		}
+		Expect(writes).To(Equal([]int{1, 2, 3, 4, 5, 6, 7, 8}))
+	})
+
+	It("writes a reply in one write when told to (the version-verack-coalesced peer)", func() {
+		srv = serveProfile(mockpeer.CoreResponder().Writes(mockpeer.WriteCoalesced))
+		c = dialRaw(srv.Addr())
+		c.send(clientVersion(70016, 0))
+		cmds, _ := c.readOnce()
+		Expect(cmds).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
+		Eventually(func() []mockpeer.Record { return sent(srv) }).Should(HaveLen(4))
+		for _, r := range sent(srv) {
+			Expect(r.Write).To(Equal(1), "%s", r.Command)
+		}
 	})
 
 	It("sends nothing after a verack that came with the other side's close, as Core skips a peer it is disconnecting", func() {
@@ -116,8 +153,8 @@ var _ = Describe("CoreResponder", func() {
 		c.send(clientVersion(70016, wire.NodeWitness))
 		c.commands(4)
 		c.send(wire.Verack{})
-		cmds, _ := c.readOnce()
-		Expect(cmds).To(Equal([]string{"sendcmpct", "ping", "feefilter"}))
+		Expect(c.commands(3)).To(Equal([]string{"sendcmpct", "ping", "feefilter"}))
+		c.expectSilence(30 * time.Millisecond)
 	})
 
 	DescribeTable("adapts to the common version",
@@ -275,11 +312,11 @@ var _ = Describe("CoreResponder", func() {
 			c.expectEOF("version", "wtxidrelay", "sendaddrv2")
 		})
 
-		It("sends sendcmpct before verack, in the same write", func() {
+		It("sends sendcmpct before verack, in the same reply", func() {
 			srv = serveProfile(mockpeer.CoreResponder().Before(wire.CmdVerack, wire.SendCmpct{Version: 2}))
 			c = dialRaw(srv.Addr())
 			c.send(clientVersion(70016, wire.NodeNetwork))
-			cmds, _ := c.readOnce()
+			cmds := c.commands(5)
 			Expect(cmds).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "sendcmpct", "verack"}))
 		})
 

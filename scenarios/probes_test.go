@@ -58,8 +58,8 @@ var _ = Describe("the probe catalog", func() {
 		_, ok = p.ExpectFor("bitcoin-xt")
 		Expect(ok).To(BeFalse())
 
-		magic, _ := scenarios.GetProbe("wrong-magic")
-		v2, _ = magic.ExpectFor(scenarios.ProfileCoreV2)
+		first, _ := scenarios.GetProbe("verack-before-version")
+		v2, _ = first.ExpectFor(scenarios.ProfileCoreV2)
 		Expect(v2.NonV1).To(BeTrue())
 	})
 

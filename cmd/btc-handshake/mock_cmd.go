@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ func newMockServeCmd() *cobra.Command {
 	var (
 		name, listen, network string
 		verbose               bool
+		peerTimeout           time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve --scenario NAME",
@@ -34,9 +36,19 @@ func newMockServeCmd() *cobra.Command {
 		Long: `Serve one scenario of the catalog to every connection until SIGINT or
 SIGTERM, then exit 0. The first line of stdout is the listening address
 (host:port). The default listen address is on loopback only; give --listen
-explicitly to listen elsewhere.`,
+explicitly to listen elsewhere.
+
+The scenarios that play a real node keep that node's peer timeout: they drop
+a connection that has not completed the handshake (a silent peer, a peer that
+never sends its verack) that long after it was accepted, as the node does:
+core-v30-responder after 60 s (Bitcoin Core's -peertimeout default),
+btcd-v0.26.2-responder after 30 s (btcd's negotiate timeout). --peer-timeout
+sets it (0: never drop), for example to match 'conform --peer-timeout'. The
+other scenarios play no node's timeout (the client's own decides), and
+--peer-timeout is refused for them.`,
 		Example: `  btc-handshake mock serve --scenario sendcmpct-before-verack -n regtest
-  btc-handshake mock serve --scenario core-v30-responder --listen 127.0.0.1:18444`,
+  btc-handshake mock serve --scenario core-v30-responder --listen 127.0.0.1:18444
+  btc-handshake mock serve --scenario btcd-v0.26.2-responder --peer-timeout 5s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := wire.ParseNetwork(network)
@@ -46,6 +58,15 @@ explicitly to listen elsewhere.`,
 			sc, ok := scenarios.Get(name)
 			if !ok {
 				return usageErr("unknown scenario %q (see 'btc-handshake scenarios')", name)
+			}
+			if cmd.Flags().Changed("peer-timeout") {
+				if peerTimeout < 0 {
+					return usageErr("--peer-timeout %v: want a duration of 0 or more", peerTimeout)
+				}
+				var ok bool
+				if sc, ok = sc.WithPeerTimeout(peerTimeout); !ok {
+					return usageErr("--peer-timeout: scenario %q plays no node's peer timeout (core-v30-responder and btcd-v0.26.2-responder do)", name)
+				}
 			}
 			if _, err := netip.ParseAddrPort(listen); err != nil {
 				if _, _, serr := net.SplitHostPort(listen); serr != nil {
@@ -90,6 +111,7 @@ explicitly to listen elsewhere.`,
 	fl.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on (loopback unless given)")
 	fl.StringVarP(&network, "network", "n", "regtest", "network whose magic the peer speaks")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "log each step to stderr")
+	fl.DurationVar(&peerTimeout, "peer-timeout", 0, "drop a peer without a complete handshake after this long, 0 never (default: the real node's, core-v30-responder 60s, btcd-v0.26.2-responder 30s)")
 	_ = cmd.MarkFlagRequired("scenario")
 	return cmd
 }

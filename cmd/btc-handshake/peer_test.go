@@ -67,8 +67,8 @@ func version(pver int32, ua string) *wire.Version {
 		Timestamp: time.Now().Unix(), Nonce: 42, UserAgent: ua, StartHeight: 100, Relay: true}
 }
 
-// coalesced answers like Bitcoin Core: version, wtxidrelay, sendaddrv2 and
-// verack in one write.
+// coalesced answers as real peers often arrive (the original tool's log):
+// version, wtxidrelay, sendaddrv2 and verack in one write.
 func coalesced(ua string) behaviour {
 	return func(c net.Conn, n wire.Network, _ *wire.Version) {
 		var b []byte
