@@ -257,7 +257,7 @@ func reply(msgs ...wire.Message) script {
 
 // coreReply answers like Bitcoin Core at protocol pv: version, the
 // feature negotiation a common version ≥ 70016 calls for, and verack, in
-// one write (BITCOIN.md, "What Bitcoin Core sends").
+// one write (PROTOCOL.md §3).
 func coreReply(pv int32) script {
 	msgs := []wire.Message{peerVersion(pv)}
 	if pv >= wire.WtxidRelayVersion {

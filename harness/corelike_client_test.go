@@ -15,7 +15,7 @@ import (
 )
 
 // coreLikeClient is a third client, written here over package wire alone
-// from BITCOIN.md's account of how Bitcoin Core treats a peer, and doing
+// from docs/PROTOCOL.md's account of how Bitcoin Core treats a peer, and doing
 // as Core does on its outbound side: it ignores a verack or anything else
 // that comes before the peer's version, a second version, and frames with
 // a bad checksum or bad command bytes; it drops a version it cannot parse

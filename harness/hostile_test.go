@@ -192,7 +192,7 @@ var _ = Describe("probes against hostile nodes", func() {
 
 		var table, nd bytes.Buffer
 		Expect(harness.WriteProbeTable(&table, js)).To(Succeed())
-		Expect(harness.WriteProbeNDJSON(&nd, js)).To(Succeed())
+		Expect(harness.WriteProbeNDJSON(&nd, js, time.Second)).To(Succeed())
 		Expect(table.Len()).To(BeNumerically("<", 8<<10))
 		Expect(nd.Len()).To(BeNumerically("<", 32<<10))
 	}, SpecTimeout(60*time.Second))
@@ -212,7 +212,7 @@ var _ = Describe("probes against hostile nodes", func() {
 		Expect(table.String()).To(ContainSubstring(`in\x1b[2J(broken)`))
 
 		var nd bytes.Buffer
-		Expect(harness.WriteProbeNDJSON(&nd, js)).To(Succeed())
+		Expect(harness.WriteProbeNDJSON(&nd, js, time.Second)).To(Succeed())
 		Expect(nd.String()).NotTo(ContainSubstring("\x1b"))
 		for line := range strings.Lines(nd.String()) {
 			var v map[string]any

@@ -87,7 +87,7 @@ var _ = Describe("reports", func() {
 
 	It("writes NDJSON with the witness, the acceptable outcomes and a summary", func() {
 		var b bytes.Buffer
-		Expect(harness.WriteNDJSON(&b, js)).To(Succeed())
+		Expect(harness.WriteNDJSON(&b, js, time.Second)).To(Succeed())
 		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 		Expect(lines).To(HaveLen(5))
 		var first, cut, last map[string]any

@@ -16,6 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -459,9 +460,10 @@ func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
 	return err
 }
 
-// WriteProbeNDJSON writes one JSON object per judgement, then a summary
-// object {"type":"summary","passed":..,"failed":..,"errors":..,"skipped":..}.
-func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement) error {
+// WriteProbeNDJSON writes one JSON object per judgement, then the summary
+// {"type":"summary","command":"conform","total","passed","failed","skipped",
+// "errors","elapsed_ms"}; elapsed is the run's wall time.
+func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement, elapsed time.Duration) error {
 	enc := json.NewEncoder(w)
 	for _, j := range js {
 		if err := enc.Encode(j); err != nil {
@@ -469,5 +471,6 @@ func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement) error {
 		}
 	}
 	p, f, e, s := ProbeCounts(js)
-	return enc.Encode(map[string]any{"type": "summary", "passed": p, "failed": f, "errors": e, "skipped": s})
+	return enc.Encode(runSummary{Summary: handshake.Summary{Type: "summary", Command: "conform", Total: len(js),
+		Passed: p, Failed: f, Skipped: s, ElapsedMS: ms(elapsed)}, Errors: &e})
 }

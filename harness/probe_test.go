@@ -153,7 +153,7 @@ var _ = Describe("RunProbes", func() {
 		Expect(table.String()).To(HaveSuffix("1 passed, 1 failed, 0 skipped (profile core)\n"))
 
 		var nd bytes.Buffer
-		Expect(harness.WriteProbeNDJSON(&nd, js)).To(Succeed())
+		Expect(harness.WriteProbeNDJSON(&nd, js, time.Second)).To(Succeed())
 		lines := strings.Split(strings.TrimSpace(nd.String()), "\n")
 		Expect(lines).To(HaveLen(3))
 		var first map[string]any
@@ -164,7 +164,7 @@ var _ = Describe("RunProbes", func() {
 		Expect(first).To(HaveKeyWithValue("expected", "pong(same nonce) … → open"))
 		Expect(first["observation"]).To(HaveKeyWithValue("summary", "pong(same nonce) → open"))
 		Expect(first).To(HaveKeyWithValue("verdict", "pass"))
-		Expect(lines[2]).To(MatchJSON(`{"type":"summary","passed":1,"failed":1,"errors":0,"skipped":0}`))
+		Expect(lines[2]).To(MatchJSON(`{"type":"summary","command":"conform","total":2,"passed":1,"failed":1,"errors":0,"skipped":0,"elapsed_ms":1000}`))
 	}, SpecTimeout(10*time.Second))
 
 	It("stops starting probes when its context ends", func() {

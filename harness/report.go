@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 )
 
@@ -157,8 +158,19 @@ type ndjsonWitness struct {
 	ElapsedMS   float64  `json:"elapsed_ms"`
 }
 
-// WriteNDJSON writes one JSON object per judgement and a summary object.
-func WriteNDJSON(w io.Writer, js []Judgement) error {
+// runSummary is the closing NDJSON object of check and conform: the shape
+// every command of the CLI ends with (handshake.Summary), plus the counts
+// only these two have.
+type runSummary struct {
+	handshake.Summary
+	Interrupted *int `json:"interrupted,omitempty"`
+	Errors      *int `json:"errors,omitempty"`
+}
+
+// WriteNDJSON writes one JSON object per judgement, then the summary
+// {"type":"summary","command":"check","total","passed","failed","skipped",
+// "interrupted","elapsed_ms"}; elapsed is the run's wall time.
+func WriteNDJSON(w io.Writer, js []Judgement, elapsed time.Duration) error {
 	enc := json.NewEncoder(w)
 	for _, j := range js {
 		row := ndjsonRow{Type: "scenario", Scenario: j.Scenario, Pass: j.Passed(), Result: strings.ToLower(j.result()),
@@ -177,7 +189,9 @@ func WriteNDJSON(w io.Writer, js []Judgement) error {
 		}
 	}
 	p, f := Counts(js)
-	return enc.Encode(map[string]any{"type": "summary", "passed": p, "failed": f, "interrupted": interrupted(js), "total": p + f})
+	n := interrupted(js)
+	return enc.Encode(runSummary{Summary: handshake.Summary{Type: "summary", Command: "check", Total: p + f,
+		Passed: p, Failed: f, ElapsedMS: ms(elapsed)}, Interrupted: &n})
 }
 
 type junitSuites struct {

@@ -60,7 +60,7 @@ func coreProbeSpecs(start func(ctx context.Context, v2 bool) (integration.Node, 
 			Expect(js).To(HaveLen(len(scenarios.AllProbes())))
 			if os.Getenv(envUpdateFidelity) != "" {
 				var b bytes.Buffer
-				Expect(harness.WriteProbeNDJSON(&b, js)).To(Succeed())
+				Expect(harness.WriteProbeNDJSON(&b, js, time.Second)).To(Succeed())
 				Expect(os.MkdirAll(realCoreDir, 0o755)).To(Succeed())
 				Expect(os.WriteFile(realCoreFile(pc.profile), b.Bytes(), 0o644)).To(Succeed())
 			}

@@ -106,7 +106,7 @@ func renderFidelity(real, mockBtcd, mockCore []harness.ProbeJudgement, realCore 
 
 Each conformance probe (` + "`btc-handshake conform --list`" + `) played against real btcd
 v0.26.2 on regtest and against mockpeer's btcd profile (` + "`mockpeer.BtcdResponder`" + `),
-with the reaction BITCOIN.md expects of Bitcoin Core and what mockpeer's Core profile
+with the reaction docs/PROTOCOL.md expects of Bitcoin Core and what mockpeer's Core profile
 (` + "`mockpeer.CoreResponder`" + `) did. A cell is what the node sent after the probe's last
 message → how the connection ended; "closed at the peer timeout" is btcd's 30 s
 negotiate timeout (the mocks ran with 2 s) or Core's -peertimeout (5 s in the real-Core

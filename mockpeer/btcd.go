@@ -44,7 +44,7 @@ var btcdEmpty = map[string]bool{
 }
 
 // BtcdResponder behaves as btcd v0.26.2's inbound peer (peer/peer.go
-// negotiateInboundProtocol, inHandler; server.go), as BITCOIN.md records:
+// negotiateInboundProtocol, inHandler; server.go), as docs/PROTOCOL.md records:
 //
 //   - First message: a version, or else a known command gets a reject
 //     ("a version message must precede all others") and a disconnect, an

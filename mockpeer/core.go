@@ -125,7 +125,7 @@ func (cfg *profileConfig) isSelf(c *Conn, nonce uint64) bool {
 	return (cfg.version.Nonce != 0 && nonce == cfg.version.Nonce) || (cfg.sentNonces && c.env.nonces.has(nonce))
 }
 
-// CoreResponder is a faithful Bitcoin Core v30 responder (BITCOIN.md; NP
+// CoreResponder is a faithful Bitcoin Core v30 responder (docs/PROTOCOL.md; NP
 // is src/net_processing.cpp):
 //
 //   - It sends nothing until the other side's version.

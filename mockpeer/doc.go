@@ -16,7 +16,7 @@
 // Profiles are responders written as one Reaction per received command, in
 // the manner of Bitcoin Core's functional test framework (p2p.py):
 // CoreResponder follows Bitcoin Core v30 and BtcdResponder follows btcd
-// v0.26.2, as documented in BITCOIN.md. A quirk is one overridden reaction
+// v0.26.2, as documented in docs/PROTOCOL.md. A quirk is one overridden reaction
 // (Profile.On) or one rule on what a profile sends (Profile.Without,
 // Profile.Before, Profile.After).
 //

@@ -268,7 +268,7 @@ func isReset(err error) bool {
 }
 
 // coreModel is Bitcoin Core's handshake as CoreResponder documents it
-// (BITCOIN.md; NP = src/net_processing.cpp), reduced to what it sends:
+// (docs/PROTOCOL.md; NP = src/net_processing.cpp), reduced to what it sends:
 // the version burst for the first acceptable version, the post-verack
 // burst for the first verack after it, pongs after that, and nothing
 // after a disconnect. Pongs must echo a ping's nonce.

@@ -234,7 +234,7 @@ func catalog() []Scenario {
 			Script:  core(mockpeer.WithProtocolVersion(70012), mockpeer.WithUserAgent("/Satoshi:0.12.1/")).Named("protocol-70012").Script(),
 			Expect:  Completes(qOld),
 		},
-		// --- peer behaviours from BITCOIN.md ---
+		// --- peer behaviours from docs/PROTOCOL.md ---
 		{
 			Name: "core-v30-responder", Tags: []string{tagCore, tagImplementation},
 			Summary: "a faithful Bitcoin Core v30 responder: one TCP segment per message, drops an unfinished handshake at 60 s",
@@ -252,7 +252,7 @@ func catalog() []Scenario {
 		{
 			Name: "verack-before-version", Tags: []string{tagCore},
 			Summary: "sends verack first, then its version",
-			Origin:  "BITCOIN.md, How Core treats a peer #3 (Core ignores it); observed in small implementations",
+			Origin:  "PROTOCOL.md §5 rule 3 (Core ignores it); observed in small implementations",
 			Script:  mockpeer.NewScript("verack-before-version", expectVersion(), mockpeer.Send(wire.Verack{}), replyWith(nil), mockpeer.HoldOpen()),
 			Expect: as(Tolerant, Completes(qVerackFirst),
 				// Core ignores the early verack, answers the version and waits
@@ -263,7 +263,7 @@ func catalog() []Scenario {
 		{
 			Name: "message-before-version", Tags: []string{tagCore},
 			Summary: "sends sendheaders before its version",
-			Origin:  "BITCOIN.md, How Core treats a peer #3: messages before version are ignored",
+			Origin:  "PROTOCOL.md §5 rule 3: messages before version are ignored",
 			Script: mockpeer.NewScript("message-before-version", expectVersion(), mockpeer.Send(wire.SendHeaders{}),
 				replyWith(nil, wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: as(CoreLike, Completes(qBeforeVersion), as(Rejecting, sent(Fails("", phaseVersion), wire.CmdVersion))),
@@ -321,14 +321,14 @@ func catalog() []Scenario {
 		{
 			Name: "wtxidrelay-after-verack", Tags: []string{tagCore},
 			Summary: "sends wtxidrelay after its verack (Core disconnects a peer that does this)",
-			Origin:  "BITCOIN.md, How Core treats a peer #5",
+			Origin:  "PROTOCOL.md §5 rule 5",
 			Script:  core().After(wire.CmdVerack, wire.WtxidRelay{}).Named("wtxidrelay-after-verack").Script(),
 			Expect:  Completes(),
 		},
 		{
 			Name: "sendaddrv2-after-verack", Tags: []string{tagCore},
 			Summary: "sends sendaddrv2 after its verack",
-			Origin:  "BITCOIN.md, How Core treats a peer #5",
+			Origin:  "PROTOCOL.md §5 rule 5",
 			Script:  core().After(wire.CmdVerack, wire.SendAddrV2{}).Named("sendaddrv2-after-verack").Script(),
 			Expect:  Completes(),
 		},
@@ -416,7 +416,7 @@ func catalog() []Scenario {
 		{
 			Name: "bad-checksum-before-verack", Tags: []string{tagCore, tagMalformed},
 			Summary: "a frame with a bad checksum between version and verack (dropped, connection kept)",
-			Origin:  netV1 + "; BITCOIN.md #7",
+			Origin:  netV1 + "; PROTOCOL.md §5 rule 7",
 			Script: mockpeer.NewScript("bad-checksum-before-verack", expectVersion(), replyWith(nil),
 				frame(func(n wire.Network) wire.RawFrame { return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithBadChecksum() }),
 				mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
@@ -425,7 +425,7 @@ func catalog() []Scenario {
 		{
 			Name: "invalid-command-bytes", Tags: []string{tagCore, tagMalformed},
 			Summary: "a frame whose command has a control byte and bytes after the NUL (dropped, connection kept)",
-			Origin:  netV1 + " (CMessageHeader::IsCommandValid); BITCOIN.md #7",
+			Origin:  netV1 + " (CMessageHeader::IsCommandValid); PROTOCOL.md §5 rule 7",
 			Script: mockpeer.NewScript("invalid-command-bytes", expectVersion(), replyWith(nil),
 				frame(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, wire.Verack{}).WithCommandBytes([12]byte{'v', 'e', 'r', 0x01, 'c', 'k', 0, 'x'})
@@ -450,7 +450,7 @@ func catalog() []Scenario {
 		{
 			Name: "length-over-limit", Tags: []string{tagMalformed},
 			Summary: "a header declaring 4,000,001 bytes",
-			Origin:  "src/net.h MAX_PROTOCOL_MESSAGE_LENGTH; BITCOIN.md #9",
+			Origin:  "src/net.h MAX_PROTOCOL_MESSAGE_LENGTH; PROTOCOL.md §5 rule 9",
 			Script: mockpeer.NewScript("length-over-limit", expectVersion(),
 				frame(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, version(nil)).WithLength(wire.MaxPayload + 1)
@@ -480,7 +480,7 @@ func catalog() []Scenario {
 		{
 			Name: "truncated-version", Tags: []string{tagMalformed},
 			Summary: "a version cut inside the addr_from/nonce group (a partial group)",
-			Origin:  npVersion + "; BITCOIN.md #10 (Core drops it)",
+			Origin:  npVersion + "; PROTOCOL.md §5 rule 10 (Core drops it)",
 			Script: mockpeer.NewScript("truncated-version", expectVersion(),
 				frame(versionPayload(version(nil), func(p []byte) []byte { return p[:wire.VersionMinSize+10] })),
 				mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
@@ -491,7 +491,7 @@ func catalog() []Scenario {
 		{
 			Name: "user-agent-257-bytes", Tags: []string{tagMalformed},
 			Summary: "a user agent of 257 bytes, one over Core's limit",
-			Origin:  "src/net_processing.cpp MAX_SUBVERSION_LENGTH; BITCOIN.md #10",
+			Origin:  "src/net_processing.cpp MAX_SUBVERSION_LENGTH; PROTOCOL.md §5 rule 10",
 			Script: mockpeer.NewScript("user-agent-257-bytes", expectVersion(),
 				replyWith(version(func(v *wire.Version) { v.UserAgent = "/" + string(pseudoAlpha(255)) + "/" }), wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: as(Rejecting, sent(Fails(kMalformed, phaseVersion), wire.CmdVersion),
@@ -501,7 +501,7 @@ func catalog() []Scenario {
 		{
 			Name: "version-below-minimum", Tags: []string{tagCore},
 			Summary: "a peer at protocol 31799, one below Core's minimum",
-			Origin:  "src/node/protocol_version.h MIN_PEER_PROTO_VERSION; BITCOIN.md #1",
+			Origin:  "src/node/protocol_version.h MIN_PEER_PROTO_VERSION; PROTOCOL.md §5 rule 1",
 			Script: mockpeer.NewScript("version-below-minimum", expectVersion(),
 				replyWith(version(func(v *wire.Version) { v.ProtocolVersion = 31799 }), wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: as(CoreLike, sent(Fails(kVersionTooLow, phaseVersion), wire.CmdVersion),
@@ -521,7 +521,7 @@ func catalog() []Scenario {
 		{
 			Name: "nonce-echoed", Tags: []string{tagCore},
 			Summary: "answers with our own version nonce: a connection to ourselves",
-			Origin:  "src/net.cpp CheckIncomingNonce; BITCOIN.md #11",
+			Origin:  "src/net.cpp CheckIncomingNonce; PROTOCOL.md §5 rule 11",
 			Script: mockpeer.NewScript("nonce-echoed", expectVersion(), mockpeer.Do(func(c *mockpeer.Conn) error {
 				v := c.VersionFor(nil)
 				if pv := c.PeerVersion(); pv != nil {
@@ -615,7 +615,7 @@ func catalog() []Scenario {
 		{
 			Name: "bip324-v2-responder", Tags: []string{tagTransport},
 			Summary: "answers like a BIP324 v2-only node: a 64-byte ElligatorSwift key and garbage, no v1 header",
-			Origin:  "BIP324; BITCOIN.md, v2 transport",
+			Origin:  "BIP324; PROTOCOL.md §5 (v2 transport on)",
 			Script: mockpeer.NewScript("bip324-v2-responder", expectVersion(),
 				mockpeer.SendRaw(pseudoRandom(64+123, 324)), mockpeer.HoldOpen()),
 			Expect: sent(Fails(kBadMagic, phaseVersion), wire.CmdVersion),

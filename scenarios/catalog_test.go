@@ -92,12 +92,12 @@ var _ = Describe("the catalog", func() {
 			HaveField("Behaviour", scenarios.CoreLike), HaveField("Kind", "timeout"), HaveField("Phase", "verack")))
 	})
 
-	It("covers every quirk of the original tool's log and every peer behaviour of BITCOIN.md", func() {
+	It("covers every quirk of the original tool's log and every peer behaviour of docs/PROTOCOL.md", func() {
 		for _, name := range []string{
 			// the seed log
 			"version-verack-coalesced", "verack-skipped-held", "verack-skipped-closed",
 			"sendcmpct-before-verack", "sendheaders-before-verack", "protocol-70012", "protocol-70015",
-			// BITCOIN.md
+			// docs/PROTOCOL.md
 			"verack-before-version", "duplicate-version", "duplicate-verack", "unknown-and-ping-before-verack",
 			"wtxidrelay-after-verack", "sendaddrv2-after-verack", "bad-checksum-before-verack", "invalid-command-bytes",
 			"wrong-magic", "length-over-limit", "length-lies-then-close", "truncated-version", "user-agent-257-bytes",

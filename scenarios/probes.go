@@ -17,7 +17,7 @@ import (
 // Node profiles: the implementations whose reactions a Probe records.
 const (
 	// ProfileCore is Bitcoin Core v30 with -v2transport=0 (how our
-	// launchers start it), as BITCOIN.md's "How Core treats a peer" says.
+	// launchers start it), as PROTOCOL.md §5 ("How Core treats a peer") says.
 	ProfileCore = "core"
 	// ProfileCoreV2 is Bitcoin Core v30 with -v2transport=1, its own
 	// default: a connection whose first bytes are not magic‖"version" is
@@ -131,7 +131,7 @@ type Probe struct {
 	Name string
 	// Summary says in one line what the probe does.
 	Summary string
-	// Rule is the expectation of BITCOIN.md's "How Core treats a peer"
+	// Rule is the expectation of PROTOCOL.md §5 ("How Core treats a peer")
 	// that the probe checks ("1" to "13", "v2" for the BIP324 note).
 	Rule string
 	// Origin is where the expected reactions come from.
@@ -360,7 +360,7 @@ const (
 	originBtcdPeer = "btcd v0.26.2 peer/peer.go (readRemoteVersionMsg, inHandler) and wire/v2 message.go, observed on regtest"
 	originCoreNP   = "Bitcoin Core src/net_processing.cpp (ProcessMessage)"
 	originCoreNet  = "Bitcoin Core src/net.cpp (V1Transport::readHeader, GetMessage)"
-	originCoreV2   = "Bitcoin Core src/net.cpp V2Transport::ProcessReceivedMaybeV1Bytes (BITCOIN.md, v2 note)"
+	originCoreV2   = "Bitcoin Core src/net.cpp V2Transport::ProcessReceivedMaybeV1Bytes (PROTOCOL.md §5, v2 transport on)"
 	// originCoreV2WrongMagic: with -v2transport=1 a first byte that is not
 	// the magic's puts Core's receiver in the KEY state (no v1 fallback),
 	// and once 16 bytes are in, bytes 4..15 equal to "version\0\0\0\0\0"
@@ -376,7 +376,7 @@ const (
 
 func origin(parts ...string) string { return strings.Join(parts, "; ") }
 
-// probeCatalog is every probe. The order follows BITCOIN.md's list.
+// probeCatalog is every probe. The order follows docs/PROTOCOL.md's list.
 func probeCatalog() []Probe {
 	preVerack := []string{wire.CmdVersion, wire.CmdVerack, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdSendTxRcncl, wire.CmdAlert}
 	coreV2Key := Reaction{NonV1: true, End: EndOpen}

@@ -14,7 +14,7 @@ import (
 var _ = Describe("the probe catalog", func() {
 	probes := scenarios.AllProbes()
 
-	It("covers every expectation of BITCOIN.md's \"How Core treats a peer\" (1 to 13) and the v2 note", func() {
+	It("covers every expectation of docs/PROTOCOL.md's \"How Core treats a peer\" (1 to 13) and the v2 note", func() {
 		rules := map[string]int{}
 		for _, p := range probes {
 			rules[p.Rule]++
@@ -23,7 +23,7 @@ var _ = Describe("the probe catalog", func() {
 			Expect(rules).To(HaveKey(strconv.Itoa(i)), "no probe for expectation %d", i)
 		}
 		Expect(rules).To(HaveKey("v2"))
-		Expect(rules).To(HaveLen(14), "a probe names a rule that BITCOIN.md does not have")
+		Expect(rules).To(HaveLen(14), "a probe names a rule that docs/PROTOCOL.md does not have")
 	})
 
 	It("has unique kebab-case names, a summary, an origin, and a reaction for core and btcd", func() {

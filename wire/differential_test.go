@@ -374,7 +374,7 @@ var _ = Describe("differential against btcd wire", func() {
 			},
 			// NP, VERSION branch: `if (!vRecv.empty()) vRecv >> fRelay;` is
 			// the last read, and nothing checks that vRecv is then empty,
-			// so Core accepts the version (BITCOIN.md). btcd's ReadMessage
+			// so Core accepts the version (docs/PROTOCOL.md). btcd's ReadMessage
 			// rejects any payload not fully consumed ("extra bytes after
 			// decode"), and btcd peers disconnect on it.
 			Entry("version with 3 bytes after relay: we accept (Core ignores them), btcd rejects",
@@ -431,7 +431,7 @@ var _ = Describe("differential against btcd wire", func() {
 		})
 
 		// V1Transport::readHeader (src/net.cpp) checks the magic and then
-		// the length, and a failure of either disconnects (BITCOIN.md,
+		// the length, and a failure of either disconnects (docs/PROTOCOL.md,
 		// conformance 8 and 9). btcd checks the length first, and on a
 		// wrong magic skips the payload and reads on.
 		It("wrong magic is fatal for us (Core disconnects); btcd skips the frame and reads on", func() {

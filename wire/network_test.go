@@ -11,7 +11,7 @@ import (
 )
 
 var _ = Describe("Network", func() {
-	// The table of BITCOIN.md (src/kernel/chainparams.cpp), byte for byte.
+	// The table of docs/PROTOCOL.md (src/kernel/chainparams.cpp), byte for byte.
 	DescribeTable("magic, default port and name",
 		func(n wire.Network, name string, magic [4]byte, port uint16, btcd btcwire.BitcoinNet) {
 			Expect(n.Magic()).To(Equal(magic))

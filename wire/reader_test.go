@@ -17,7 +17,7 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// handshakeStream is what a Core peer sends in its first bursts (BITCOIN.md,
+// handshakeStream is what a Core peer sends in its first bursts (docs/PROTOCOL.md,
 // "What Bitcoin Core sends"), plus a large unknown message that forces the
 // Reader's buffer to grow.
 func handshakeStream(net wire.Network) ([]byte, []readResult) {

@@ -103,13 +103,14 @@ interrupted, 2 for usage errors.`,
 			if len(unknown) > 0 {
 				return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
 			}
+			start := time.Now()
 			js := harness.Run(cmd.Context(), harness.CommandClient(clientCmd), scs, harness.Options{
 				Network: n, ClientTimeout: clientTimeout, Slack: slack, Parallel: parallel,
 				Expect: behaviour, Strict: strict,
 			})
 			out := cmd.OutOrStdout()
 			if asJSON {
-				err = harness.WriteNDJSON(out, js)
+				err = harness.WriteNDJSON(out, js, time.Since(start))
 			} else {
 				err = harness.WriteTable(out, js)
 			}

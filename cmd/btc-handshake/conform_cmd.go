@@ -107,6 +107,7 @@ for a node that cannot be reached.`,
 				prog = &probeProgress{w: f, total: len(probes)}
 				opts.Started = prog.started
 			}
+			start := time.Now()
 			js := harness.RunProbesWith(cmd.Context(), args[0], opts, probes...)
 			prog.done()
 			if err := unreachable(args[0], js); err != nil {
@@ -114,7 +115,7 @@ for a node that cannot be reached.`,
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				err = harness.WriteProbeNDJSON(out, js)
+				err = harness.WriteProbeNDJSON(out, js, time.Since(start))
 			} else {
 				err = harness.WriteProbeTable(out, js)
 			}

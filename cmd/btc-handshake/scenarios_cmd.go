@@ -23,6 +23,23 @@ type scenarioJSON struct {
 	Kind     string   `json:"kind,omitempty"`
 	Phase    string   `json:"phase,omitempty"`
 	Quirks   []string `json:"quirks"`
+	// Also lists the other outcomes a correct client may reach, each with
+	// its behaviour ("core-like", "tolerant", "rejecting").
+	Also []string `json:"also_correct"`
+}
+
+// alsoCorrect renders the outcomes after the first, e.g.
+// "fail timeout@verack (core-like)".
+func alsoCorrect(v scenarios.Verdict) []string {
+	out := []string{}
+	for _, o := range v.Outcomes()[1:] {
+		s := o.String()
+		if o.Behaviour != "" {
+			s += " (" + string(o.Behaviour) + ")"
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func newScenariosCmd() *cobra.Command {
@@ -43,16 +60,20 @@ func newScenariosCmd() *cobra.Command {
 					}
 					if err := enc.Encode(scenarioJSON{Name: s.Name, Summary: s.Summary, Origin: s.Origin, Role: role,
 						Tags: append([]string{}, s.Tags...), Expected: s.Expect.String(), Complete: s.Expect.Complete,
-						Kind: s.Expect.Kind, Phase: s.Expect.Phase, Quirks: append([]string{}, s.Expect.Quirks...)}); err != nil {
+						Kind: s.Expect.Kind, Phase: s.Expect.Phase, Quirks: append([]string{}, s.Expect.Quirks...), Also: alsoCorrect(s.Expect)}); err != nil {
 						return err
 					}
 				}
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tEXPECTED\tSUMMARY")
+			fmt.Fprintln(tw, "NAME\tEXPECTED\tALSO CORRECT\tSUMMARY")
 			for _, s := range all {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", s.Name, s.Expect, s.Summary)
+				also := strings.Join(alsoCorrect(s.Expect), "; ")
+				if also == "" {
+					also = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Expect, also, s.Summary)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
