@@ -1,13 +1,7 @@
 package harness
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"os/exec"
-	"strings"
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/handshake"
@@ -35,12 +29,18 @@ type Outcome struct {
 	Duration time.Duration
 	// Message is the error message, or a note from the harness.
 	Message string
-	// Output is the tail of an external client's output.
+	// Output is what an external client printed, bounded: the head and
+	// the tail of stdout and of stderr, with how many bytes were dropped
+	// between them.
 	Output string
 	// Interrupted: the run was cut short by the caller (its context was
 	// canceled, e.g. on SIGINT) before the client's deadline; such a run
 	// is never a pass.
 	Interrupted bool
+	// Invalid, when not empty, says why the harness could not read the
+	// client's result (a peer report line over the bound, say); such a run
+	// is never a pass.
+	Invalid string
 }
 
 // Client is anything that can attempt a handshake with addr on net.
@@ -103,76 +103,4 @@ func GoClient(cfg handshake.Config) Client {
 		res, _ := handshake.Dial(ctx, addr, c)
 		return FromResult(res)
 	})
-}
-
-// CommandClient runs an external client through `sh -c`, after replacing
-// {addr} (host:port), {host}, {port} and {network} in cmdline. The client
-// completed when it exits 0; when it prints our NDJSON peer objects (for
-// example `btc-handshake --json`), the first one gives kind, phase and
-// quirks too. The command is killed when ctx ends.
-func CommandClient(cmdline string) Client {
-	return ClientFunc(func(ctx context.Context, addr string, net wire.Network) Outcome {
-		host, port := addr, ""
-		if i := strings.LastIndex(addr, ":"); i >= 0 {
-			host, port = strings.Trim(addr[:i], "[]"), addr[i+1:]
-		}
-		line := strings.NewReplacer("{addr}", addr, "{host}", host, "{port}", port, "{network}", net.String()).Replace(cmdline)
-		cmd := exec.CommandContext(ctx, "sh", "-c", line)
-		cmd.WaitDelay = time.Second
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		start := time.Now()
-		err := cmd.Run()
-		o := Outcome{Duration: time.Since(start), Output: tail(stdout.String()+stderr.String(), 2000)}
-		if rep, ok := firstPeerReport(stdout.Bytes()); ok {
-			o = mergeReport(o, rep)
-		}
-		var exitErr *exec.ExitError
-		switch {
-		case err == nil:
-			o.Completed = true
-		case ctx.Err() != nil:
-			o.Completed = false
-			o.Message = "client did not finish in time and was killed"
-		case errors.As(err, &exitErr):
-			o.Completed = false
-			if o.Message == "" {
-				o.Message = exitErr.Error()
-			}
-		default:
-			o.Completed = false
-			o.Message = "could not run client: " + err.Error()
-		}
-		return o
-	})
-}
-
-func mergeReport(o Outcome, rep handshake.Report) Outcome {
-	r := FromReport(rep)
-	r.Duration, r.Output = o.Duration, o.Output
-	return r
-}
-
-// firstPeerReport finds the first NDJSON object with "type":"peer".
-func firstPeerReport(out []byte) (handshake.Report, bool) {
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
-	for sc.Scan() {
-		line := bytes.TrimSpace(sc.Bytes())
-		if len(line) == 0 || line[0] != '{' {
-			continue
-		}
-		var rep handshake.Report
-		if json.Unmarshal(line, &rep) == nil && rep.Type == "peer" {
-			return rep, true
-		}
-	}
-	return handshake.Report{}, false
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }

@@ -28,6 +28,9 @@ func judge(v scenarios.Verdict, o Outcome, w *Witness, limit time.Duration, opts
 	if o.Interrupted {
 		return "", []string{"interrupted: the run was cut short before the client's deadline, so it proves nothing"}
 	}
+	if o.Invalid != "" {
+		return "", []string{"could not read the client's result: " + o.Invalid}
+	}
 	if w != nil && !w.Connected {
 		claim := "it reported a failure"
 		if o.Completed {

@@ -130,6 +130,9 @@ interrupted, 2 for usage errors.`,
 					return &exitError{code: exitFailed, err: werr}
 				}
 			}
+			if err := interrupted(cmd.Context()); err != nil {
+				return err
+			}
 			if _, failed := harness.Counts(js); failed > 0 {
 				return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d scenarios failed", failed, len(js))}
 			}
@@ -137,7 +140,7 @@ interrupted, 2 for usage errors.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&clientCmd, "client-cmd", "", "client command line, run with sh -c; {addr}, {host}, {port}, {network} are replaced")
+	fl.StringVar(&clientCmd, "client-cmd", "", "client command line, run with sh -c; {addr}, {host}, {port}, {network}, {timeout}, {timeout_ms} are replaced")
 	fl.StringArrayVar(&names, "scenario", nil, "scenario to run (repeatable; default: all)")
 	fl.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
 	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per scenario, then a summary) instead of a table")

@@ -2,7 +2,8 @@
 // of a DNS seed (or given addresses) and reports how each one behaved.
 //
 // Exit status: 0 when every peer completed the handshake, 1 when any
-// failed, 2 for usage or resolution errors.
+// failed, 2 for usage or resolution errors; check exits 130 (SIGINT) or
+// 143 (SIGTERM) when a signal cut its runs short.
 package main
 
 import (
@@ -41,9 +42,49 @@ func usageErr(format string, args ...any) error {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(execute(ctx, os.Args[1:]))
+	os.Exit(execute(signalContext(), os.Args[1:]))
+}
+
+// signalContext returns a context canceled by the first SIGINT or SIGTERM,
+// with a *signalError as its cause. Later signals are caught and ignored:
+// check stops its clients within about a second of the first, and a second
+// Ctrl-C that killed the harness in the meantime would leave them running.
+func signalContext() context.Context {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	caught := make(chan os.Signal, 1)
+	signal.Notify(caught, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-caught
+		sig, _ := s.(syscall.Signal)
+		cancel(&signalError{sig: sig})
+	}()
+	return ctx
+}
+
+// signalError is the cause of a context canceled by a signal.
+type signalError struct{ sig syscall.Signal }
+
+func (e *signalError) Error() string {
+	name := e.sig.String()
+	switch e.sig {
+	case syscall.SIGINT:
+		name = "SIGINT"
+	case syscall.SIGTERM:
+		name = "SIGTERM"
+	}
+	return "interrupted by " + name
+}
+
+// interrupted returns, when ctx was canceled by a signal, the error that
+// makes the command exit with 128 plus the signal's number (130 for SIGINT,
+// 143 for SIGTERM), the shell's way of saying "cut short": a judge whose
+// runs were interrupted has no verdict to give, whatever it printed.
+func interrupted(ctx context.Context) error {
+	var se *signalError
+	if !errors.As(context.Cause(ctx), &se) {
+		return nil
+	}
+	return &exitError{code: 128 + int(se.sig), err: se}
 }
 
 // execute runs the CLI with args and returns the exit status.
