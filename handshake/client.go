@@ -16,8 +16,10 @@ import (
 // not close. On return the connection's deadlines are cleared (unless ctx
 // ended), so the caller can go on using it. Bytes the peer sent right
 // after its verack may already be in Run's read buffer and are not handed
-// back; Linger records them in the transcript. The returned Result is
-// never nil; its Err is the returned error.
+// back; Linger records them in the transcript. After a v2 handshake the
+// connection carries BIP324 packets whose keys stay inside Run, so only
+// Linger can read on. Run cannot reconnect: Config.Transport auto is v2
+// here. The returned Result is never nil; its Err is the returned error.
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	b := newResult(conn.RemoteAddr().String(), cfg.Now())
