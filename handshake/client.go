@@ -7,120 +7,19 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// defaultDialer dials when Config.Dialer is nil. TCP keep-alive is off: a
-// handshake is over long before the first probe would go out (15 s), and
-// turning it on costs four system calls per connection.
-var defaultDialer = &net.Dialer{KeepAlive: -1}
-
-// Dial connects to addr (host:port) and performs the handshake, then
-// closes the connection. When the peer's verack comes with its version
-// (as Core sends them), our verack completes the handshake and, on Linux,
-// leaves with the FIN in one segment (lastWriter). The returned Result is
-// never nil; its Err is the returned error.
-func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
-	cfg = cfg.withDefaults()
-	b := newResult(addr, cfg.Now())
-	res := &b.res
-	res.Phase = PhaseConnect
-	dialer := cfg.Dialer
-	if dialer == nil {
-		dialer = defaultDialer
-	}
-	conn, err := dial(ctx, dialer, addr, cfg.DialTimeout)
-	if err != nil {
-		kind := KindDial
-		switch {
-		case ctx.Err() != nil:
-			kind = ctxKind(ctx)
-		case errors.Is(err, context.DeadlineExceeded) || classify(err) == KindTimeout:
-			kind = KindTimeout
-		}
-		res.Err = &Error{Kind: kind, Phase: PhaseConnect, Addr: addr, Err: err}
-		res.Timings.Total = cfg.Now().Sub(res.Started)
-		return res, res.Err
-	}
-	defer conn.Close()
-	now := cfg.Now()
-	res.Timings.Connect = now.Sub(res.Started)
-	err = run(ctx, conn, cfg, b, now, false)
-	return res, err
-}
-
-// dial connects to addr within timeout.
-func dial(ctx context.Context, d ContextDialer, addr string, timeout time.Duration) (net.Conn, error) {
-	deadline := time.Now().Add(timeout)
-	if parent, ok := ctx.Deadline(); ok && !deadline.Before(parent) {
-		return d.DialContext(ctx, "tcp", addr) // ctx's own deadline comes first
-	}
-	if _, ok := d.(*net.Dialer); ok {
-		if _, err := netip.ParseAddrPort(addr); err == nil {
-			return d.DialContext(&connectCtx{Context: ctx, deadline: deadline}, "tcp", addr)
-		}
-	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	return d.DialContext(ctx, "tcp", addr)
-}
-
-// connectCtx bounds the dial of an IP address by a deadline without a
-// timer. A net.Dialer dialing an IP address waits only in connect, and
-// connect enforces the context's deadline itself, as the socket's write
-// deadline, whenever Done is not nil (net/fd_unix.go). A context from
-// context.WithDeadline would also start a runtime timer and give the
-// parent a child map for the dial's cancellation hook: per loopback
-// handshake (both ends) 4 allocations and 500 bytes more, 3.8 instead of
-// 3.3 KB. Done is the parent's, or a channel that never closes; the spec
-// "a connect the peer never completes" shows the deadline holds, with and
-// without a cancelable parent. Not for host names: a resolver waits on
-// Done.
-type connectCtx struct {
-	context.Context
-	deadline time.Time
-}
-
-// neverDone is the Done of a connectCtx whose parent can never be canceled.
-var neverDone = make(chan struct{})
-
-func (c *connectCtx) Deadline() (time.Time, bool) { return c.deadline, true }
-
-func (c *connectCtx) Done() <-chan struct{} {
-	if d := c.Context.Done(); d != nil {
-		return d
-	}
-	return neverDone
-}
-
-func (c *connectCtx) Err() error {
-	if err := c.Context.Err(); err != nil {
-		return err
-	}
-	if !time.Now().Before(c.deadline) {
-		return context.DeadlineExceeded
-	}
-	return nil
-}
-
-// AfterFunc lets context.AfterFunc (which net's connect calls) watch the
-// parent directly, instead of starting a goroutine to watch Done.
-func (c *connectCtx) AfterFunc(f func()) (stop func() bool) {
-	if c.Context.Done() == nil {
-		return func() bool { return true }
-	}
-	return context.AfterFunc(c.Context, f)
-}
-
 // Run performs the handshake on an established connection, which it does
 // not close. On return the connection's deadlines are cleared (unless ctx
 // ended), so the caller can go on using it. Bytes the peer sent right
 // after its verack may already be in Run's read buffer and are not handed
-// back; Linger records them in the transcript. The returned Result is
-// never nil; its Err is the returned error.
+// back; Linger records them in the transcript. After a v2 handshake the
+// connection carries BIP324 packets whose keys stay inside Run, so only
+// Linger can read on. Run cannot reconnect: Config.Transport auto is v2
+// here. The returned Result is never nil; its Err is the returned error.
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	b := newResult(conn.RemoteAddr().String(), cfg.Now())
@@ -142,6 +41,9 @@ type resultBlock struct {
 	events [transcriptRoom]Event
 	quirks [quirkRoom]Quirk
 	peer   wire.Version
+	// retryV1: a v2 attempt met Core's condition for a v1 reconnection
+	// (session.v2Failed).
+	retryV1 bool
 }
 
 // transcriptRoom is the transcript a handshake fills without regrowing:
@@ -156,72 +58,6 @@ func newResult(addr string, started time.Time) *resultBlock {
 	b := new(resultBlock)
 	b.res = Result{Addr: addr, Started: started, Transcript: b.events[:0], Quirks: b.quirks[:0]}
 	return b
-}
-
-// session is the state of one handshake. Sessions are pooled, with their
-// read buffer and output buffer: a handshake needs them only while it
-// runs, and a fresh 1 KB buffer per handshake is most of what a survey
-// allocates.
-type session struct {
-	cfg   Config
-	conn  net.Conn
-	r     *wire.Reader
-	res   *Result
-	peer  *wire.Version // where the peer's version is decoded: in the Result's block
-	nonce uint64
-	last  lastWriter
-	out   []byte
-	ver   wire.Version // ours
-
-	gotVersion, gotVerack, earlyVerack bool
-	// closeAfter: the connection is closed right after the handshake
-	// (Dial without Linger), so the last write can carry the FIN.
-	closeAfter bool
-
-	// Coalescing detection: bytes already buffered when the peer's version
-	// was returned, and bytes consumed since.
-	bufferedAfterVersion, consumedSinceVersion int
-
-	handshakeDeadline time.Time
-	phaseDeadline     time.Time
-
-	// The deadlines set on conn, so that each is set only when it
-	// changes: setting one reads the clock twice, and a clock read costs
-	// hundreds of nanoseconds on some virtual machines.
-	readDeadline, writeDeadline time.Time
-	// lastRead is when the last read from conn returned; frames parsed
-	// from bytes that were already buffered arrived then too.
-	lastRead time.Time
-}
-
-var sessions = sync.Pool{New: func() any {
-	return &session{
-		r:   wire.NewReaderSize(nil, 0, wire.DefaultReaderSize, 0),
-		out: make([]byte, 0, 256),
-	}
-}}
-
-// maxPooledOut is the largest output buffer a pooled session keeps.
-const maxPooledOut = 4 << 10
-
-func getSession(conn net.Conn, cfg Config, b *resultBlock) *session {
-	s := sessions.Get().(*session)
-	r, out := s.r, s.out[:0]
-	r.Reset(conn, cfg.Network, cfg.MaxPayload)
-	*s = session{cfg: cfg, conn: conn, r: r, res: &b.res, peer: &b.peer, nonce: cfg.Nonce(), out: out, last: s.last}
-	return s
-}
-
-// release returns s to the pool, holding on to nothing of its handshake:
-// the Reader gives up the connection (and a buffer a large frame grew).
-func (s *session) release() {
-	r, out := s.r, s.out[:0]
-	if cap(out) > maxPooledOut {
-		out = make([]byte, 0, 256)
-	}
-	r.Reset(nil, 0, 0)
-	*s = session{r: r, out: out, last: s.last}
-	sessions.Put(s)
 }
 
 // run performs the handshake on conn; start is the current time. handBack
@@ -254,7 +90,7 @@ func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start t
 	if d, ok := ctx.Deadline(); ok && d.Before(s.handshakeDeadline) {
 		s.handshakeDeadline = d
 	}
-	s.enterPhase(PhaseVersion, start)
+	res.Transport = TransportV1
 	err := s.handshake(ctx, start)
 	if err == nil && cfg.Linger > 0 {
 		s.linger(ctx)
@@ -309,90 +145,6 @@ func (s *session) record(dir Direction, cmd string, size int, errText string, at
 	})
 }
 
-// next reads the next frame and notes when it arrived: now if reading it
-// took a read from conn, else when the last read returned.
-func (s *session) next() (wire.Frame, time.Time, error) {
-	buffered := s.r.Buffered()
-	f, err := s.r.Next()
-	if wire.HeaderSize+len(f.Payload) > buffered {
-		s.lastRead = s.cfg.Now()
-	}
-	return f, s.lastRead, err
-}
-
-// flush writes s.out in one Write call, so that messages we send together
-// arrive together, as Core sends them.
-func (s *session) flush(ctx context.Context, deadline time.Time) error {
-	return s.write(ctx, deadline, false)
-}
-
-// write sends the queued output; last says nothing follows but the close
-// (see lastWriter).
-func (s *session) write(ctx context.Context, deadline time.Time, last bool) error {
-	if !deadline.Equal(s.writeDeadline) {
-		read := s.readDeadline
-		if read.IsZero() {
-			// The first write: the read that follows it gets its
-			// deadline in the same call.
-			read = s.phaseDeadline
-		}
-		if err := s.setDeadlines(deadline, read); err != nil {
-			return err
-		}
-	}
-	// Checked after setting the deadline: a cancellation that fired
-	// before it has had its past deadline overwritten.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	var err error
-	if last {
-		err = s.last.write(s.conn, s.out)
-	} else {
-		_, err = s.conn.Write(s.out)
-	}
-	s.out = s.out[:0]
-	return err
-}
-
-// setReadDeadline sets the read deadline, then checks the context, for the
-// same reason as flush.
-func (s *session) setReadDeadline(ctx context.Context, deadline time.Time) error {
-	if !deadline.Equal(s.readDeadline) {
-		if err := s.setDeadlines(s.writeDeadline, deadline); err != nil {
-			return err
-		}
-	}
-	return ctx.Err()
-}
-
-// setDeadlines sets the write and read deadlines that changed, both in
-// one call when they are the same (as they are unless a phase timeout is
-// configured).
-func (s *session) setDeadlines(write, read time.Time) error {
-	var err error
-	switch {
-	case write.Equal(s.writeDeadline):
-		if !read.Equal(s.readDeadline) {
-			err = s.conn.SetReadDeadline(read)
-		}
-	case read.Equal(s.readDeadline):
-		err = s.conn.SetWriteDeadline(write)
-	case write.Equal(read):
-		err = s.conn.SetDeadline(write)
-	default:
-		err = s.conn.SetWriteDeadline(write)
-		if err == nil {
-			err = s.conn.SetReadDeadline(read)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	s.writeDeadline, s.readDeadline = write, read
-	return nil
-}
-
 func (s *session) ourVersion(now time.Time) *wire.Version {
 	relay := !s.cfg.NoRelay
 	v := &s.ver
@@ -419,14 +171,18 @@ func (s *session) ourVersion(now time.Time) *wire.Version {
 }
 
 func (s *session) handshake(ctx context.Context, now time.Time) error {
-	v := s.ourVersion(now)
-	s.out = wire.AppendMessage(s.out, s.cfg.Network, v)
-	s.record(Sent, wire.CmdVersion, len(s.out)-wire.HeaderSize, "", now)
-	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
-		return s.fail(ctx, classify(err), err)
+	var err error
+	if s.cfg.Transport == TransportV1 {
+		s.enterPhase(PhaseVersion, now)
+		err = s.sendVersion(ctx, now)
+	} else {
+		err = s.v2Handshake(ctx, now) // sends our version
+	}
+	if err != nil {
+		return err
 	}
 	for {
-		if len(s.out) > 0 && !s.r.Ready() {
+		if len(s.t.output()) > 0 && !s.t.ready() {
 			// Output held back for a verack that was buffered but did
 			// not complete the handshake (a bad checksum): send it
 			// before waiting on the peer.
@@ -437,25 +193,19 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 		if err := s.setReadDeadline(ctx, s.phaseDeadline); err != nil {
 			return s.fail(ctx, classify(err), err)
 		}
-		f, at, err := s.next()
+		m, at, err := s.next()
 		if err != nil {
-			if wire.IsRecoverable(err) {
-				// Core drops such a frame and keeps the connection.
-				s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
-				s.record(Received, f.Command(), len(f.Payload), err.Error(), at)
-				if errors.Is(err, wire.ErrBadChecksum) {
-					s.res.addQuirk(QuirkBadChecksum)
-				} else {
-					s.res.addQuirk(QuirkBadCommand)
-				}
-				continue
-			}
-			return s.fail(ctx, classify(err), describe(err, f, s.cfg.Network))
+			return s.fail(ctx, kindOf(err), err)
 		}
-		s.consumedSinceVersion += wire.HeaderSize + len(f.Payload)
-		cmd := f.Command()
-		s.record(Received, cmd, len(f.Payload), "", at)
-		done, err := s.handle(ctx, cmd, f.Payload, at)
+		s.consumedSinceVersion += m.size
+		if m.dropped != nil {
+			// Core drops such a message and keeps the connection.
+			s.record(Received, m.cmd, len(m.payload), m.dropped.Error(), at)
+			s.res.addQuirk(m.quirk)
+			continue
+		}
+		s.record(Received, m.cmd, len(m.payload), "", at)
+		done, err := s.handle(ctx, m.cmd, m.payload, at)
 		if err != nil {
 			return err
 		}
@@ -465,11 +215,21 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 	}
 }
 
+// sendVersion sends our version.
+func (s *session) sendVersion(ctx context.Context, now time.Time) error {
+	n := s.t.queue(s.ourVersion(now))
+	s.record(Sent, wire.CmdVersion, n, "", now)
+	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
+		return s.fail(ctx, classify(err), err)
+	}
+	return nil
+}
+
 // finish sends what the completed handshake still holds: our verack when
 // the peer's was already here (onVersion). The handshake counts as
 // complete only once it is sent.
 func (s *session) finish(ctx context.Context) error {
-	if len(s.out) == 0 {
+	if len(s.t.output()) == 0 {
 		return nil
 	}
 	if err := s.write(ctx, s.handshakeDeadline, s.closeAfter); err != nil {
@@ -553,7 +313,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	s.res.Timings.Version = now.Sub(s.res.Started)
 	s.res.NegotiatedVersion = min(v.ProtocolVersion, s.cfg.ProtocolVersion)
 	s.versionQuirks(v)
-	s.bufferedAfterVersion, s.consumedSinceVersion = s.r.Buffered(), 0
+	s.bufferedAfterVersion, s.consumedSinceVersion = s.t.buffered(), 0
 	if s.cfg.Logger.Enabled(ctx, slog.LevelDebug) {
 		// The user agent is the peer's to choose, control characters
 		// included: it goes out as an attribute value, which slog's text
@@ -566,12 +326,12 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	// Core sends wtxidrelay and sendaddrv2 before verack when both sides
 	// are at 70016 (NP, VERSION branch), all in one burst.
 	if s.res.NegotiatedVersion >= wire.WtxidRelayVersion {
-		s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.WtxidRelay{})
+		s.t.queue(wire.WtxidRelay{})
 		s.record(Sent, wire.CmdWtxidRelay, 0, "", now)
-		s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.SendAddrV2{})
+		s.t.queue(wire.SendAddrV2{})
 		s.record(Sent, wire.CmdSendAddrV2, 0, "", now)
 	}
-	s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Verack{})
+	s.t.queue(wire.Verack{})
 	s.record(Sent, wire.CmdVerack, 0, "", now)
 	// The peer's version is in: whatever fails from here, sending our
 	// verack included, fails in the verack phase, with Result.Peer set.
@@ -579,7 +339,7 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	if s.earlyVerack {
 		return s.complete(now), nil // finish sends it
 	}
-	if s.closeAfter && s.verackBuffered() {
+	if s.closeAfter && s.t.verackBuffered() {
 		// The peer sent its verack with its version: ours completes
 		// the handshake, and Dial closes right after. finish sends it
 		// once that verack is read, with the FIN (lastWriter).
@@ -589,21 +349,6 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 		return false, s.fail(ctx, classify(err), err)
 	}
 	return false, nil
-}
-
-// verackCommand is the command field of a verack header.
-var verackCommand = [wire.CommandSize]byte{'v', 'e', 'r', 'a', 'c', 'k'}
-
-// verackBuffered reports whether a whole verack is buffered behind
-// frames that are whole and well-formed, which handle can only record
-// (a version there is a duplicate): reading up to it cannot fail.
-func (s *session) verackBuffered() bool {
-	for h := range s.r.Pending() {
-		if h.Command == verackCommand {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *session) versionQuirks(v *wire.Version) {
@@ -646,17 +391,16 @@ func (s *session) linger(ctx context.Context) {
 		return
 	}
 	for {
-		f, at, err := s.next()
+		m, at, err := s.next()
 		if err != nil {
-			if wire.IsRecoverable(err) {
-				s.record(Received, f.Command(), len(f.Payload), err.Error(), at)
-				continue
-			}
 			return
 		}
-		cmd := f.Command()
-		s.record(Received, cmd, len(f.Payload), "", at)
-		switch cmd {
+		if m.dropped != nil {
+			s.record(Received, m.cmd, len(m.payload), m.dropped.Error(), at)
+			continue
+		}
+		s.record(Received, m.cmd, len(m.payload), "", at)
+		switch m.cmd {
 		case wire.CmdVerack:
 			s.res.addQuirk(QuirkDuplicateVerack)
 		case wire.CmdVersion:
@@ -667,14 +411,14 @@ func (s *session) linger(ctx context.Context) {
 			s.res.addQuirk(QuirkAlert)
 		case wire.CmdPing:
 			var p wire.Ping
-			if err := p.DecodePayload(f.Payload); err != nil {
+			if err := p.DecodePayload(m.payload); err != nil {
 				s.checkDecodes(err)
 				continue
 			}
 			if p.NoNonce || s.res.NegotiatedVersion <= wire.BIP31Version {
 				continue
 			}
-			s.out = wire.AppendMessage(s.out, s.cfg.Network, wire.Pong{Nonce: p.Nonce})
+			s.t.queue(wire.Pong{Nonce: p.Nonce})
 			s.record(Sent, wire.CmdPong, 8, "", at)
 			if s.flush(ctx, deadline) != nil {
 				return

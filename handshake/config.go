@@ -62,6 +62,17 @@ type Config struct {
 	Dialer ContextDialer
 	// MaxTranscript bounds the recorded messages (default 1000).
 	MaxTranscript int
+	// Transport is how messages travel: TransportV1 (the default here),
+	// TransportV2 (BIP324, encrypted) or TransportAuto (v2, and for Dial a
+	// new connection with v1 when the peer hangs up on our key having sent
+	// nothing, as Core does). Run cannot reconnect: there TransportAuto is
+	// TransportV2, and a v1-only peer fails the handshake with peer-closed
+	// in phase v2-handshake.
+	Transport Transport
+	// V2GarbageLen is how much garbage follows our v2 key: 0 picks a
+	// length uniformly in 0..4095, as Core does; 1..4095 is that length;
+	// a negative value sends none. Lengths over 4095 are sent as 4095.
+	V2GarbageLen int
 	// Logger receives debug events (default: discard). Peer-controlled
 	// text (the user agent) is passed as attribute values, never in
 	// messages: use a handler that escapes control characters in values,
@@ -70,6 +81,17 @@ type Config struct {
 	// Now returns the current time (default time.Now); tests replace it.
 	Now func() time.Time
 }
+
+// Transport selects the transport of a handshake (Config.Transport) and
+// names the one used (Result.Transport).
+type Transport string
+
+// The transports.
+const (
+	TransportV1   Transport = "v1"   // the original unencrypted framing
+	TransportV2   Transport = "v2"   // BIP324's encrypted transport
+	TransportAuto Transport = "auto" // v2, falling back to v1 as Core does (Config.Transport)
+)
 
 // discardLogger is the default Logger.
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -104,6 +126,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = discardLogger
+	}
+	if c.Transport == "" {
+		c.Transport = TransportV1
 	}
 	if c.Now == nil {
 		c.Now = time.Now

@@ -34,8 +34,8 @@ const (
 
 // Kinds lists every Kind, for documentation and validation.
 func Kinds() []Kind {
-	return []Kind{KindDial, KindTimeout, KindPeerClosed, KindReset, KindBadMagic, KindOversized,
-		KindMalformed, KindVersionTooLow, KindSelfConnection, KindCanceled, KindIO}
+	return append([]Kind{KindDial, KindTimeout, KindPeerClosed, KindReset, KindBadMagic, KindOversized,
+		KindMalformed, KindVersionTooLow, KindSelfConnection, KindCanceled, KindIO}, v2Kinds...)
 }
 
 func (k Kind) Error() string { return string(k) }

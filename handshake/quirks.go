@@ -48,6 +48,21 @@ const (
 	QuirkBadCommand Quirk = "invalid-command-ignored"
 	// a malformed non-essential message (e.g. a short sendcmpct), ignored.
 	QuirkMalformedIgnored Quirk = "malformed-message-ignored"
+
+	// BIP324 (v2 transport) quirks.
+
+	// a decoy packet (header's ignore bit set), skipped as BIP324 requires.
+	QuirkV2Decoy Quirk = "v2-decoy"
+	// a decoy before the peer's version packet: it carries the garbage as
+	// AAD in place of the version packet (an implementation once failed on it).
+	QuirkV2DecoyBeforeVersionPacket Quirk = "v2-decoy-before-version-packet"
+	// a version packet with contents (reserved for future extensions; ignored).
+	QuirkV2VersionPacketContents Quirk = "v2-version-packet-contents"
+	// a message with a short id BIP324 does not assign, dropped as Core does.
+	QuirkV2UnknownShortID Quirk = "v2-unknown-short-id"
+	// a message in the 13-byte long form although it has a 1-byte short id
+	// (valid; Core treats both forms alike).
+	QuirkV2LongFormCommand Quirk = "v2-long-form-command"
 )
 
 // Quirks lists every Quirk.
@@ -57,5 +72,7 @@ func Quirks() []Quirk {
 		QuirkUnexpectedBeforeVerack, QuirkNegotiationAfterVerack, QuirkDuplicateVersion,
 		QuirkDuplicateVerack, QuirkOldProtocol, QuirkNewerProtocol, QuirkVersionNoRelay,
 		QuirkVersionShort, QuirkVersionTrailingBytes, QuirkNegativeTimestamp, QuirkAlert,
-		QuirkBadChecksum, QuirkBadCommand, QuirkMalformedIgnored}
+		QuirkBadChecksum, QuirkBadCommand, QuirkMalformedIgnored,
+		QuirkV2Decoy, QuirkV2DecoyBeforeVersionPacket, QuirkV2VersionPacketContents,
+		QuirkV2UnknownShortID, QuirkV2LongFormCommand}
 }

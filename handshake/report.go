@@ -1,6 +1,7 @@
 package handshake
 
 import (
+	"encoding/hex"
 	"errors"
 	"strconv"
 	"time"
@@ -26,6 +27,17 @@ type Report struct {
 	Timings           ReportTimings   `json:"timings"`
 	Messages          []ReportMessage `json:"messages"`
 	MessagesDropped   int             `json:"messages_dropped,omitempty"`
+	Transport         Transport       `json:"transport"` // "v1" or "v2"
+	Fallback          bool            `json:"fallback"`  // v2 tried, peer hung up on the key, v1 used
+	V2                *ReportV2       `json:"v2,omitempty"`
+}
+
+// ReportV2 is the BIP324 session of a v2 handshake in a Report.
+type ReportV2 struct {
+	SessionID       string `json:"session_id"` // hex
+	GarbageSent     int    `json:"garbage_sent"`
+	GarbageReceived int    `json:"garbage_received"`
+	Decoys          int    `json:"decoys"`
 }
 
 // ReportError is a failure in a Report.
@@ -43,6 +55,11 @@ type ReportTimings struct {
 	VersionMS float64 `json:"version_ms"`
 	VerackMS  float64 `json:"verack_ms"`
 	TotalMS   float64 `json:"total_ms"`
+	// The v2 handshake's steps: the peer's key, its terminator, its
+	// version packet (absent for v1).
+	V2KeyMS           float64 `json:"v2_key_ms,omitempty"`
+	V2TerminatorMS    float64 `json:"v2_terminator_ms,omitempty"`
+	V2VersionPacketMS float64 `json:"v2_version_packet_ms,omitempty"`
 }
 
 // ReportMessage is one transcript event.
@@ -68,7 +85,11 @@ func (r *Result) Report() Report {
 		Timings: ReportTimings{
 			ConnectMS: ms(r.Timings.Connect), VersionMS: ms(r.Timings.Version),
 			VerackMS: ms(r.Timings.Verack), TotalMS: ms(r.Timings.Total),
+			V2KeyMS: ms(r.Timings.V2Key), V2TerminatorMS: ms(r.Timings.V2Terminator),
+			V2VersionPacketMS: ms(r.Timings.V2VersionPacket),
 		},
+		Transport:       r.Transport,
+		Fallback:        r.Fallback,
 		Messages:        make([]ReportMessage, 0, len(r.Transcript)),
 		MessagesDropped: r.TranscriptDropped,
 	}
@@ -81,6 +102,10 @@ func (r *Result) Report() Report {
 		if he, ok := errors.AsType[*Error](r.Err); ok && he.PeerNetwork() != 0 {
 			rep.Error.PeerNetwork = he.PeerNetwork().String()
 		}
+	}
+	if r.Transport == TransportV2 {
+		rep.V2 = &ReportV2{SessionID: hex.EncodeToString(r.SessionID[:]), GarbageSent: r.GarbageSent,
+			GarbageReceived: r.GarbageRecv, Decoys: r.Decoys}
 	}
 	p := r.Peer
 	if p == nil {
@@ -121,7 +146,7 @@ type Summary struct {
 
 // Add counts one survey result in s: passed or failed, and in Counts by
 // the peer's user agent and protocol version (when it sent a version), by
-// transport (every connection made is v1 for now), by quirk and by error
+// transport (of every connection made), by quirk and by error
 // kind. Type and Command are the caller's to set.
 func (s *Summary) Add(r *Result) {
 	s.Type = "summary"
@@ -150,8 +175,8 @@ func (s *Summary) Add(r *Result) {
 		count("user_agent", p.UserAgent)
 		count("version", strconv.Itoa(int(p.ProtocolVersion)))
 	}
-	if r.Phase != PhaseConnect {
-		count("transport", "v1")
+	if r.Phase != PhaseConnect && r.Transport != "" {
+		count("transport", string(r.Transport))
 	}
 	for _, q := range r.Quirks {
 		count("quirk", string(q))

@@ -38,6 +38,11 @@ type Timings struct {
 	Verack time.Duration
 	// Total is the whole attempt, including dialing and lingering.
 	Total time.Duration
+
+	// The BIP324 handshake's steps (zero for v1): when the peer's key
+	// arrived, when its garbage terminator was found, and when its
+	// version packet was decrypted.
+	V2Key, V2Terminator, V2VersionPacket time.Duration
 }
 
 // Result is what happened with one peer.
@@ -60,6 +65,20 @@ type Result struct {
 	TranscriptDropped int
 	// Timings per phase.
 	Timings Timings
+	// Transport is the transport the handshake used last: TransportV1 or
+	// TransportV2.
+	Transport Transport
+	// Fallback says that a v2 attempt ended with the peer closing on our
+	// key having sent nothing, and the handshake went on over a new v1
+	// connection (TransportAuto). Timings then count from the first
+	// attempt; Connect is the second connection's.
+	Fallback bool
+	// The v2 session, when Transport is TransportV2: its id (the same on
+	// both sides), the garbage we sent and the peer's, and the decoy
+	// packets the peer sent (skipped).
+	SessionID                [32]byte
+	GarbageSent, GarbageRecv int
+	Decoys                   int
 	// Started is when the attempt began.
 	Started time.Time
 }
