@@ -147,7 +147,7 @@ func readCaptureConn(dir string, peer netip.AddrPort) (Conn, error) {
 	}
 	// Stable: each file is in order already; between the files, time decides.
 	slices.SortStableFunc(recs, func(a, b captured) int { return int(min(max(a.at-b.at, -1), 1)) })
-	cn := Conn{End: End{How: EndOpen}}
+	cn := Conn{End: End{How: EndUnknown}}
 	coreIs := Node
 	if len(recs) > 0 && recs[0].sent {
 		coreIs = Client

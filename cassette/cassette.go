@@ -29,6 +29,7 @@ const (
 	EndRST     = "rst"     // a reset
 	EndTimeout = "timeout" // the recording party gave up waiting (live recordings)
 	EndOpen    = "open"    // still open when the recording stopped
+	EndUnknown = "unknown" // the source does not say (messages-only imports)
 )
 
 // Transports of a connection (Conn.Transport), as the client started it.

@@ -197,6 +197,20 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// Decode recomputes the messages of every segment and each connection's
+// transport from the bytes, checking frames against the cassette's
+// network: a recorder that wrote only bytes calls it before writing.
+// Messages-only events are kept as they are.
+func Decode(c *Cassette) {
+	net, err := wire.ParseNetwork(c.Header.Network)
+	if err != nil {
+		net = wire.Mainnet
+	}
+	for i := range c.Conns {
+		decodeConn(&c.Conns[i], net)
+	}
+}
+
 // decodeConn (re)computes the messages of every segment of cn from its
 // bytes, and its transport. Messages-only events (no bytes) are kept as
 // they are.

@@ -279,7 +279,7 @@ func parseLine(c *Cassette, line []byte, lineNo int, index map[int]int, ended ma
 			return err
 		}
 		switch en.How {
-		case EndFIN, EndRST, EndTimeout, EndOpen:
+		case EndFIN, EndRST, EndTimeout, EndOpen, EndUnknown:
 		default:
 			return bad("conn %d: unknown end %q", en.Conn, en.How)
 		}

@@ -170,7 +170,7 @@ func mermaid(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		if r < unicode.MaxASCII && !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
-			strings.ContainsRune(" ._/()=+*'!?@$^&|~[]\\", r)) {
+			strings.ContainsRune(" ._/()=+*'!?@$^&|~[]\\-", r)) {
 			fmt.Fprintf(&b, "#%d;", r)
 			continue
 		}
