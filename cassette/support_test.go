@@ -87,3 +87,10 @@ func commands(cn cassette.Conn, from string) (cmds []string, alone []bool) {
 	}
 	return cmds, alone
 }
+
+func openFile(path string) (*os.File, error) { return os.Open(path) }
+
+func must[T any](v T, err error) T {
+	Expect(err).NotTo(HaveOccurred())
+	return v
+}

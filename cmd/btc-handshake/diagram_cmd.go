@@ -88,7 +88,7 @@ func readDiagramInput(path string) (*cassette.Cassette, error) {
 
 // reportConn is one peer object's transcript as a connection.
 func reportConn(id int, rep handshake.Report) cassette.Conn {
-	cn := cassette.Conn{ID: id, Node: rep.Address, End: cassette.End{How: cassette.EndOpen}}
+	cn := cassette.Conn{ID: id, Node: rep.Address, End: cassette.End{How: cassette.EndUnknown}}
 	var last int64
 	for _, m := range rep.Messages {
 		from := cassette.Client
@@ -102,7 +102,10 @@ func reportConn(id int, rep handshake.Report) cassette.Conn {
 	}
 	cn.End.At = last
 	if rep.Error != nil {
-		cn.End.How = "error: " + string(rep.Error.Kind)
+		// The verdict goes beside the last message: End.How says only how
+		// the connection ended, which the report does not record.
+		cn.Events = append(cn.Events, cassette.Event{From: cassette.Client, At: last,
+			Msgs: []cassette.Message{{Cmd: "(failed)", Err: string(rep.Error.Kind) + ": " + rep.Error.Message}}})
 	}
 	return cn
 }
