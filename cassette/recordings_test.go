@@ -77,7 +77,7 @@ var _ = Describe("importing the recordings of real Core v30", func() {
 		Expect(hs).To(HaveLen(5))
 		for _, cn := range hs {
 			Expect(cn.Transport).To(Equal(cassette.TransportV1))
-			cmds, alone := commands(cn, cassette.Node)
+			cmds, alone := commandsAlone(cn, cassette.Node)
 			Expect(cmds).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "ping", "feefilter"}), "conn %d", cn.ID)
 			Expect(alone).To(HaveEach(BeTrue()), "conn %d: Core writes one message per segment", cn.ID)
 			// sendcmpct comes only after our verack.
@@ -117,21 +117,21 @@ var _ = Describe("importing the recordings of real Core v30", func() {
 				Expect(e.Bytes).To(BeEmpty())
 			}
 			// What Core sent: exactly the frames on the wire.
-			capSent, _ := commands(cn, cassette.Node)
-			wireSent, _ := commands(p, cassette.Node)
+			capSent := commands(cn, cassette.Node)
+			wireSent := commands(p, cassette.Node)
 			Expect(capSent).To(Equal(wireSent), "conn %s", cn.Client)
 			sent += len(capSent)
 			// What Core received and processed: the valid frames on the
 			// wire, in order, less those still queued when it disconnected.
-			capRecv, _ := commands(cn, cassette.Client)
-			wireRecv, _ := commands(p, cassette.Client)
+			capRecv := commands(cn, cassette.Client)
+			wireRecv := commands(p, cassette.Client)
 			Expect(len(capRecv)).To(BeNumerically("<=", len(wireRecv)))
 			Expect(capRecv).To(Equal(wireRecv[:len(capRecv)]), "conn %s", cn.Client)
 			recv += len(capRecv)
 		}
 		for _, cn := range plainHandshakes(capture) {
-			capRecv, _ := commands(cn, cassette.Client)
-			wireRecv, _ := commands(byClient[cn.Client], cassette.Client)
+			capRecv := commands(cn, cassette.Client)
+			wireRecv := commands(byClient[cn.Client], cassette.Client)
 			Expect(capRecv).To(Equal(wireRecv))
 		}
 		GinkgoWriter.Printf("capture vs pcap: %d messages sent by Core and %d received agree over %d connections\n", sent, recv, len(capture.Conns))

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 
@@ -71,9 +72,14 @@ func countSYNs(path string) int {
 	return len(seen)
 }
 
-// nodeCommands lists the v1 commands a party sent in cn, and whether
+// commands lists the v1 commands a party sent in cn, and whether
 // each came in a segment of its own.
-func commands(cn cassette.Conn, from string) (cmds []string, alone []bool) {
+func commands(cn cassette.Conn, from string) []string {
+	cmds, _ := commandsAlone(cn, from)
+	return cmds
+}
+
+func commandsAlone(cn cassette.Conn, from string) (cmds []string, alone []bool) {
 	for _, e := range cn.Events {
 		if e.From != from {
 			continue
@@ -94,3 +100,5 @@ func must[T any](v T, err error) T {
 	Expect(err).NotTo(HaveOccurred())
 	return v
 }
+
+func netipMust(s string) netip.Addr { return netip.MustParseAddr(s) }
