@@ -80,8 +80,8 @@ var _ = Describe("pcap import", func() {
 		Expect(client).To(Equal(ping))
 		Expect(commands(cn, cassette.Client)).To(Equal([]string{"ping"}))
 		Expect(commands(cn, cassette.Node)).To(Equal([]string{"pong"}))
-		Expect(cn.End).To(Equal(cassette.End{How: cassette.EndFIN, By: cassette.Node, At: 6000}))
-		Expect(cn.Events[len(cn.Events)-1]).To(Equal(cassette.Event{From: cassette.Client, At: 7000, Close: cassette.EndRST}))
+		Expect(cn.End).To(Equal(cassette.End{How: cassette.EndFIN, By: cassette.Node, At: 7000}))
+		Expect(cn.Events[len(cn.Events)-1]).To(Equal(cassette.Event{From: cassette.Client, At: 8000, Close: cassette.EndRST}))
 		Expect(c.Conns[1].End.How).To(Equal(cassette.EndOpen))
 	})
 
