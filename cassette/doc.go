@@ -11,10 +11,11 @@
 // (FIN or RST) is an event too, and the connection's end says how and by
 // whom it ended first.
 //
-// Cassettes come from three sources: a live recording (a Recorder wraps
-// the net.Conn of a client or a mock peer), a pcap or pcapng file
-// (ImportPcap reassembles TCP streams), and Bitcoin Core's
-// -capturemessages directories (ImportCapture: messages only, no bytes).
+// Cassettes come from a pcap or pcapng file (ImportPcap reassembles TCP
+// streams), from Bitcoin Core's -capturemessages directories
+// (ImportCapture: messages only, no bytes), and, once the client and the
+// mock peer record, from live runs: a recorder appends an Event per Read
+// or Write of its connection and calls Decode before Write.
 // Imports redact what identifies the recorder unless told not to (Redact).
 //
 // Reading is bounded: Read refuses a line or a file over its limit and
