@@ -83,6 +83,8 @@ resolution errors.`,
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
 	cmd.Flags().SortFlags = false
 	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd(), newConformCmd())
+	cmd.AddCommand(newCassetteCmd())
+	cmd.AddCommand(newDiagramCmd())
 	return cmd
 }
 
