@@ -8,13 +8,22 @@ import (
 )
 
 // lastWriter writes the last bytes Dial sends before it closes the
-// connection, with MSG_MORE: the kernel holds them until the close, which
-// sends them and the FIN in one segment. The peer then reads our verack
-// and the end of the stream together, as if we had written and closed at
-// once, and does not send its post-handshake messages into a closing
-// socket (each answered with a reset): fewer packets for every peer a
-// survey touches. It lives in the pooled session, so its callback is made
-// once, not per handshake.
+// connection, with MSG_MORE, then shuts down the write side: the kernel
+// holds the bytes until the shutdown, which sends them and the FIN in one
+// segment. The peer then reads our verack and the end of the stream
+// together, as if we had written and closed at once, and does not send its
+// post-handshake messages into a closing socket (each answered with a
+// reset): fewer packets for every peer a survey touches.
+//
+// The shutdown is what makes the bytes leave. Closing a socket that still
+// has unread bytes (a peer message that came after our last read) sends a
+// reset and throws away whatever the socket has not sent yet: a verack
+// corked with MSG_MORE would be lost, and the peer would never see the
+// handshake complete. After the shutdown the verack and the FIN are on
+// their way, and a reset from the close can only follow them.
+//
+// It lives in the pooled session, so its callback is made once, not per
+// handshake.
 type lastWriter struct {
 	b   []byte
 	n   int
@@ -53,7 +62,7 @@ func (w *lastWriter) write(conn net.Conn, b []byte) error {
 			return io.ErrShortWrite
 		}
 	}
-	return nil
+	return tc.CloseWrite()
 }
 
 func (w *lastWriter) send(fd uintptr) bool {
