@@ -12,7 +12,9 @@
 // user gave that is in use, say). WithListener hands a server a listener
 // the caller already holds, so nothing can take its address in between.
 // Close stops it, waits for every goroutine it started and reports the
-// scripts left unfinished. A Script is a
+// scripts left unfinished.
+//
+// A Script is a
 // list of small Step values: expect a message (with Gomega matchers on the
 // decoded wire.Message), send messages one write each or coalesced into one
 // TCP write, send raw bytes or deliberately broken frames, dribble bytes with

@@ -13,7 +13,7 @@ import (
 
 // Server is a mock Bitcoin peer listening on loopback. Each accepted
 // connection plays the next appended script, then the default script.
-// All methods are safe for concurrent use.
+// All methods but Start are safe for concurrent use.
 type Server struct {
 	env  *env
 	ln   net.Listener // nil for a Fleet's peer: the Fleet accepts for it
