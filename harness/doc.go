@@ -7,4 +7,27 @@
 // come out as a human table, NDJSON or JUnit XML. Gomega matchers
 // (CompleteHandshake, FailWithKind, HaveQuirk, HaveNegotiatedVersion) work
 // on both handshake results and harness outcomes.
+//
+// With plain testing, Run judges a client against the whole catalog (see
+// the examples). With Ginkgo, one Entry per scenario gives each its own
+// spec, its own line in the report and its own focus; the harness's own
+// suite runs our client this way (catalog_test.go):
+//
+//	var _ = Describe("my client against the catalog", func() {
+//		client := harness.ClientFunc(func(ctx context.Context, addr string, net wire.Network) harness.Outcome {
+//			res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: net})
+//			return harness.FromResult(res)
+//		})
+//		var entries []TableEntry
+//		for _, sc := range scenarios.All() {
+//			entries = append(entries, Entry(sc.Name, sc))
+//		}
+//		DescribeTable("each scenario's verdict",
+//			func(ctx SpecContext, sc scenarios.Scenario) {
+//				j := harness.RunOne(ctx, client, sc, harness.Options{ClientTimeout: time.Second})
+//				Expect(j).To(harness.PassVerdict())
+//			},
+//			entries,
+//		)
+//	})
 package harness

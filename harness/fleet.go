@@ -55,17 +55,15 @@ func startFleet(scs []scenarios.Scenario, n wire.Network, opts []mockpeer.Option
 		port := "0"
 		if i > 0 {
 			port = strconv.Itoa(int(f.port))
-			// Probe first: mockpeer.NewServer panics when it cannot listen.
-			l, perr := net.Listen("tcp", net.JoinHostPort(addr.String(), port))
-			if perr != nil {
-				return f, fmt.Errorf("fleet: %s:%s: %w", addr, port, perr)
-			}
-			_ = l.Close()
 		}
-		srv := mockpeer.NewServer(append([]mockpeer.Option{mockpeer.WithNetwork(n),
+		srv := mockpeer.NewUnstartedServer(append([]mockpeer.Option{mockpeer.WithNetwork(n),
 			mockpeer.WithListenAddr(net.JoinHostPort(addr.String(), port))}, opts...)...)
 		srv.SetDefaultScript(sc.Script)
+		// Appended before Start, so a failed peer is closed with the rest.
 		f.servers = append(f.servers, srv)
+		if serr := srv.Start(); serr != nil {
+			return f, fmt.Errorf("fleet: %s: %w", addr, serr)
+		}
 		if i == 0 {
 			ap, perr := netip.ParseAddrPort(srv.Addr())
 			if perr != nil {

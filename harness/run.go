@@ -128,7 +128,7 @@ func RunOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Opti
 	}
 	budget := opts.ClientTimeout + sc.Expect.Within
 	var notesMu sync.Mutex
-	srv := mockpeer.NewServer(
+	srv := mockpeer.NewUnstartedServer(
 		mockpeer.WithNetwork(opts.Network),
 		mockpeer.WithListenAddr(opts.ListenAddr),
 		// The mock waits for the client as long as the client may take.
@@ -142,6 +142,11 @@ func RunOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Opti
 		}),
 	)
 	srv.SetDefaultScript(sc.Script)
+	if err := srv.Start(); err != nil {
+		// A ListenAddr in use, say: the client was never judged.
+		j.Reasons = []string{fmt.Sprintf("the mock peer could not start: %v", err)}
+		return j
+	}
 	start := time.Now()
 	cctx, cancel := context.WithDeadline(ctx, start.Add(budget))
 	j.Outcome = client.Handshake(withSlack(cctx, opts.Slack), srv.Addr(), opts.Network)

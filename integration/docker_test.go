@@ -8,9 +8,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gleak"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
-	"go.uber.org/goleak"
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
@@ -32,10 +32,10 @@ func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCu
 
 var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() {
 	var node *integration.BtcdContainer
-	var goroutines goleak.Option
+	var goroutines []gleak.Goroutine
 
 	BeforeAll(func(ctx SpecContext) {
-		goroutines = goleak.IgnoreCurrent()
+		goroutines = gleak.Goroutines()
 		requireDocker(ctx)
 		var err error
 		node, err = runBtcd(ctx, btcdImage())

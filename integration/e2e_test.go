@@ -12,7 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
-	"go.uber.org/goleak"
+	"github.com/onsi/gomega/gleak"
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
@@ -123,7 +123,7 @@ func e2eSpecs(l *lane) {
 	}, SpecTimeout(time.Minute))
 
 	It("connects out to a mock peer (addnode) whose script sees btcd's outbound handshake", func(ctx SpecContext) {
-		goroutines := goleak.IgnoreCurrent()
+		goroutines := gleak.Goroutines()
 		n := l.node()
 		host, err := l.mockHost(ctx)
 		Expect(err).NotTo(HaveOccurred())

@@ -5,7 +5,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.uber.org/goleak"
+	"github.com/onsi/gomega/gleak"
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
@@ -24,10 +24,10 @@ const faultTimeout = 2 * time.Second
 // (toxics.NoopToxic.Pipe, stream.ChanWriter.Write, SlicerToxic.Pipe). They
 // are toxiproxy's, a few per faulted connection, and end with the test
 // process; every other goroutine is still checked.
-var toxiproxyStuck = []goleak.Option{
-	goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*NoopToxic).Pipe"),
-	goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*SlicerToxic).Pipe"),
-	goleak.IgnoreTopFunction("github.com/Shopify/toxiproxy/v2/stream.(*ChanWriter).Write"),
+var toxiproxyStuck = []any{
+	gleak.IgnoringTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*NoopToxic).Pipe"),
+	gleak.IgnoringTopFunction("github.com/Shopify/toxiproxy/v2/toxics.(*SlicerToxic).Pipe"),
+	gleak.IgnoringTopFunction("github.com/Shopify/toxiproxy/v2/stream.(*ChanWriter).Write"),
 }
 
 var _ = Describe("fault lane: our client through an embedded toxiproxy to a real btcd", Label("fault", "e2e"), Ordered, func() {
@@ -42,7 +42,7 @@ var _ = Describe("fault lane: our client through an embedded toxiproxy to a real
 
 	DescribeTable("the client's outcome matches the verdict",
 		func(ctx SpecContext, toxics []integration.Toxic, want scenarios.Verdict, check func(*handshake.Result)) {
-			goroutines := goleak.IgnoreCurrent()
+			goroutines := gleak.Goroutines()
 			proxy, err := integration.StartFaultProxy(node.P2PAddr())
 			Expect(err).NotTo(HaveOccurred())
 			for _, t := range toxics {

@@ -17,10 +17,10 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
+	"github.com/onsi/gomega/gleak"
 	"github.com/rs/zerolog"
 	zlog "github.com/rs/zerolog/log"
 	tclog "github.com/testcontainers/testcontainers-go/log"
-	"go.uber.org/goleak"
 
 	"github.com/btc-handshake/btc-handshake/integration"
 )
@@ -137,14 +137,12 @@ func btcdImage() string {
 }
 
 // expectNoLeakedGoroutines fails when goroutines other than those running
-// at the snapshot before are still alive (goleak retries for a while).
-func expectNoLeakedGoroutines(before goleak.Option, more ...goleak.Option) {
+// at the snapshot before are still alive after a grace period (gleak
+// already ignores Ginkgo's own, such as its output interceptor under -p).
+func expectNoLeakedGoroutines(before []gleak.Goroutine, more ...any) {
 	GinkgoHelper()
-	Expect(goleak.Find(append([]goleak.Option{before,
-		// Ginkgo restarts its output interceptor between specs under -p.
-		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1"),
-		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal.(*genericOutputInterceptor).ResumeIntercepting.func1.1"),
-	}, more...)...)).To(Succeed())
+	Eventually(gleak.Goroutines).WithTimeout(5 * time.Second).
+		ShouldNot(gleak.HaveLeaked(append([]any{before}, more...)...))
 }
 
 // ginkgoLogger sends testcontainers' chatter to GinkgoWriter, shown only

@@ -10,7 +10,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.uber.org/goleak"
+	"github.com/onsi/gomega/gleak"
 
 	"github.com/btc-handshake/btc-handshake/integration"
 )
@@ -18,11 +18,11 @@ import (
 var _ = Describe("btcd as a local process", Label("process"), Ordered, func() {
 	var (
 		node       *integration.ProcessNode
-		goroutines goleak.Option
+		goroutines []gleak.Goroutine
 	)
 
 	BeforeAll(func(ctx SpecContext) {
-		goroutines = goleak.IgnoreCurrent()
+		goroutines = gleak.Goroutines()
 		var err error
 		node, err = integration.StartProcess(ctx, integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())

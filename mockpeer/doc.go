@@ -2,7 +2,19 @@
 // like net/http/httptest and gomega's ghttp.
 //
 // A Server listens on loopback and plays one Script per accepted connection
-// (AppendScripts, then the default script of SetDefaultScript). A Script is a
+// (AppendScripts, then the default script of SetDefaultScript).
+//
+// Its lifecycle is httptest's. NewServer returns a server that is already
+// accepting on an ephemeral loopback port, and fails the test (WithTB) or
+// panics when it cannot listen: in a test that is a broken machine, not a
+// case to handle. NewUnstartedServer returns one that does not accept yet:
+// configure it, then Start, which returns an error instead (an address a
+// user gave that is in use, say). WithListener hands a server a listener
+// the caller already holds, so nothing can take its address in between.
+// Close stops it, waits for every goroutine it started and reports the
+// scripts left unfinished.
+//
+// A Script is a
 // list of small Step values: expect a message (with Gomega matchers on the
 // decoded wire.Message), send messages one write each or coalesced into one
 // TCP write, send raw bytes or deliberately broken frames, dribble bytes with

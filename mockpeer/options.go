@@ -2,6 +2,7 @@ package mockpeer
 
 import (
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
@@ -24,12 +25,14 @@ const (
 // types.GomegaFailHandler and of Ginkgo's Fail.
 type FailHandler = func(message string, callerSkip ...int)
 
-// Option configures a Server (NewServer) or a Session (Dial).
+// Option configures a Server (NewServer, NewUnstartedServer) or a Session
+// (Dial).
 type Option func(*config)
 
 type config struct {
 	network     wire.Network
 	listenAddr  string
+	listener    net.Listener
 	localAddr   string
 	fail        FailHandler
 	tb          testing.TB
@@ -67,8 +70,21 @@ func WithNetwork(n wire.Network) Option { return func(c *config) { c.network = n
 
 // WithListenAddr sets the address a Server listens on, such as
 // "127.0.0.5:0" to give each mock its own loopback address. The default is
-// "127.0.0.1:0". Dial ignores it.
-func WithListenAddr(addr string) Option { return func(c *config) { c.listenAddr = addr } }
+// "127.0.0.1:0". Of WithListenAddr and WithListener, the last given wins.
+// Dial ignores it.
+func WithListenAddr(addr string) Option {
+	return func(c *config) { c.listenAddr, c.listener = addr, nil }
+}
+
+// WithListener makes a Server accept on l, a listener the caller already
+// holds, as httptest.Server's Listener field does: the caller keeps the
+// address it listened on, with no window in which another process could
+// take it. The Server owns l from then on and closes it in Close, started
+// or not. Of WithListenAddr and WithListener, the last given wins. Dial
+// ignores it.
+func WithListener(l net.Listener) Option {
+	return func(c *config) { c.listener = l }
+}
 
 // WithLocalAddr binds the local end of a Dial, for example "127.0.1.7:0"
 // (btcd admits at most 8 unfinished handshakes per source /24, so parallel

@@ -13,7 +13,7 @@ import (
 
 // Server is a mock Bitcoin peer listening on loopback. Each accepted
 // connection plays the next appended script, then the default script.
-// All methods are safe for concurrent use.
+// All methods but Start are safe for concurrent use.
 type Server struct {
 	env  *env
 	ln   net.Listener // nil for a Fleet's peer: the Fleet accepts for it
@@ -33,34 +33,81 @@ type Server struct {
 	closeOnce sync.Once
 }
 
-// NewServer starts a server listening on 127.0.0.1:0 (see WithListenAddr).
-// It is accepting when NewServer returns. It panics if it cannot listen,
-// as httptest.NewServer does: a test cannot go on without it.
+// NewServer starts a server listening on 127.0.0.1:0 (see WithListenAddr
+// and WithListener): NewUnstartedServer followed by Start. It is accepting
+// when NewServer returns. When it cannot listen, a test cannot go on, so,
+// as httptest.NewServer does, NewServer fails the test given by WithTB
+// (t.Fatal, so call it from the test's goroutine) or else panics. Where
+// the address comes from a user, a failure to listen is not a bug: use
+// NewUnstartedServer and Start, which returns the error.
 func NewServer(opts ...Option) *Server {
-	cfg := newConfig(opts)
-	lc := listenConfig()
-	ln, err := lc.Listen(context.Background(), "tcp", cfg.listenAddr)
-	if err != nil {
-		panic(fmt.Sprintf("mockpeer: listen on %s: %v", cfg.listenAddr, err))
+	s := NewUnstartedServer(opts...)
+	if err := s.Start(); err != nil {
+		if tb := s.env.cfg.tb; tb != nil {
+			tb.Helper()
+			tb.Fatalf("%v", err)
+		}
+		panic(err.Error())
 	}
-	s := newPeer(cfg, ln.Addr().String())
-	s.ln = ln
-	s.wg.Add(1)
-	go s.acceptLoop()
+	return s
+}
+
+// NewUnstartedServer returns a server that does not accept yet, as
+// httptest.NewUnstartedServer does: append scripts, routes and a default
+// script, then call Start. Close it even if it never starts: it closes
+// the listener given by WithListener (WithTB registers Close with
+// t.Cleanup).
+func NewUnstartedServer(opts ...Option) *Server {
+	cfg := newConfig(opts)
+	s := &Server{env: newEnv(cfg, "Close"), ln: cfg.listener}
 	if cfg.tb != nil {
 		cfg.tb.Cleanup(func() { _ = s.Close() })
 	}
 	return s
 }
 
-// newPeer is a Server at addr that accepts nothing itself.
+// Start listens on the address of WithListenAddr, or takes the listener
+// of WithListener, and starts accepting: the server is accepting when
+// Start returns. It returns an error, and the server stays unstarted, if
+// it cannot listen (an address in use, say); starting twice or after
+// Close is an error too. Start is not safe to call concurrently with the
+// server's other methods: call it before handing the server out.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.closed:
+		return errors.New("mockpeer: Start after Close")
+	case s.addr != "":
+		return errors.New("mockpeer: Start called twice")
+	}
+	if s.ln == nil {
+		lc := listenConfig()
+		ln, err := lc.Listen(context.Background(), "tcp", s.env.cfg.listenAddr)
+		if err != nil {
+			return fmt.Errorf("mockpeer: %w", err)
+		}
+		s.ln = ln
+	}
+	s.setAddr(s.ln.Addr().String())
+	s.wg.Add(1)
+	go s.acceptLoop()
+	return nil
+}
+
+// newPeer is a started Server at addr that accepts nothing itself.
 func newPeer(cfg config, addr string) *Server {
-	s := &Server{env: newEnv(cfg, "Close"), addr: addr}
-	s.env.cfg.logger = cfg.logger.With("mock", addr, "network", cfg.network.String())
+	s := &Server{env: newEnv(cfg, "Close")}
+	s.setAddr(addr)
 	return s
 }
 
-// Addr is the listening address, host:port.
+func (s *Server) setAddr(addr string) {
+	s.addr = addr
+	s.env.cfg.logger = s.env.cfg.logger.With("mock", addr, "network", s.env.cfg.network.String())
+}
+
+// Addr is the listening address, host:port ("" until Start).
 func (s *Server) Addr() string { return s.addr }
 
 // Network is the network whose magic frames carry.

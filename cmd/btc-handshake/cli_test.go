@@ -15,6 +15,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/btc-handshake/btc-handshake/internal/seeddns"
+	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -133,9 +134,10 @@ var _ = Describe("btc-handshake <DNS_SEED>", func() {
 
 	It("sends the --user-agent and --protocol-version it is given", func() {
 		got := make(chan *wire.Version, 1)
-		p := startPeer("127.0.0.1:0", wire.Testnet4, func(c net.Conn, n wire.Network, theirs *wire.Version) {
-			got <- theirs
-		})
+		p := startPeer("127.0.0.1:0", wire.Testnet4, behaviour{mockpeer.Do(func(c *mockpeer.Conn) error {
+			got <- c.PeerVersion()
+			return nil
+		})})
 		DeferCleanup(p.Close)
 		s := run("--connect", p.Addr(), "-n", "testnet4", "-t", "1", "--user-agent", "/probe:9/", "--protocol-version", "70015")
 		Eventually(s).WithTimeout(5 * time.Second).Should(gexec.Exit(1))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -73,22 +74,14 @@ other scenarios play no node's timeout (the client's own decides), and
 					return usageErr("--listen %q: want host:port", listen)
 				}
 			}
-			// Probe the address first: mockpeer.NewServer panics when it
-			// cannot listen, which is right in a test and wrong here.
-			l, err := net.Listen("tcp", listen)
-			if err != nil {
-				return usageErr("--listen %s: %v", listen, err)
-			}
-			addr := l.Addr().String()
-			_ = l.Close()
 			level := slog.LevelWarn
 			if verbose {
 				level = slog.LevelDebug
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			srv := mockpeer.NewServer(
+			srv := mockpeer.NewUnstartedServer(
 				mockpeer.WithNetwork(n),
-				mockpeer.WithListenAddr(addr),
+				mockpeer.WithListenAddr(listen),
 				mockpeer.WithLogger(logger),
 				// It serves until signalled: keep no transcript, so memory
 				// does not grow with every connection a client makes.
@@ -98,6 +91,14 @@ other scenarios play no node's timeout (the client's own decides), and
 				}),
 			)
 			srv.SetDefaultScript(sc.Script)
+			if err := srv.Start(); err != nil {
+				// The net error says it all ("listen tcp ...: bind: ...").
+				var op *net.OpError
+				if errors.As(err, &op) {
+					err = op
+				}
+				return usageErr("--listen %s: %v", listen, err)
+			}
 			fmt.Fprintln(cmd.OutOrStdout(), srv.Addr())
 			logger.Info("serving", slog.String("scenario", sc.Name), slog.String("addr", srv.Addr()), slog.String("network", n.String()))
 			<-cmd.Context().Done()

@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -89,6 +91,16 @@ var _ = Describe("btc-handshake mock serve", func() {
 		s := run("mock", "serve", "--scenario", "no-such-peer")
 		Eventually(s).Should(gexec.Exit(2))
 		Expect(string(s.Err.Contents())).To(ContainSubstring("unknown scenario"))
+	})
+
+	It("refuses an address in use with exit 2 and one line naming it", func() {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		Expect(err).NotTo(HaveOccurred())
+		defer l.Close()
+		s := run("mock", "serve", "--scenario", "core-v30-responder", "--listen", l.Addr().String())
+		Eventually(s).Should(gexec.Exit(2))
+		Expect(s.Out.Contents()).To(BeEmpty())
+		Expect(string(s.Err.Contents())).To(MatchRegexp(`^btc-handshake: --listen %s: listen tcp .*address already in use\n$`, regexp.QuoteMeta(l.Addr().String())))
 	})
 })
 

@@ -2,15 +2,26 @@ package seeddns_test
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
-	"go.uber.org/goleak"
+	"github.com/onsi/gomega/gleak"
 )
 
 func TestSeedDNS(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent(),
-		goleak.IgnoreAnyFunction("github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "seeddns")
 }
+
+// Specs start DNS servers and resolvers: none may outlive its spec. The check is registered
+// first, so it runs after every DeferCleanup of the spec (cleanups run
+// last-in, first-out) has closed what the spec started.
+var _ = BeforeEach(func() {
+	gleak.IgnoreGinkgoParallelClient()
+	before := gleak.Goroutines()
+	DeferCleanup(func() {
+		Eventually(gleak.Goroutines).WithTimeout(5 * time.Second).
+			ShouldNot(gleak.HaveLeaked(before))
+	})
+})

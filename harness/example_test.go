@@ -1,0 +1,71 @@
+package harness_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/scenarios"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// Running the whole catalog against a Go client with plain testing. In a
+// test, report each failed judgement with t.Errorf instead of printing it:
+//
+//	func TestMyClient(t *testing.T) {
+//		for _, j := range harness.Run(t.Context(), client, scenarios.All(), opts) {
+//			if !j.Passed() {
+//				t.Errorf("%s: %v", j.Scenario, j.Reasons)
+//			}
+//		}
+//	}
+//
+// With Ginkgo, see the package documentation.
+func ExampleRun() {
+	// Our own client; yours is a harness.ClientFunc (see RunOne's example).
+	client := harness.GoClient(handshake.Config{Timeout: time.Second})
+	opts := harness.Options{ClientTimeout: time.Second}
+
+	failed := 0
+	for _, j := range harness.Run(context.Background(), client, scenarios.All(), opts) {
+		if !j.Passed() {
+			failed++
+			fmt.Printf("%s: expected %s: %v\n", j.Scenario, j.Expected, j.Reasons)
+		}
+	}
+	fmt.Println("failed:", failed)
+	// Output: failed: 0
+}
+
+// Any client written in Go is a ClientFunc: attempt the handshake with
+// addr on net, by ctx's deadline, and say what happened in an Outcome.
+// Here the client is handshake.Dial; FromResult turns its Result into an
+// Outcome with kind, phase and quirks.
+func ExampleRunOne() {
+	client := harness.ClientFunc(func(ctx context.Context, addr string, net wire.Network) harness.Outcome {
+		res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: net})
+		return harness.FromResult(res)
+	})
+	sc, _ := scenarios.Get("sendheaders-before-verack")
+	j := harness.RunOne(context.Background(), client, sc, harness.Options{ClientTimeout: time.Second})
+	fmt.Println(j.Scenario, "passed:", j.Passed())
+	// Output: sendheaders-before-verack passed: true
+}
+
+// Judging an external command. This one exits 0 without connecting: it
+// claims a handshake the mock peer never saw, which the harness does not
+// believe.
+func ExampleCommandClient() {
+	client := harness.CommandClient("true {addr}")
+	sc, _ := scenarios.Get("core-v30-responder")
+	j := harness.RunOne(context.Background(), client, sc, harness.Options{ClientTimeout: time.Second})
+	fmt.Println("completed:", j.Outcome.Completed, "passed:", j.Passed())
+	for _, r := range j.Reasons {
+		fmt.Println(r)
+	}
+	// Output:
+	// completed: true passed: false
+	// the client never connected to the mock peer (it reported success)
+}
