@@ -15,94 +15,19 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/internal/hostile"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// serveRaw starts a plain TCP listener on loopback that runs handle on
-// every connection it accepts: the hostile nodes of these specs are not
-// mock peers, they are whatever bytes a node may send. Cleanup closes the
-// listener and every connection, and waits for the handlers.
+// serveRaw serves handle on a loopback port until the spec ends: the
+// hostile nodes of these specs are not mock peers, they are whatever bytes
+// a node may send (internal/hostile).
 func serveRaw(handle func(c net.Conn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := hostile.Serve(handle)
 	Expect(err).NotTo(HaveOccurred())
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { handle(c) })
-		}
-	})
-	DeferCleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// mute accepts and holds: it never sends, never closes (until cleanup).
-func mute(c net.Conn) {
-	var buf [512]byte
-	for {
-		if _, err := c.Read(buf[:]); err != nil {
-			return
-		}
-	}
-}
-
-// invFlood is a valid inv frame of 1,000 entries (36 kB), 32 times over.
-func invFlood() []byte {
-	payload := []byte{0xfd, 0xe8, 0x03}
-	payload = append(payload, bytes.Repeat(append([]byte{1, 0, 0, 0}, bytes.Repeat([]byte{0xab}, 32)...), 1000)...)
-	frame := wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "inv", Payload: payload}).Bytes()
-	return bytes.Repeat(frame, 32)
-}
-
-// flood writes inv frames as fast as the connection takes them, counting
-// the bytes, until the connection ends.
-func flood(sent *atomic.Int64) func(c net.Conn) {
-	burst := invFlood()
-	return func(c net.Conn) {
-		go mute(c)
-		for {
-			n, err := c.Write(burst)
-			sent.Add(int64(n))
-			if err != nil {
-				return
-			}
-		}
-	}
-}
-
-// escapes sends a reject whose rejected command and reason carry terminal
-// escape sequences, then a frame whose command has an ESC byte, and holds.
-func escapes(c net.Conn) {
-	var p []byte
-	p = append(p, 4)
-	p = append(p, "\x1b[2J"...)
-	p = append(p, 0x01)
-	reason := "\x1b]0;owned\x07\x1b[2J\r\x1b[1Aforged line"
-	p = append(p, byte(len(reason)))
-	p = append(p, reason...)
-	_, _ = c.Write(wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "reject", Payload: p}).Bytes())
-	bad := wire.NewRawFrame(wire.Regtest, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'i', 'n', 0x1b, '[', '2', 'J'})
-	_, _ = c.Write(bad.Bytes())
-	mute(c)
+	DeferCleanup(stop)
+	return addr
 }
 
 // quickOpts are probe options for hostile nodes: short waits everywhere.
@@ -114,7 +39,7 @@ func quickOpts(profile string) harness.ProbeOptions {
 
 var _ = Describe("probes against hostile nodes", func() {
 	It("passes no probe of any profile against a mute node (accepts, never sends, never closes)", func(ctx SpecContext) {
-		addr := serveRaw(mute)
+		addr := serveRaw(hostile.Mute)
 		for _, profile := range scenarios.Profiles() {
 			js := harness.RunProbesWith(ctx, addr, quickOpts(profile))
 			Expect(js).To(HaveLen(len(scenarios.AllProbes())))
@@ -141,7 +66,7 @@ var _ = Describe("probes against hostile nodes", func() {
 
 	It("keeps a bounded observation and bounded memory against a node that floods inv messages", func(ctx SpecContext) {
 		var sent atomic.Int64
-		addr := serveRaw(flood(&sent))
+		addr := serveRaw(hostile.Flood(&sent))
 		probes, _ := scenarios.SelectProbes("verack-before-version", "v2-key", "ping-after-verack")
 		opts := quickOpts(scenarios.ProfileCore)
 		opts.Observe = 2 * time.Second
@@ -198,7 +123,7 @@ var _ = Describe("probes against hostile nodes", func() {
 	}, SpecTimeout(60*time.Second))
 
 	It("escapes what the node chose (reject text, command bytes) in the table; NDJSON stays valid JSON", func(ctx SpecContext) {
-		addr := serveRaw(escapes)
+		addr := serveRaw(hostile.Escapes)
 		probes, _ := scenarios.SelectProbes("verack-before-version", "wrong-magic")
 		js := harness.RunProbesWith(ctx, addr, quickOpts(scenarios.ProfileCore), probes...)
 		Expect(js[0].Observation.Frames).NotTo(BeEmpty())

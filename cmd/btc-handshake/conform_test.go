@@ -1,10 +1,8 @@
 package main_test
 
 import (
-	"bytes"
 	"net"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -12,67 +10,18 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
 
+	"github.com/btc-handshake/btc-handshake/internal/hostile"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
-	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// rawNode starts a plain TCP listener that runs handle on every connection:
-// a node that is whatever bytes it sends. Cleanup closes everything and
-// waits for the handlers.
+// rawNode serves handle on a loopback port until the spec ends (a
+// hostile node: see internal/hostile).
 func rawNode(handle func(c net.Conn)) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := hostile.Serve(handle)
 	Expect(err).NotTo(HaveOccurred())
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		conns []net.Conn
-	)
-	wg.Go(func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Go(func() { handle(c) })
-		}
-	})
-	DeferCleanup(func() {
-		_ = ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	})
-	return ln.Addr().String()
-}
-
-// holdMute reads and discards until the connection ends, sending nothing.
-func holdMute(c net.Conn) {
-	var buf [512]byte
-	for {
-		if _, err := c.Read(buf[:]); err != nil {
-			return
-		}
-	}
-}
-
-// floodInv writes valid 36 kB inv frames as fast as the connection takes them.
-func floodInv(c net.Conn) {
-	payload := []byte{0xfd, 0xe8, 0x03}
-	payload = append(payload, bytes.Repeat(append([]byte{1, 0, 0, 0}, bytes.Repeat([]byte{0xab}, 32)...), 1000)...)
-	burst := bytes.Repeat(wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "inv", Payload: payload}).Bytes(), 32)
-	go holdMute(c)
-	for {
-		if _, err := c.Write(burst); err != nil {
-			return
-		}
-	}
+	DeferCleanup(stop)
+	return addr
 }
 
 // peakRSS is the peak resident set of an exited session's process, in MB.
@@ -160,7 +109,7 @@ var _ = Describe("btc-handshake conform", func() {
 	})
 
 	It("passes no probe against a mute node (accepts, never sends, never closes) and exits 1", func() {
-		addr := rawNode(holdMute)
+		addr := rawNode(hostile.Mute)
 		// The probes that passed against a mute node before: they expect
 		// nothing → open, or nothing at first; the rest could not even
 		// finish their setup.
@@ -178,7 +127,7 @@ var _ = Describe("btc-handshake conform", func() {
 	})
 
 	It("keeps its memory and output bounded against a node that floods inv messages", func() {
-		addr := rawNode(floodInv)
+		addr := rawNode(hostile.Flood(nil))
 		s := run("conform", addr, "--observe", "3s", "--probe", "verack-before-version", "--probe", "v2-key")
 		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
 		rss := peakRSS(s)
@@ -190,16 +139,7 @@ var _ = Describe("btc-handshake conform", func() {
 	})
 
 	It("escapes node-chosen escape sequences and control bytes in the table", func() {
-		addr := rawNode(func(c net.Conn) {
-			p := append([]byte{4}, "\x1b[2J"...)
-			p = append(p, 0x01)
-			reason := "\x1b]0;owned\x07\x1b[2J\r\x1b[1Aforged line"
-			p = append(append(p, byte(len(reason))), reason...)
-			_, _ = c.Write(wire.NewRawFrame(wire.Regtest, wire.Raw{Cmd: "reject", Payload: p}).Bytes())
-			bad := wire.NewRawFrame(wire.Regtest, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'i', 'n', 0x1b, '[', '2', 'J'})
-			_, _ = c.Write(bad.Bytes())
-			holdMute(c)
-		})
+		addr := rawNode(hostile.Escapes)
 		s := run("conform", addr, "--probe", "verack-before-version", "--probe", "ping-before-verack")
 		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
 		out := string(s.Out.Contents())
