@@ -2,6 +2,7 @@ package mockpeer
 
 import (
 	"log/slog"
+	"net"
 	"testing"
 	"time"
 
@@ -30,6 +31,7 @@ type Option func(*config)
 type config struct {
 	network     wire.Network
 	listenAddr  string
+	listener    net.Listener
 	localAddr   string
 	fail        FailHandler
 	tb          testing.TB

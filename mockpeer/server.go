@@ -38,10 +38,13 @@ type Server struct {
 // as httptest.NewServer does: a test cannot go on without it.
 func NewServer(opts ...Option) *Server {
 	cfg := newConfig(opts)
-	lc := listenConfig()
-	ln, err := lc.Listen(context.Background(), "tcp", cfg.listenAddr)
-	if err != nil {
-		panic(fmt.Sprintf("mockpeer: listen on %s: %v", cfg.listenAddr, err))
+	ln := cfg.listener
+	if ln == nil {
+		lc := listenConfig()
+		var err error
+		if ln, err = lc.Listen(context.Background(), "tcp", cfg.listenAddr); err != nil {
+			panic(fmt.Sprintf("mockpeer: listen on %s: %v", cfg.listenAddr, err))
+		}
 	}
 	s := newPeer(cfg, ln.Addr().String())
 	s.ln = ln
