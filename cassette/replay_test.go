@@ -172,6 +172,8 @@ var _ = Describe("recording and replaying our client against the catalog", func(
 		srv := serve(mustScenario("core-v30-responder").Script, &n, mockpeer.WithListener(rec.Listener(ln)))
 		res := ourHandshake(srv.Addr(), wire.Regtest, nil)
 		Expect(res.OK()).To(BeTrue())
+		// The mock reads to our client's close before its script ends.
+		Eventually(srv.Finished).Should(Equal(1))
 		Expect(srv.Close()).To(Succeed())
 		c := rec.Cassette()
 		Expect(c.Conns).To(HaveLen(1))
