@@ -136,4 +136,7 @@ type End struct {
 	How string `json:"how"`
 	By  string `json:"by,omitempty"`
 	At  int64  `json:"t_us"`
+	// Dropped counts the bytes a live recording did not keep, beyond its
+	// bound per connection (Recorder.MaxConnBytes).
+	Dropped int64 `json:"dropped,omitempty"`
 }

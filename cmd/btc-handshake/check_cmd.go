@@ -37,6 +37,8 @@ func newCheckCmd() *cobra.Command {
 		parallel                  int
 		expect                    string
 		strict                    bool
+		cassettes                 []string
+		cassetteExpect, diagram   string
 	)
 	cmd := &cobra.Command{
 		Use:   "check --client-cmd 'CMD {addr} {network}'",
@@ -73,13 +75,20 @@ BTC_HANDSHAKE_TIMEOUT (seconds). A failure must be reported, and the
 command must exit, within --client-timeout plus --slack of its start;
 a client still running then is stopped and judged too slow.
 
+--cassette replays recorded connections instead of the catalog: each
+connection of each cassette is a scenario named FILE#CONN whose mock plays
+the recorded node byte for byte (see 'mock serve --replay'), and which
+expects what the recorded client concluded (complete when the node's
+verack reached it and it sent its own), or --cassette-expect.
+
 An interrupted run (Ctrl-C) is reported as interrupted, never as a pass.
 
 Exit status: 0 when every scenario passes, 1 when any fails or is
 interrupted, 2 for usage errors.`,
 		Example: `  btc-handshake check --client-cmd 'bin/btc-handshake --connect {addr} -n {network} -t {timeout} --json' --client-timeout 2s
   btc-handshake check --client-cmd './my-client {host} {port} --timeout-ms {timeout_ms}' --expect core
-  btc-handshake check --client-cmd './my-client {addr}' --scenario verack-skipped-held --junit report.xml`,
+  btc-handshake check --client-cmd './my-client {addr}' --scenario verack-skipped-held --junit report.xml
+  btc-handshake check --client-cmd './my-client {addr}' --cassette wild-peer.cassette --diagram diagrams/`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := wire.ParseNetwork(network)
@@ -103,6 +112,25 @@ interrupted, 2 for usage errors.`,
 			if len(unknown) > 0 {
 				return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
 			}
+			if err := checkDiagramPath(diagram); err != nil {
+				return err
+			}
+			if len(cassettes) > 0 {
+				if len(names) > 0 {
+					return usageErr("give either --scenario or --cassette, not both")
+				}
+				if cassetteExpect != "recorded" && cassetteExpect != "complete" && cassetteExpect != "fail" {
+					return usageErr("--cassette-expect must be recorded, complete or fail, not %q", cassetteExpect)
+				}
+				var cn wire.Network
+				if scs, cn, err = cassetteScenarios(cassettes, cassetteExpect, 1); err != nil {
+					return err
+				}
+				if cmd.Flags().Changed("network") && cn != n {
+					return usageErr("--network %s: the cassettes were recorded on %s", n, cn)
+				}
+				n = cn
+			}
 			start := time.Now()
 			js := harness.Run(cmd.Context(), harness.CommandClient(clientCmd), scs, harness.Options{
 				Network: n, ClientTimeout: clientTimeout, Slack: slack, Parallel: parallel,
@@ -116,6 +144,12 @@ interrupted, 2 for usage errors.`,
 			}
 			if err != nil {
 				return &exitError{code: exitFailed, err: err}
+			}
+			if diagram != "" {
+				c := judgementCassette(js, n)
+				if err := writeDiagrams(diagram, c, func(i int) string { return js[i].Scenario }); err != nil {
+					return &exitError{code: exitFailed, err: err}
+				}
 			}
 			if junit != "" {
 				f, err := os.Create(junit)
@@ -150,6 +184,9 @@ interrupted, 2 for usage errors.`,
 	fl.StringVar(&expect, "expect", "any", "require one behaviour where correct clients differ: core, tolerant, rejecting or any")
 	fl.BoolVar(&strict, "strict", false, "require a client that reports quirks (our NDJSON) to name each quirk of the outcome it reached")
 	fl.IntVar(&parallel, "parallel", 16, "scenarios run at once")
+	fl.StringArrayVar(&cassettes, "cassette", nil, "replay each connection of this cassette as a scenario instead of the catalog (repeatable)")
+	fl.StringVar(&cassetteExpect, "cassette-expect", "recorded", "verdict of --cassette scenarios: recorded (what the recorded client concluded), complete or fail")
+	fl.StringVar(&diagram, "diagram", "", "write a mermaid sequence diagram of each scenario (what the mock witnessed, the verdict): one file each in this directory, or all in this file")
 	_ = cmd.MarkFlagRequired("client-cmd")
 	return cmd
 }

@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/btc-handshake/btc-handshake/cassette"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -30,9 +32,12 @@ func newMockServeCmd() *cobra.Command {
 		name, listen, network string
 		verbose               bool
 		peerTimeout           time.Duration
+		replay                string
+		speed                 float64
+		connID                int
 	)
 	cmd := &cobra.Command{
-		Use:   "serve --scenario NAME",
+		Use:   "serve --scenario NAME | --replay FILE",
 		Short: "Serve one scenario to every connection until SIGINT/SIGTERM",
 		Long: `Serve one scenario of the catalog to every connection until SIGINT or
 SIGTERM, then exit 0. The first line of stdout is the listening address
@@ -46,17 +51,35 @@ core-v30-responder after 60 s (Bitcoin Core's -peertimeout default),
 btcd-v0.26.2-responder after 30 s (btcd's negotiate timeout). --peer-timeout
 sets it (0: never drop), for example to match 'conform --peer-timeout'. The
 other scenarios play no node's timeout (the client's own decides), and
---peer-timeout is refused for them.`,
+--peer-timeout is refused for them.
+
+--replay serves the node's side of one recorded connection of a cassette
+(btc-handshake --record, cassette import): to each client it sends the
+recorded bytes with their segmentation and delays (--speed 2 twice as fast,
+0 without delays) after the client's messages that came before them, and
+ends as the node did. A client that departs from the recording (another
+command where the recorded client sent one) is logged with the message's
+position and both messages. Only v1 connections with bytes replay.`,
 		Example: `  btc-handshake mock serve --scenario sendcmpct-before-verack -n regtest
   btc-handshake mock serve --scenario core-v30-responder --listen 127.0.0.1:18444
-  btc-handshake mock serve --scenario btcd-v0.26.2-responder --peer-timeout 5s`,
+  btc-handshake mock serve --scenario btcd-v0.26.2-responder --peer-timeout 5s
+  btc-handshake mock serve --replay wild-peer.cassette --conn 2 --speed 0`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			n, err := wire.ParseNetwork(network)
 			if err != nil {
 				return usageErr("%v", err)
 			}
+			if name == "" && replay == "" {
+				return usageErr("give --scenario NAME or --replay FILE")
+			}
 			sc, ok := scenarios.Get(name)
+			if replay != "" {
+				if sc, n, err = replayScenario(cmd, replay, name, speed, connID, n); err != nil {
+					return err
+				}
+				name, ok = sc.Name, true
+			}
 			if !ok {
 				return usageErr("unknown scenario %q (see 'btc-handshake scenarios')", name)
 			}
@@ -113,6 +136,38 @@ other scenarios play no node's timeout (the client's own decides), and
 	fl.StringVarP(&network, "network", "n", "regtest", "network whose magic the peer speaks")
 	fl.BoolVarP(&verbose, "verbose", "v", false, "log each step to stderr")
 	fl.DurationVar(&peerTimeout, "peer-timeout", 0, "drop a peer without a complete handshake after this long, 0 never (default: the real node's, core-v30-responder 60s, btcd-v0.26.2-responder 30s)")
-	_ = cmd.MarkFlagRequired("scenario")
+	fl.StringVar(&replay, "replay", "", "serve the node of a recorded connection of this cassette instead of a scenario")
+	fl.Float64Var(&speed, "speed", 1, "with --replay: divide the recorded delays by this (0: no delays)")
+	fl.IntVar(&connID, "conn", 0, "with --replay: the cassette's connection to serve (default: the first)")
 	return cmd
+}
+
+// replayScenario is the scenario of --replay: the connection connID (0:
+// the first) of the cassette at path, on its network unless -n was given.
+func replayScenario(cmd *cobra.Command, path, name string, speed float64, connID int, n wire.Network) (scenarios.Scenario, wire.Network, error) {
+	if name != "" {
+		return scenarios.Scenario{}, 0, usageErr("give either --scenario or --replay, not both")
+	}
+	if speed < 0 {
+		return scenarios.Scenario{}, 0, usageErr("--speed %v: want 0 or more", speed)
+	}
+	c, err := cassette.ReadFile(path)
+	if err != nil {
+		return scenarios.Scenario{}, 0, usageErr("--replay %v", err)
+	}
+	if !cmd.Flags().Changed("network") {
+		if n, err = wire.ParseNetwork(c.Header.Network); err != nil {
+			return scenarios.Scenario{}, 0, usageErr("--replay %s: %v", path, err)
+		}
+	}
+	for _, cn := range c.Conns {
+		if connID == 0 || cn.ID == connID {
+			sc, err := cassette.Scenario(fmt.Sprintf("%s#%d", filepath.Base(path), cn.ID), cn, cassette.ReplayOptions{Speed: speed})
+			if err != nil {
+				return scenarios.Scenario{}, 0, usageErr("--replay %s: %v", path, err)
+			}
+			return sc, n, nil
+		}
+	}
+	return scenarios.Scenario{}, 0, usageErr("--replay %s: no connection %d", path, connID)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/btc-handshake/btc-handshake/cassette"
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
@@ -30,6 +31,9 @@ type surveyFlags struct {
 	linger          time.Duration
 	maxAddrs        int
 	verbose         bool
+	record          string
+	noRedact        bool
+	diagram         string
 	// onResult, when set, sees every result (for the demo's verdict check).
 	onResult func(*handshake.Result)
 	// summary, when set, receives the survey's counts instead of the
@@ -50,7 +54,8 @@ Exit status: 0 when every peer completed, 1 when any failed, 2 for usage or
 resolution errors.`,
 		Example: `  btc-handshake seed.bitcoin.sipa.be.
   btc-handshake -n testnet4 --json seed.testnet4.bitcoin.sprovoost.nl.
-  btc-handshake --connect 127.0.0.1:18444 -n regtest -t 2`,
+  btc-handshake --connect 127.0.0.1:18444 -n regtest -t 2
+  btc-handshake --connect 127.0.0.1:18444 -n regtest --record peer.cassette --diagram diagrams/`,
 		Args:          cobra.MaximumNArgs(1),
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -81,6 +86,9 @@ resolution errors.`,
 	durationVarP(fl, &f.linger, "linger", "", 0, true, "keep reading this long after the handshake to record what the peer sends next")
 	fl.IntVar(&f.maxAddrs, "max-addrs", handshake.DefaultMaxSeedAddrs, "most addresses taken from one seed answer")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
+	fl.StringVar(&f.record, "record", "", "record every connection, byte for byte, into this cassette file (redacted: see --no-redact)")
+	fl.BoolVar(&f.noRedact, "no-redact", false, "keep addresses and our nonce in --record and --diagram output")
+	fl.StringVar(&f.diagram, "diagram", "", "write a mermaid sequence diagram of each peer: one file per peer in this directory, or all in this file")
 	cmd.Flags().SortFlags = false
 	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd(), newConformCmd())
 	cmd.AddCommand(newCassetteCmd())
@@ -116,6 +124,12 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		return err
 	}
 	if err := checkRange("--max-addrs", f.maxAddrs, 1, 1<<20); err != nil {
+		return err
+	}
+	if err := checkOutputPath("--record", f.record); err != nil {
+		return err
+	}
+	if err := checkDiagramPath(f.diagram); err != nil {
 		return err
 	}
 	port := f.port
@@ -155,6 +169,11 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		Linger:          f.linger,
 		Logger:          logger,
 	}
+	var rec *cassette.Recorder
+	if f.record != "" || f.diagram != "" {
+		rec = cassette.NewRecorder(net)
+		cfg.Dialer = rec.Dialer(nil)
+	}
 	start := time.Now()
 	sum := handshake.Summary{Type: "summary", Command: command}
 	enc := json.NewEncoder(stdout)
@@ -188,6 +207,11 @@ read:
 		fmt.Fprintln(stdout, humanLine(res))
 	}
 	prog.done()
+	if rec != nil {
+		if err := saveRecording(rec, f.record, f.diagram, f.noRedact); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+	}
 	sum.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
 	switch {
 	case f.summary != nil:
