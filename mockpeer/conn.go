@@ -102,6 +102,8 @@ type Conn struct {
 	// for v1, whose path it does not touch.
 	v2  *v2State
 	pre byteSrc // the bytes v1 detection read, for the v1 reader
+	// framed: a frame (or packet) has been received.
+	framed bool
 	// replies is room for a profile's replies to one message (Core's
 	// longest is five), so that answering allocates no slice.
 	replies [5]wire.Message
@@ -214,6 +216,9 @@ func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 			Declared: f.Header.Length, Time: now}
 		if in.Fatal {
 			c.fatal = err
+			if !c.framed {
+				c.keyInstead(f.Header)
+			}
 		}
 		c.recordIn(in, wire.HeaderSize+len(f.Payload))
 		return in, nil
@@ -297,6 +302,7 @@ func (c *Conn) readEnded(err error, at time.Time) error {
 }
 
 func (c *Conn) recordIn(in Incoming, size int) {
+	c.framed = true
 	if c.env.dropsFrame(in.Err) {
 		return // spare building it
 	}

@@ -74,6 +74,9 @@ const btcdScanLimit = bip324.MaxGarbageLen + bip324.TerminatorLen - 1
 const (
 	EventV2    = "v2"    // the connection switched to v2 (Note: who initiated)
 	EventDecoy = "decoy" // a decoy packet was received (Size: its bytes)
+	// EventV2Key (In): the other side's first bytes are not a v1 header
+	// but (the start of) a v2 key, whether or not the mock speaks v2.
+	EventV2Key = "v2-key"
 )
 
 // ErrV2Handshake is wrapped by the error of a v2 handshake the other side
@@ -246,6 +249,7 @@ func (c *Conn) detect(deadline time.Time) ([]byte, bip324.Detection, error) {
 			c.pre.b = nil
 			return nil, det, nil
 		case bip324.V2:
+			c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventV2Key})
 			// Core sends its key at the first byte that differs from a
 			// v1 header (it tells another network's v1 header at 16).
 			return bytes.Clone(buf[:n]), det, nil
@@ -301,7 +305,7 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 	hello := append(append(make([]byte, 0, bip324.KeyLen+len(garbage)+bip324.TerminatorLen), key.EllSwift[:]...), garbage...)
 	late := v.TerminatorPrefix > 0 && !initiator
 	if !late {
-		if err := c.dribble(hello, v.Chunk, v.ChunkDelay, nil, nil); err != nil {
+		if err := c.sendHello(hello, v); err != nil {
 			return err
 		}
 	}
@@ -330,9 +334,12 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 		k := min(v.TerminatorPrefix, bip324.TerminatorLen-1)
 		hello = append(hello, term[:k]...)
 		garbage = hello[bip324.KeyLen:]
-		if err := c.dribble(hello, v.Chunk, v.ChunkDelay, nil, nil); err != nil {
+		if err := c.sendHello(hello, v); err != nil {
 			return err
 		}
+	}
+	if initiator {
+		c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventV2Key})
 	}
 	if v.NoTerminator {
 		c.recordEvent(EventHalfClose, "v2: key and garbage sent, no terminator", nil)
@@ -414,6 +421,14 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 		}
 		st.decoysIn++
 	}
+}
+
+// sendHello writes our key and garbage, dribbled if v says so.
+func (c *Conn) sendHello(hello []byte, v *V2) error {
+	if v.Chunk > 0 {
+		return c.dribble(hello, v.Chunk, v.ChunkDelay, nil, nil)
+	}
+	return c.WriteRaw(hello)
 }
 
 // v2fill makes sure n unconsumed bytes are buffered. The buffer grows
@@ -531,4 +546,16 @@ func (c *Conn) v2Payload(m wire.Message) []byte {
 		return nil
 	}
 	return wire.Encode(m)
+}
+
+// keyInstead records EventV2Key when the first "frame" a v1 reader
+// rejects starts as a v2 key would: a v1-only peer's view of a v2
+// initiator, which the witness of a run needs.
+func (c *Conn) keyInstead(h wire.Header) {
+	var b [bip324.DetectSize]byte
+	copy(b[:4], h.Magic[:])
+	copy(b[4:], h.Command[:])
+	if bip324.Detect(b[:], c.env.network()) == bip324.V2 {
+		c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventV2Key})
+	}
 }
