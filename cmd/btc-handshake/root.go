@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -30,6 +31,7 @@ type surveyFlags struct {
 	linger          time.Duration
 	maxAddrs        int
 	verbose         bool
+	transport       string
 	// onResult, when set, sees every result (for the demo's verdict check).
 	onResult func(*handshake.Result)
 	// summary, when set, receives the survey's counts instead of the
@@ -81,11 +83,35 @@ resolution errors.`,
 	durationVarP(fl, &f.linger, "linger", "", 0, true, "keep reading this long after the handshake to record what the peer sends next")
 	fl.IntVar(&f.maxAddrs, "max-addrs", handshake.DefaultMaxSeedAddrs, "most addresses taken from one seed answer")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
+	fl.StringVar(&f.transport, "transport", defaultTransport(),
+		"v1, v2 (BIP324, encrypted) or auto: v2, reconnecting with v1 when the peer hangs up on our key, as Bitcoin Core v30 does; "+
+			"auto shows who speaks v2 and still reaches v1-only peers; v1 is the original tool's behaviour "+
+			"(default from $"+envTransport+", which check sets for the client it runs, else auto)")
 	cmd.Flags().SortFlags = false
 	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd(), newConformCmd())
 	cmd.AddCommand(newCassetteCmd())
 	cmd.AddCommand(newDiagramCmd())
 	return cmd
+}
+
+// envTransport is the environment variable that sets --transport's
+// default: check puts the scenario's transport there, so that a client
+// command without {transport} still speaks what the scenario asks for.
+const envTransport = "BTC_HANDSHAKE_TRANSPORT"
+
+func defaultTransport() string {
+	if t := os.Getenv(envTransport); t != "" {
+		return t
+	}
+	return string(handshake.TransportAuto)
+}
+
+func parseTransport(s string) (handshake.Transport, error) {
+	switch t := handshake.Transport(s); t {
+	case handshake.TransportV1, handshake.TransportV2, handshake.TransportAuto:
+		return t, nil
+	}
+	return "", usageErr("--transport must be v1, v2 or auto, not %q", s)
 }
 
 func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, args []string) error {
@@ -108,6 +134,10 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		if err := checkHostPort("--dns-server", f.dnsServer); err != nil {
 			return err
 		}
+	}
+	transport, err := parseTransport(f.transport)
+	if err != nil {
+		return err
 	}
 	if f.timeout <= 0 { // the flag refuses it; the demo passes its own
 		return usageErr("--timeout must be more than zero")
@@ -154,6 +184,7 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		MinPeerVersion:  f.minPeerVersion,
 		Linger:          f.linger,
 		Logger:          logger,
+		Transport:       transport,
 	}
 	start := time.Now()
 	sum := handshake.Summary{Type: "summary", Command: command}
