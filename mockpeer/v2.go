@@ -441,7 +441,9 @@ func (c *Conn) v2fill(st *v2State, n int) error {
 			st.off = 0
 		}
 		if len(st.in) == cap(st.in) {
-			grown := make([]byte, len(st.in), min(max(2*cap(st.in), 4096), st.off+n))
+			// Doubling (a byte-by-byte terminator search must not copy
+			// its buffer per byte), up to what is needed past 8 KiB.
+			grown := make([]byte, len(st.in), min(max(2*cap(st.in), 4096), max(st.off+n, 8192)))
 			copy(grown, st.in)
 			st.in = grown
 		}
