@@ -16,7 +16,14 @@ import (
 // btcdClient is a second client that no one here wrote: btcd v0.26.2's
 // peer package, as an outbound peer, with the same handshake timeout as
 // ours. It reports only completion (its verack listener fired) or failure.
-func btcdClient(timeout time.Duration) harness.Client {
+func btcdClient(timeout time.Duration) harness.Client { return btcdClientWith(timeout, false) }
+
+// btcdV2Client is btcd's peer with BIP324 (peer.Config.UsingV2Conn, which
+// btcd honours only with NODE_P2P_V2 among our own services). It does not
+// fall back to v1 itself: btcd's connection manager redials.
+func btcdV2Client(timeout time.Duration) harness.Client { return btcdClientWith(timeout, true) }
+
+func btcdClientWith(timeout time.Duration, v2 bool) harness.Client {
 	return harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 		start := time.Now()
 		params := &chaincfg.RegressionNetParams
@@ -33,7 +40,8 @@ func btcdClient(timeout time.Duration) harness.Client {
 			UserAgentName:    "harness-btcd",
 			UserAgentVersion: "0.26.2",
 			ChainParams:      params,
-			Services:         0,
+			Services:         services(v2),
+			UsingV2Conn:      v2,
 			TrickleInterval:  time.Second,
 			Listeners: peer.MessageListeners{
 				OnVerAck: func(*peer.Peer, *btcwire.MsgVerAck) {
@@ -75,4 +83,11 @@ func btcdClient(timeout time.Duration) harness.Client {
 			return harness.Outcome{Message: ctx.Err().Error(), Duration: time.Since(start)}
 		}
 	})
+}
+
+func services(v2 bool) btcwire.ServiceFlag {
+	if v2 {
+		return btcwire.SFNodeP2PV2
+	}
+	return 0
 }

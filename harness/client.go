@@ -94,12 +94,34 @@ func FromReport(rep handshake.Report) Outcome {
 	return o
 }
 
+type transportKey struct{}
+
+// withTransport tells the client of a run which transport the scenario
+// asks for.
+func withTransport(ctx context.Context, t string) context.Context {
+	return context.WithValue(ctx, transportKey{}, t)
+}
+
+// ScenarioTransport is the transport the scenario being run asks the
+// client to use, "v1", "v2" or "auto", read from the context Run gives
+// Client.Handshake (a command client gets it as {transport} and
+// BTC_HANDSHAKE_TRANSPORT); "v1" outside a run.
+func ScenarioTransport(ctx context.Context) string {
+	if t, ok := ctx.Value(transportKey{}).(string); ok && t != "" {
+		return t
+	}
+	return "v1"
+}
+
 // GoClient is our own handshake client with cfg; the network is set per
-// scenario.
+// scenario, and so is the transport unless cfg sets one.
 func GoClient(cfg handshake.Config) Client {
 	return ClientFunc(func(ctx context.Context, addr string, net wire.Network) Outcome {
 		c := cfg
 		c.Network = net
+		if c.Transport == "" {
+			c.Transport = handshake.Transport(ScenarioTransport(ctx))
+		}
 		res, _ := handshake.Dial(ctx, addr, c)
 		return FromResult(res)
 	})

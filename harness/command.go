@@ -53,9 +53,10 @@ const (
 // Placeholders in cmdline are replaced: {addr} (host:port), {host},
 // {port}, {network}, and the client's timeout as {timeout} (seconds, a
 // decimal such as "2" or "2.5") and {timeout_ms} (milliseconds), rounded
-// to 10 ms. The
-// timeout is also in the environment as BTC_HANDSHAKE_TIMEOUT (a Go
-// duration such as "2s"). Every substituted value is made of letters,
+// to 10 ms, and the transport the scenario asks for as {transport} ("v1",
+// "v2" or "auto"). The timeout is also in the environment as
+// BTC_HANDSHAKE_TIMEOUT (a Go duration such as "2s"), the transport as
+// BTC_HANDSHAKE_TRANSPORT. Every substituted value is made of letters,
 // digits and ".:-_[]" only, so it needs no quoting; only an IPv6 {addr}
 // ("[::1]:8333") contains the glob characters [ ], which a command may
 // quote ('{addr}').
@@ -94,13 +95,14 @@ func runCommand(ctx context.Context, cmdline, addr string, net wire.Network) Out
 	if ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return Outcome{Interrupted: true, Message: "the run was canceled before the client started"}
 	}
-	line, err := expand(cmdline, addr, net, timeout)
+	transport := ScenarioTransport(ctx)
+	line, err := expand(cmdline, addr, net, timeout, transport)
 	if err != nil {
 		return Outcome{Invalid: err.Error(), Message: err.Error()}
 	}
 
 	cmd := exec.Command("sh", "-c", line)
-	cmd.Env = append(os.Environ(), "BTC_HANDSHAKE_TIMEOUT="+timeout.String())
+	cmd.Env = append(os.Environ(), "BTC_HANDSHAKE_TIMEOUT="+timeout.String(), "BTC_HANDSHAKE_TRANSPORT="+transport)
 	setGroup(cmd)
 	// Pipes of our own rather than exec's copying goroutines: exec's Wait
 	// waits for every writer of the pipe, background children included,
@@ -224,7 +226,7 @@ func runCommand(ctx context.Context, cmdline, addr string, net wire.Network) Out
 // expand replaces the placeholders of cmdline. The values come from the
 // mock's listening address, the network's name and a number, never from a
 // client; they are checked all the same, because they go to a shell.
-func expand(cmdline, addr string, net wire.Network, timeout time.Duration) (string, error) {
+func expand(cmdline, addr string, net wire.Network, timeout time.Duration, transport string) (string, error) {
 	host, port := addr, ""
 	if i := strings.LastIndex(addr, ":"); i >= 0 {
 		host, port = strings.Trim(addr[:i], "[]"), addr[i+1:]
@@ -232,7 +234,7 @@ func expand(cmdline, addr string, net wire.Network, timeout time.Duration) (stri
 	secs := strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64)
 	ms := strconv.FormatInt(timeout.Milliseconds(), 10)
 	pairs := []string{"{addr}", addr, "{host}", host, "{port}", port, "{network}", net.String(),
-		"{timeout}", secs, "{timeout_ms}", ms}
+		"{timeout}", secs, "{timeout_ms}", ms, "{transport}", transport}
 	for i := 1; i < len(pairs); i += 2 {
 		if strings.TrimFunc(pairs[i], shellSafe) != "" {
 			return "", fmt.Errorf("refusing to put %q into a shell command line for %s", pairs[i], pairs[i-1])

@@ -58,7 +58,8 @@ var _ = Describe("RunProbes", func() {
 		// A peer timeout of 2 s: self-connection leaves its first
 		// connection without a verack for about a second (its own watch,
 		// then the harness's), which a 1 s timeout would cut short.
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2 * mockTimeout)))
+		// ProfileCore is -v2transport=0.
+		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(nil)))
 		opts := probeOpts(scenarios.ProfileCore)
 		opts.PeerTimeout = 2 * mockTimeout
 		js := harness.RunProbesWith(ctx, srv.Addr(), opts)
@@ -70,6 +71,15 @@ var _ = Describe("RunProbes", func() {
 		_, _, errored, skipped := harness.ProbeCounts(js)
 		Expect(errored).To(BeZero())
 		Expect(skipped).To(BeZero())
+	}, SpecTimeout(30*time.Second))
+
+	It("finds mockpeer's Core profile, v2-capable by default, conforming to the core-v2 expectations of every probe", func(ctx SpecContext) {
+		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2 * mockTimeout)))
+		opts := probeOpts(scenarios.ProfileCoreV2)
+		opts.PeerTimeout = 2 * mockTimeout
+		js := harness.RunProbesWith(ctx, srv.Addr(), opts)
+		Expect(js).To(HaveLen(len(scenarios.AllProbes())))
+		Expect(failedProbes(js)).To(BeEmpty())
 	}, SpecTimeout(30*time.Second))
 
 	It("tells btcd from Core: the btcd profile fails the core expectations and the other way round", func(ctx SpecContext) {

@@ -97,10 +97,15 @@ func BtcdResponder(opts ...ProfileOption) Profile {
 		Relay:           true,
 	}, opts)
 	cfg.sentNonces = true // peer.sentNonces: every version's nonce, inbound or outbound
+	p := NewProfile("btcd-responder")
+	cfg.applyV2(&p, nil)
+	if p.v2 != nil && p.v2.ScanLimit == 0 {
+		// v2transport's terminator scan stops one byte short (v1.0.1, v1.1.0).
+		p.v2.ScanLimit = btcdScanLimit
+	}
 	if cfg.version.AddrFrom.IsZero() {
 		cfg.version.AddrFrom = wire.NetAddress{Services: cfg.version.Services}
 	}
-	p := NewProfile("btcd-responder")
 	p.reactions = map[string]Reaction{
 		wire.CmdVersion:    cfg.btcdVersion,
 		wire.CmdVerack:     cfg.btcdVerack,

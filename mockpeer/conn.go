@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -97,6 +98,12 @@ type Conn struct {
 	// pending is a reset that peerLeft's read took, for Next to report.
 	pending error
 	raw     rawIO
+	// v2 is the BIP324 session once the connection switched to v2; nil
+	// for v1, whose path it does not touch.
+	v2  *v2State
+	pre byteSrc // the bytes v1 detection read, for the v1 reader
+	// framed: a frame (or packet) has been received.
+	framed bool
 	// replies is room for a profile's replies to one message (Core's
 	// longest is five), so that answering allocates no slice.
 	replies [5]wire.Message
@@ -179,6 +186,9 @@ func (c *Conn) Next(deadline time.Time) (Incoming, error) {
 		c.pending = nil
 		return Incoming{}, c.readEnded(err, c.lastRead)
 	}
+	if c.v2 != nil {
+		return c.nextV2(deadline)
+	}
 	if !c.r.Ready() { // a Next that reads nothing needs no deadline
 		if err := c.setReadDeadline(deadline); err != nil {
 			return Incoming{}, c.readEnded(err, time.Now())
@@ -206,6 +216,9 @@ func (c *Conn) received(f wire.Frame, err error) (Incoming, error) {
 			Declared: f.Header.Length, Time: now}
 		if in.Fatal {
 			c.fatal = err
+			if !c.framed {
+				c.keyInstead(f.Header)
+			}
 		}
 		c.recordIn(in, wire.HeaderSize+len(f.Payload))
 		return in, nil
@@ -307,6 +320,7 @@ func (c *Conn) readEnded(err error, at time.Time) error {
 }
 
 func (c *Conn) recordIn(in Incoming, size int) {
+	c.framed = true
 	if c.env.dropsFrame(in.Err) {
 		return // spare building it
 	}
@@ -405,17 +419,39 @@ func (c *Conn) Coalesce(msgs ...wire.Message) error {
 	var endsArr [16]int
 	ends := endsArr[:0]
 	for _, m := range msgs {
-		b = wire.AppendMessage(b, c.env.network(), m)
+		b = c.appendMessage(b, m)
 		ends = append(ends, len(b))
 	}
 	err := c.write(b)
 	start := 0
 	for i, m := range msgs {
-		c.recordOut(m.Command(), b[start:ends[i]], c.writes, false, err)
+		c.recordMessage(m, b[start:ends[i]], c.writes, err)
 		start = ends[i]
 	}
 	c.env.putBuf(bp, b)
 	return err
+}
+
+// appendMessage appends m as a v1 frame or, on a v2 connection, as an
+// encrypted packet: the one seam between the transports on the way out.
+func (c *Conn) appendMessage(b []byte, m wire.Message) []byte {
+	if c.v2 != nil {
+		return c.appendV2(b, m)
+	}
+	return wire.AppendMessage(b, c.env.network(), m)
+}
+
+// recordMessage records m sent as frame (a v1 frame or a v2 packet).
+func (c *Conn) recordMessage(m wire.Message, frame []byte, write int, err error) {
+	if c.v2 == nil {
+		c.recordOut(m.Command(), frame, write, false, err)
+		return
+	}
+	if c.env.dropsFrame(err) {
+		return
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Command: m.Command(), Payload: c.v2Payload(m),
+		Size: len(frame), Write: write, Err: err})
 }
 
 // SendSplit writes each message's header and payload in separate Write
@@ -423,13 +459,18 @@ func (c *Conn) Coalesce(msgs ...wire.Message) error {
 func (c *Conn) SendSplit(msgs ...wire.Message) error {
 	for _, m := range msgs {
 		bp := c.env.getBuf()
-		b := wire.AppendMessage((*bp)[:0], c.env.network(), m)
-		err := c.write(b[:wire.HeaderSize])
-		first := c.writes
-		if err == nil && len(b) > wire.HeaderSize {
-			err = c.write(b[wire.HeaderSize:])
+		b := c.appendMessage((*bp)[:0], m)
+		// A packet's length field stands for its header.
+		head := wire.HeaderSize
+		if c.v2 != nil {
+			head = bip324.LengthLen
 		}
-		c.recordOut(m.Command(), b, first, false, err)
+		err := c.write(b[:head])
+		first := c.writes
+		if err == nil && len(b) > head {
+			err = c.write(b[head:])
+		}
+		c.recordMessage(m, b, first, err)
 		c.env.putBuf(bp, b)
 		if err != nil {
 			return err

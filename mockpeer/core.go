@@ -46,6 +46,10 @@ type profileConfig struct {
 	// carrying one is a self connection (btcd's sentNonces). Core checks
 	// only its own unfinished outbound connections (WithNonce).
 	sentNonces bool
+	// v2 is the v2 transport (nil: v1 only); v2Set says WithV2Transport
+	// chose it, not the profile's default.
+	v2    *V2
+	v2Set bool
 }
 
 func newProfileConfig(v wire.Version, opts []ProfileOption) profileConfig {
@@ -98,6 +102,38 @@ func WithStartHeight(h int32) ProfileOption {
 // the nonce of one of the node's own outbound connections still in its
 // handshake, the only nonces Core checks).
 func WithNonce(n uint64) ProfileOption { return func(c *profileConfig) { c.version.Nonce = n } }
+
+// WithV2Transport makes the profile a v2-capable responder speaking BIP324
+// as v says (nil: v1 only), with NODE_P2P_V2 in its services exactly when
+// v2 is on. A v2-capable profile reads the first 16 bytes of a connection
+// as Core does: a v1 version header gets the v1 profile, another network's
+// v1 header a disconnect, anything else the v2 handshake and then the
+// same profile over encrypted packets. CoreResponder is v2-capable by
+// default (Core v30: -v2transport=1, with random garbage);
+// WithV2Transport(nil) is -v2transport=0. BtcdResponder is v1 only by
+// default; with v2 (btcd's --v2transport) its terminator search keeps
+// btcd's defect unless v.ScanLimit says otherwise.
+func WithV2Transport(v *V2) ProfileOption {
+	return func(c *profileConfig) {
+		c.v2, c.v2Set = nil, true
+		if v != nil {
+			cp := *v
+			c.v2 = &cp
+		}
+	}
+}
+
+// applyV2 sets the profile's transport and the P2P_V2 service bit.
+func (cfg *profileConfig) applyV2(p *Profile, def *V2) {
+	if !cfg.v2Set {
+		cfg.v2 = def
+	} else if cfg.v2 != nil {
+		cfg.version.Services |= wire.NodeP2PV2
+	} else {
+		cfg.version.Services &^= wire.NodeP2PV2
+	}
+	p.v2 = cfg.v2
+}
 
 // WithFeeRate sets the feefilter CoreResponder sends after verack (sat/kvB).
 func WithFeeRate(r int64) ProfileOption { return func(c *profileConfig) { c.feeRate = r } }
@@ -166,10 +202,11 @@ func CoreResponder(opts ...ProfileOption) Profile {
 		UserAgent:       CoreUserAgent,
 		Relay:           true,
 	}, opts)
+	p := NewProfile("core-responder")
+	cfg.applyV2(&p, &V2{RandomGarbage: true})
 	if cfg.version.AddrFrom.IsZero() {
 		cfg.version.AddrFrom = wire.NetAddress{Services: cfg.version.Services}
 	}
-	p := NewProfile("core-responder")
 	p.reactions = map[string]Reaction{
 		wire.CmdVersion:     cfg.coreVersion,
 		wire.CmdVerack:      cfg.coreVerack,

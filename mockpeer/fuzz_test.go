@@ -109,7 +109,10 @@ func clientSeeds() [][]byte {
 }
 
 func FuzzCoreResponder(f *testing.F) {
-	fuzzProfile(f, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(fuzzPeerTimeout), mockpeer.WithIdleTimeout(fuzzIdleTimeout)), coreModel)
+	// The v1 model: with v2 on, a stream that does not start with a v1
+	// version header is a v2 key (FuzzV2Responder).
+	fuzzProfile(f, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(fuzzPeerTimeout), mockpeer.WithIdleTimeout(fuzzIdleTimeout),
+		mockpeer.WithV2Transport(nil)), coreModel)
 }
 
 func FuzzBtcdResponder(f *testing.F) {

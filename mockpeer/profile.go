@@ -110,6 +110,9 @@ type Profile struct {
 	idleTimeout      time.Duration
 	writeMode        WriteMode
 	rules            []sendRule
+	// v2, when set, makes the profile a v2-capable responder: v1 detection
+	// on the first bytes, then BIP324 for an initiator's key.
+	v2 *V2
 }
 
 // NewProfile returns a profile that reacts to nothing: every message is
@@ -235,6 +238,19 @@ func (p *Profile) run(c *Conn, within time.Duration) error {
 	var limit time.Time
 	if within > 0 {
 		limit = time.Now().Add(within)
+	}
+	if p.v2 != nil && c.v2 == nil && c.lastRead.Equal(c.start) {
+		// Nothing read yet: the first bytes decide the transport.
+		deadline, timed := p.deadline(c, limit)
+		if _, err := c.acceptV2(p.v2, deadline); err != nil {
+			if errors.Is(err, ErrV2Handshake) {
+				return nil // Core disconnects; the other side broke it
+			}
+			return p.ended(c, err, timed, limit)
+		}
+		if c.closed {
+			return nil // another network's v1 header
+		}
 	}
 	if p.onConnect != nil {
 		if done, err := p.react(c, p.onConnect, Incoming{Time: time.Now()}); done {

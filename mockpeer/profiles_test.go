@@ -205,8 +205,10 @@ var _ = Describe("CoreResponder", func() {
 		Expect(second.commands(4)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
 	})
 
-	It("ignores messages before the version", func() {
-		start()
+	It("ignores messages before the version (with -v2transport=0)", func() {
+		// With v2 on, bytes that are not a v1 version header open a v2
+		// handshake instead (see the v2 specs).
+		start(mockpeer.WithV2Transport(nil))
 		c.send(wire.Verack{}, wire.Ping{Nonce: 1}, wire.SendHeaders{})
 		c.expectSilence(20 * time.Millisecond)
 		handshake()
@@ -330,7 +332,7 @@ var _ = Describe("CoreResponder", func() {
 		})
 
 		It("answers a ping before verack", func() {
-			srv = serveProfile(mockpeer.CoreResponder().On(wire.CmdPing, mockpeer.AnswerPings()))
+			srv = serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).On(wire.CmdPing, mockpeer.AnswerPings()))
 			c = dialRaw(srv.Addr())
 			c.send(wire.Ping{Nonce: 8})
 			_, m := c.next()

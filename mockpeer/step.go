@@ -424,7 +424,7 @@ func DribbleMessages(chunk int, delay time.Duration, msgs ...wire.Message) Step 
 		cmds := make([]string, len(msgs))
 		ends := make([]int, len(msgs))
 		for i, m := range msgs {
-			b = wire.AppendMessage(b, c.Network(), m)
+			b = c.appendMessage(b, m)
 			cmds[i], ends[i] = m.Command(), len(b)
 		}
 		return c.dribble(b, chunk, delay, cmds, ends)

@@ -111,7 +111,7 @@ func (x *rawIO) Read(p []byte) (int, error) {
 // it takes is handed to the next Next, as the read there would have seen
 // it.
 func (c *Conn) peerLeft() bool {
-	if c.closed || c.fatal != nil || c.pending != nil || c.r.Buffered() > 0 {
+	if c.closed || c.fatal != nil || c.pending != nil || c.v2 != nil || c.r.Buffered() > 0 {
 		return false
 	}
 	x := c.rawIO()

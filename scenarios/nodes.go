@@ -19,7 +19,9 @@ func nodeScripts() map[string]func(peerTimeout time.Duration) mockpeer.Script {
 // coreV30 is Bitcoin Core v30's inbound side: the peer timeout is
 // -peertimeout (src/net.cpp InactivityCheck; 60 s by default).
 func coreV30(peerTimeout time.Duration) mockpeer.Script {
-	return mockpeer.CoreResponder(mockpeer.WithPeerTimeout(peerTimeout)).Named("core-v30-responder").Script()
+	// -v2transport=0: the v1 scenario and conform's "core" model;
+	// v2-core-v30-responder plays Core's default.
+	return mockpeer.CoreResponder(mockpeer.WithPeerTimeout(peerTimeout), mockpeer.WithV2Transport(nil)).Named("core-v30-responder").Script()
 }
 
 // btcdV0262 is btcd v0.26.2's inbound side: the peer timeout is its

@@ -37,16 +37,52 @@ type Scenario struct {
 	// Expect is the verdict a correct client reaches.
 	Expect Verdict
 	// Tags group scenarios: "log" (seen in the original log), "core"
-	// (Core behaviour), "malformed", "transport", "timing".
+	// (Core behaviour), "malformed", "transport", "timing", "v2".
 	Tags []string
+	// Transport is the transport the client is told to use against this
+	// scenario (check's {transport}): "v1" (also when empty), "v2" or
+	// "auto" (v2 with Core's fallback to v1).
+	Transport string
+}
+
+// TransportOf is the scenario's client transport: "v1", "v2" or "auto".
+func (s Scenario) TransportOf() string {
+	if s.Transport == "" {
+		return "v1"
+	}
+	return s.Transport
 }
 
 // HasTag reports whether the scenario carries tag.
 func (s Scenario) HasTag(tag string) bool { return slices.Contains(s.Tags, tag) }
 
-// All returns the client catalog, in a stable order. Each call builds
-// fresh values, so callers may change them.
+// All returns the v1 client catalog, in a stable order: the scenarios a
+// client speaking the original transport is judged on. ForTransport
+// selects the v2 ones. Each call builds fresh values, so callers may
+// change them.
 func All() []Scenario { return catalog() }
+
+// ForTransport returns the scenarios whose client transport is t ("v1",
+// "v2" or "auto"), or every scenario for "all"; ok is false for another t.
+func ForTransport(t string) (scs []Scenario, ok bool) {
+	switch t {
+	case "v1":
+		return catalog(), true
+	case "all":
+		return append(catalog(), v2Catalog()...), true
+	case "v2", "auto":
+		for _, s := range v2Catalog() {
+			if s.TransportOf() == t {
+				scs = append(scs, s)
+			}
+		}
+		return scs, true
+	}
+	return nil, false
+}
+
+// everything is every scenario, of every transport.
+func everything() []Scenario { s, _ := ForTransport("all"); return s }
 
 // Names returns the names of All, in order.
 func Names() []string {
@@ -57,9 +93,9 @@ func Names() []string {
 	return names
 }
 
-// Get returns the scenario with this name.
+// Get returns the scenario with this name, of any transport.
 func Get(name string) (Scenario, bool) {
-	for _, s := range All() {
+	for _, s := range everything() {
 		if s.Name == name {
 			return s, true
 		}
@@ -67,13 +103,13 @@ func Get(name string) (Scenario, bool) {
 	return Scenario{}, false
 }
 
-// Select returns the scenarios named, in the order given, and the names
-// that matched none. No names selects All.
+// Select returns the scenarios named (of any transport), in the order
+// given, and the names that matched none. No names selects All.
 func Select(names ...string) ([]Scenario, []string) {
 	if len(names) == 0 {
 		return All(), nil
 	}
-	all := All()
+	all := everything()
 	var out []Scenario
 	var unknown []string
 	for _, n := range names {

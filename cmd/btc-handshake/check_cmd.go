@@ -39,6 +39,7 @@ func newCheckCmd() *cobra.Command {
 		strict                    bool
 		cassettes                 []string
 		cassetteExpect, diagram   string
+		transport                 string
 	)
 	cmd := &cobra.Command{
 		Use:   "check --client-cmd 'CMD {addr} {network}'",
@@ -68,6 +69,14 @@ core-like, tolerant or rejecting. --expect requires one of them (a scenario
 without that outcome then requires its core-like one). Quirk names are
 diagnostics; --strict requires a client that reports quirks to name them.
 
+Transports: each scenario asks the client for a transport, v1 (the
+original framing), v2 (BIP324) or auto (v2, reconnecting with v1 when the
+peer hangs up on the key, as Bitcoin Core does). {transport} becomes it in
+the command line, and BTC_HANDSHAKE_TRANSPORT carries it in the
+environment (btc-handshake itself takes its --transport default from
+there). --transport selects the scenarios: v1 (the default: a client that
+speaks only v1 is judged as before), v2, auto or all.
+
 Timeout contract: the client has --client-timeout for a handshake. Tell it
 so: {timeout} becomes that timeout in seconds (e.g. 2 or 0.5) and
 {timeout_ms} in milliseconds, and the client's environment carries
@@ -86,6 +95,7 @@ An interrupted run (Ctrl-C) is reported as interrupted, never as a pass.
 Exit status: 0 when every scenario passes, 1 when any fails or is
 interrupted, 2 for usage errors.`,
 		Example: `  btc-handshake check --client-cmd 'bin/btc-handshake --connect {addr} -n {network} -t {timeout} --json' --client-timeout 2s
+  btc-handshake check --transport all --client-cmd 'bin/btc-handshake --connect {addr} -n {network} --transport {transport} --json'
   btc-handshake check --client-cmd './my-client {host} {port} --timeout-ms {timeout_ms}' --expect core
   btc-handshake check --client-cmd './my-client {addr}' --scenario verack-skipped-held --junit report.xml
   btc-handshake check --client-cmd './my-client {addr}' --cassette wild-peer.cassette --diagram diagrams/`,
@@ -108,9 +118,16 @@ interrupted, 2 for usage errors.`,
 			if slack <= 0 {
 				return usageErr("--slack must be positive")
 			}
-			scs, unknown := scenarios.Select(names...)
-			if len(unknown) > 0 {
-				return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
+			scs, ok := scenarios.ForTransport(transport)
+			if !ok {
+				return usageErr("--transport must be v1, v2, auto or all, not %q", transport)
+			}
+			if len(names) > 0 {
+				var unknown []string
+				scs, unknown = scenarios.Select(names...)
+				if len(unknown) > 0 {
+					return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
+				}
 			}
 			if err := checkDiagramPath(diagram); err != nil {
 				return err
@@ -174,7 +191,8 @@ interrupted, 2 for usage errors.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&clientCmd, "client-cmd", "", "client command line, run with sh -c; {addr}, {host}, {port}, {network}, {timeout}, {timeout_ms} are replaced")
+	fl.StringVar(&clientCmd, "client-cmd", "", "client command line, run with sh -c; {addr}, {host}, {port}, {network}, {timeout}, {timeout_ms}, {transport} are replaced")
+	fl.StringVar(&transport, "transport", "v1", "scenarios of this client transport: v1, v2, auto or all (--scenario names any)")
 	fl.StringArrayVar(&names, "scenario", nil, "scenario to run (repeatable; default: all)")
 	fl.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
 	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per scenario, then a summary) instead of a table")

@@ -21,6 +21,15 @@ import (
 
 const demoSeed = "seed.btc-handshake.test."
 
+// demoSeedFor is the seed of the demo's peers whose scenarios ask for
+// transport t: demoSeed for v1, "v2." or "auto." in front of it otherwise.
+func demoSeedFor(t string) string {
+	if t == "v1" {
+		return demoSeed
+	}
+	return t + "." + demoSeed
+}
+
 func newDemoCmd() *cobra.Command {
 	var (
 		timeout time.Duration
@@ -43,6 +52,10 @@ scenario's verdict, and exits 0 when all of them match.`,
 			if len(unknown) > 0 {
 				return usageErr("unknown scenario(s): %v", unknown)
 			}
+			if len(names) == 0 {
+				// Every transport: the v2 peers show the transport column.
+				scs, _ = scenarios.ForTransport("all")
+			}
 			return runDemo(cmd, scs, timeout, asJSON)
 		},
 	}
@@ -59,29 +72,52 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 		return &exitError{code: exitUsage, err: fmt.Errorf("starting mock peers: %w", err)}
 	}
 	defer fleet.Close()
-	dns, err := seeddns.Start("127.0.0.1:0", map[string][]netip.Addr{demoSeed: fleet.Addrs()})
+	// One seed per transport: the survey of each speaks what its
+	// scenarios ask a client to speak (v1, v2, or auto with v1 fallback).
+	port := strconv.Itoa(int(fleet.Port()))
+	groups := map[string][]netip.Addr{}
+	var order []string
+	for _, a := range fleet.Addrs() {
+		sc, _ := fleet.Scenario(net.JoinHostPort(a.String(), port))
+		t := sc.TransportOf()
+		if _, ok := groups[t]; !ok {
+			order = append(order, t)
+		}
+		groups[t] = append(groups[t], a)
+	}
+	seeds := map[string][]netip.Addr{}
+	for _, t := range order {
+		seeds[demoSeedFor(t)] = groups[t]
+	}
+	dns, err := seeddns.Start("127.0.0.1:0", seeds)
 	if err != nil {
 		return &exitError{code: exitUsage, err: err}
 	}
 	defer dns.Close()
 
-	port := strconv.Itoa(int(fleet.Port()))
-	fmt.Fprintf(errOut, "# %d mock peers on 127.0.0.2..%s port %s, one scenario each; DNS seed %s at %s\n",
-		len(scs), fleet.Addrs()[len(scs)-1], port, demoSeed, dns.Addr())
-	fmt.Fprintf(errOut, "# btc-handshake --dns-server %s -n regtest -p %s -t %s --concurrency 64 %s\n", dns.Addr(), port, timeout, demoSeed)
-
+	fmt.Fprintf(errOut, "# %d mock peers on 127.0.0.2..%s port %s, one scenario each; DNS seeds at %s\n",
+		len(scs), fleet.Addrs()[len(scs)-1], port, dns.Addr())
 	results := &collector{}
 	start := time.Now()
-	var survey handshake.Summary
-	f := surveyFlags{
-		port: fleet.Port(), timeout: timeout, network: "regtest", concurrency: 64, json: asJSON,
-		dnsServer: dns.Addr(), userAgent: handshake.DefaultUserAgent, protocolVersion: wire.ProtocolVersion,
-		minPeerVersion: wire.MinPeerProtoVersion, maxAddrs: len(scs), onResult: results.add,
-		summary: &survey,
+	for _, t := range order {
+		seed := demoSeedFor(t)
+		fmt.Fprintf(errOut, "# btc-handshake --dns-server %s -n regtest -p %s -t %s --concurrency 64 --transport %s %s\n",
+			dns.Addr(), port, timeout, t, seed)
+		var part handshake.Summary
+		f := surveyFlags{
+			port: fleet.Port(), timeout: timeout, network: "regtest", concurrency: 64, json: asJSON,
+			dnsServer: dns.Addr(), userAgent: handshake.DefaultUserAgent, protocolVersion: wire.ProtocolVersion,
+			minPeerVersion: wire.MinPeerProtoVersion, maxAddrs: len(groups[t]), onResult: results.add,
+			summary: &part, transport: t,
+		}
+		serr := runSurvey(cmd.Context(), out, errOut, f, []string{seed})
+		if code := exitCodeOf(serr); code == exitUsage {
+			return serr
+		}
 	}
-	serr := runSurvey(cmd.Context(), out, errOut, f, []string{demoSeed})
-	if code := exitCodeOf(serr); code == exitUsage {
-		return serr
+	var survey handshake.Summary
+	for _, res := range results.all {
+		survey.Add(res)
 	}
 
 	limit := timeout + harness.DefaultSlack

@@ -39,8 +39,15 @@ func humanLine(res *handshake.Result) string {
 		}
 		quirks = strings.Join(names, ",")
 	}
-	line := fmt.Sprintf("%-22s %s  version=%-6s ua=%s quirks=%s time=%s",
-		res.Addr, status, version, ua, quirks, res.Timings.Total.Round(10*time.Microsecond))
+	transport := string(res.Transport)
+	switch {
+	case transport == "":
+		transport = "-"
+	case res.Fallback:
+		transport += "(fallback)"
+	}
+	line := fmt.Sprintf("%-22s %s  version=%-6s ua=%s quirks=%s time=%s transport=%s",
+		res.Addr, status, version, ua, quirks, res.Timings.Total.Round(10*time.Microsecond), transport)
 	if res.Err != nil {
 		line += " error=" + safeText(res.Err.Error())
 	}

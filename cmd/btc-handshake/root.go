@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 	"time"
 
@@ -34,6 +35,7 @@ type surveyFlags struct {
 	record          string
 	noRedact        bool
 	diagram         string
+	transport       string
 	// onResult, when set, sees every result (for the demo's verdict check).
 	onResult func(*handshake.Result)
 	// summary, when set, receives the survey's counts instead of the
@@ -89,11 +91,35 @@ resolution errors.`,
 	fl.StringVar(&f.record, "record", "", "record every connection, byte for byte, into this cassette file (redacted: see --no-redact)")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "keep addresses and our nonce in --record and --diagram output")
 	fl.StringVar(&f.diagram, "diagram", "", "write a mermaid sequence diagram of each peer: one file per peer in this directory, or all in this file")
+	fl.StringVar(&f.transport, "transport", defaultTransport(),
+		"v1, v2 (BIP324, encrypted) or auto: v2, reconnecting with v1 when the peer hangs up on our key, as Bitcoin Core v30 does; "+
+			"auto shows who speaks v2 and still reaches v1-only peers; v1 is the original tool's behaviour "+
+			"(default from $"+envTransport+", which check sets for the client it runs, else auto)")
 	cmd.Flags().SortFlags = false
 	cmd.AddCommand(newScenariosCmd(), newMockCmd(), newCheckCmd(), newDemoCmd(), newConformCmd())
 	cmd.AddCommand(newCassetteCmd())
 	cmd.AddCommand(newDiagramCmd())
 	return cmd
+}
+
+// envTransport is the environment variable that sets --transport's
+// default: check puts the scenario's transport there, so that a client
+// command without {transport} still speaks what the scenario asks for.
+const envTransport = "BTC_HANDSHAKE_TRANSPORT"
+
+func defaultTransport() string {
+	if t := os.Getenv(envTransport); t != "" {
+		return t
+	}
+	return string(handshake.TransportAuto)
+}
+
+func parseTransport(s string) (handshake.Transport, error) {
+	switch t := handshake.Transport(s); t {
+	case handshake.TransportV1, handshake.TransportV2, handshake.TransportAuto:
+		return t, nil
+	}
+	return "", usageErr("--transport must be v1, v2 or auto, not %q", s)
 }
 
 func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, args []string) error {
@@ -116,6 +142,10 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		if err := checkHostPort("--dns-server", f.dnsServer); err != nil {
 			return err
 		}
+	}
+	transport, err := parseTransport(f.transport)
+	if err != nil {
+		return err
 	}
 	if f.timeout <= 0 { // the flag refuses it; the demo passes its own
 		return usageErr("--timeout must be more than zero")
@@ -168,6 +198,7 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		MinPeerVersion:  f.minPeerVersion,
 		Linger:          f.linger,
 		Logger:          logger,
+		Transport:       transport,
 	}
 	var rec *cassette.Recorder
 	if f.record != "" || f.diagram != "" {

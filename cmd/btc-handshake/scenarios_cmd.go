@@ -23,6 +23,8 @@ type scenarioJSON struct {
 	Kind     string   `json:"kind,omitempty"`
 	Phase    string   `json:"phase,omitempty"`
 	Quirks   []string `json:"quirks"`
+	// Transport is the transport a client is told to use: v1, v2 or auto.
+	Transport string `json:"transport"`
 	// Also lists the other outcomes a correct client may reach, each with
 	// its behaviour ("core-like", "tolerant", "rejecting").
 	Also []string `json:"also_correct"`
@@ -43,14 +45,20 @@ func alsoCorrect(v scenarios.Verdict) []string {
 }
 
 func newScenariosCmd() *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON    bool
+		transport string
+	)
 	cmd := &cobra.Command{
 		Use:   "scenarios",
 		Short: "List the catalog of misbehaving peers and the verdict a correct client reaches",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			all := scenarios.All()
+			all, ok := scenarios.ForTransport(transport)
+			if !ok {
+				return usageErr("--transport must be v1, v2, auto or all, not %q", transport)
+			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				for _, s := range all {
@@ -60,29 +68,31 @@ func newScenariosCmd() *cobra.Command {
 					}
 					if err := enc.Encode(scenarioJSON{Name: s.Name, Summary: s.Summary, Origin: s.Origin, Role: role,
 						Tags: append([]string{}, s.Tags...), Expected: s.Expect.String(), Complete: s.Expect.Complete,
-						Kind: s.Expect.Kind, Phase: s.Expect.Phase, Quirks: append([]string{}, s.Expect.Quirks...), Also: alsoCorrect(s.Expect)}); err != nil {
+						Kind: s.Expect.Kind, Phase: s.Expect.Phase, Quirks: append([]string{}, s.Expect.Quirks...), Also: alsoCorrect(s.Expect),
+						Transport: s.TransportOf()}); err != nil {
 						return err
 					}
 				}
 				return nil
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tEXPECTED\tALSO CORRECT\tSUMMARY")
+			fmt.Fprintln(tw, "NAME\tTRANSPORT\tEXPECTED\tALSO CORRECT\tSUMMARY")
 			for _, s := range all {
 				also := strings.Join(alsoCorrect(s.Expect), "; ")
 				if also == "" {
 					also = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Expect, also, s.Summary)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, s.TransportOf(), s.Expect, also, s.Summary)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
 			_, err := fmt.Fprintf(out, "%d scenarios (tags: %s); --json adds each one's origin\n", len(all),
-				strings.Join([]string{"log", "core", "malformed", "transport", "timing", "implementation"}, ", "))
+				strings.Join([]string{"log", "core", "malformed", "transport", "timing", "implementation", "v2"}, ", "))
 			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per scenario, with origin and tags")
+	cmd.Flags().StringVar(&transport, "transport", "all", "only scenarios whose client transport is v1, v2 or auto (default all)")
 	return cmd
 }

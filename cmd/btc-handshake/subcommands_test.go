@@ -34,7 +34,8 @@ var _ = Describe("btc-handshake scenarios", func() {
 			Expect(out).To(ContainSubstring(name))
 		}
 		Expect(out).To(ContainSubstring("verack-skipped-held"))
-		Expect(out).To(MatchRegexp(`sendcmpct-before-verack\s+complete \[sendcmpct-before-verack\]`))
+		Expect(out).To(MatchRegexp(`sendcmpct-before-verack\s+v1\s+complete \[sendcmpct-before-verack\]`))
+		Expect(out).To(MatchRegexp(`v2-decoys-before-version-packet\s+v2\s+complete`))
 	})
 
 	It("lists it as NDJSON with origins and verdicts", func() {
@@ -187,7 +188,10 @@ var _ = Describe("btc-handshake demo (make run)", func() {
 		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
 		out := string(s.Out.Contents())
 		Expect(out).To(ContainSubstring("finished with "))
-		Expect(out).To(ContainSubstring("%d of %d peers behaved as their scenarios predict", len(scenarios.All()), len(scenarios.All())))
+		all, _ := scenarios.ForTransport("all")
+		Expect(out).To(ContainSubstring("%d of %d peers behaved as their scenarios predict", len(all), len(all)))
+		Expect(out).To(ContainSubstring("transport=v2"))
+		Expect(out).To(ContainSubstring("transport=v1(fallback)"))
 		for _, q := range []string{"version-verack-coalesced", "sendcmpct-before-verack", "sendheaders-before-verack", "old-protocol-version"} {
 			Expect(out).To(ContainSubstring(q))
 		}

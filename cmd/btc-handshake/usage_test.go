@@ -160,12 +160,14 @@ func rawPeer(b []byte) string {
 var _ = Describe("CLI failure reports", func() {
 	It("names the network of a peer that answers with another network's magic", func() {
 		addr := rawPeer(wire.AppendMessage(nil, wire.Mainnet, version(70016, "/Satoshi:30.0.0/")))
-		s := run("--connect", addr, "-n", "regtest", "-t", "2")
+		// v1: a peer that answers a v2 key instead of hanging up leaves
+		// auto waiting for a terminator (a v2 timeout).
+		s := run("--connect", addr, "-n", "regtest", "-t", "2", "--transport", "v1")
 		Eventually(s).WithTimeout(10 * time.Second).Should(gexec.Exit(1))
 		Expect(string(s.Out.Contents())).To(MatchRegexp(`FAILED .*error=".*bad-magic: peer speaks mainnet, we asked for regtest`))
 
 		addr = rawPeer(wire.AppendMessage(nil, wire.Mainnet, version(70016, "/Satoshi:30.0.0/")))
-		s = run("--connect", addr, "-n", "regtest", "-t", "2", "--json")
+		s = run("--connect", addr, "-n", "regtest", "-t", "2", "--json", "--transport", "v1")
 		Eventually(s).WithTimeout(10 * time.Second).Should(gexec.Exit(1))
 		e := ndjson(s.Out.Contents())[0]["error"].(map[string]any)
 		Expect(e).To(HaveKeyWithValue("kind", "bad-magic"))

@@ -1,0 +1,126 @@
+package mockpeer_test
+
+import (
+	"context"
+	"net"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/btc-handshake/btc-handshake/bip324"
+	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/mockpeer"
+	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+func dialV2(addr string, t handshake.Transport, garbage int) (*handshake.Result, error) {
+	return handshake.Dial(context.Background(), addr, handshake.Config{Network: wire.Regtest, Transport: t,
+		V2GarbageLen: garbage, Timeout: 2 * time.Second})
+}
+
+func commandsIn(recs []mockpeer.Record) []string {
+	var out []string
+	for _, r := range recs {
+		if r.Dir == mockpeer.In && r.Command != "" {
+			out = append(out, r.Command)
+		}
+	}
+	return out
+}
+
+var _ = Describe("the v2 transport", func() {
+	It("CoreResponder speaks v2 to a v2 client and v1 to a v1 client, on the same server", func() {
+		srv := serveProfile(mockpeer.CoreResponder())
+		res, err := dialV2(srv.Addr(), handshake.TransportV2, 100)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Transport).To(Equal(handshake.TransportV2))
+		Expect(res.Peer.Services & wire.NodeP2PV2).NotTo(BeZero())
+		res, err = dialV2(srv.Addr(), handshake.TransportV1, 0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Transport).To(Equal(handshake.TransportV1))
+		Eventually(srv.Finished).Should(Equal(2))
+		Expect(commandsIn(srv.ConnTranscript(0))).To(ContainElements("version", "verack"))
+		Expect(srv.ConnTranscript(0)).To(ContainElement(HaveField("Event", mockpeer.EventV2)))
+		Expect(srv.ConnTranscript(1)).NotTo(ContainElement(HaveField("Event", mockpeer.EventV2)))
+	})
+
+	It("with -v2transport=0 closes on a key, and auto falls back to v1", func() {
+		srv := serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)))
+		res, err := dialV2(srv.Addr(), handshake.TransportAuto, 0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Transport).To(Equal(handshake.TransportV1))
+		Expect(res.Fallback).To(BeTrue())
+		Expect(res.Peer.Services & wire.NodeP2PV2).To(BeZero())
+	})
+
+	It("closes on another network's v1 header, as Core does", func() {
+		srv := serveProfile(mockpeer.CoreResponder())
+		_, err := handshake.Dial(context.Background(), srv.Addr(), handshake.Config{Network: wire.Testnet4, Timeout: time.Second})
+		Expect(handshake.KindOf(err)).To(BeElementOf(handshake.KindPeerClosed, handshake.KindReset))
+	})
+
+	It("btcd with --v2transport misses the terminator after exactly 4095 bytes of garbage", func() {
+		srv := serveProfile(mockpeer.BtcdResponder(mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})))
+		res, err := dialV2(srv.Addr(), handshake.TransportV2, 4094)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Peer.Services & wire.NodeP2PV2).NotTo(BeZero())
+		_, err = dialV2(srv.Addr(), handshake.TransportV2, 4095)
+		Expect(err).To(HaveOccurred())
+	})
+
+	It("varies the handshake step by step, and crosses the rekey interval", func() {
+		srv := newServer()
+		srv.SetDefaultScript(mockpeer.NewScript("v2-knobs",
+			mockpeer.V2Accept(mockpeer.V2{Garbage: 4095, DecoysBefore: 2, DecoysAfter: 3, DecoySize: 40, VersionContents: []byte("future")}),
+			mockpeer.Expect(wire.CmdVersion), mockpeer.ReplyVersion(nil),
+			mockpeer.SendPacket(mockpeer.Packet{Contents: []byte{0, 'w', 'h', 'a', 't', 0, 0, 0, 0, 0, 0, 0, 0}}),
+			mockpeer.Coalesce(burstOf(300)...),
+			mockpeer.Send(wire.Verack{}), mockpeer.Expect(wire.CmdVerack), mockpeer.HoldOpen()))
+		res, err := dialV2(srv.Addr(), handshake.TransportV2, 0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.GarbageRecv).To(Equal(4095))
+		Expect(res.Decoys).To(Equal(5))
+	})
+
+	It("plays the initiator with Dial, against its own responder", func() {
+		srv := serveProfile(mockpeer.CoreResponder())
+		sess, err := mockpeer.Dial(context.Background(), srv.Addr(), mockpeer.NewScript("v2-initiator",
+			mockpeer.V2Connect(mockpeer.V2{Garbage: 10}),
+			mockpeer.ReplyVersion(nil), mockpeer.Expect(wire.CmdVersion), mockpeer.Expect(wire.CmdVerack),
+			mockpeer.Send(wire.Verack{}), mockpeer.Expect(wire.CmdPing)))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(commandsIn(sess.Transcript())).To(ContainElements("version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "ping"))
+	})
+
+	It("refuses a packet declaring more than Core's limit before reading it", func() {
+		srv := serveProfile(mockpeer.CoreResponder())
+		sess, err := mockpeer.Dial(context.Background(), srv.Addr(), mockpeer.NewScript("v2-oversized",
+			mockpeer.V2Connect(mockpeer.V2{}),
+			mockpeer.SendPacket(mockpeer.Packet{Declared: 1<<24 - 1}),
+			mockpeer.ExpectClosed(time.Second)))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sess.Transcript()).NotTo(BeEmpty())
+	})
+
+	It("a v1-only responder that hangs on a key keeps the connection", func() {
+		srv := serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).OnBroken(mockpeer.Ignore()))
+		nc, err := net.Dial("tcp", srv.Addr())
+		Expect(err).NotTo(HaveOccurred())
+		defer nc.Close()
+		k, _ := bip324.NewKey()
+		_, err = nc.Write(k.EllSwift[:])
+		Expect(err).NotTo(HaveOccurred())
+		_ = nc.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		_, err = nc.Read(make([]byte, 1))
+		Expect(err).To(MatchError(ContainSubstring("timeout")))
+	})
+})
+
+func burstOf(n int) []wire.Message {
+	msgs := make([]wire.Message, n)
+	for i := range msgs {
+		msgs[i] = wire.Raw{Cmd: wire.CmdInv, Payload: append([]byte{1, 1, 0, 0, 0}, make([]byte, 32)...)}
+	}
+	return msgs
+}
