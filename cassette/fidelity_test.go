@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/cassette"
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
@@ -32,16 +34,26 @@ const fidelityFile = "../integration/FIDELITY-recorded.md"
 const recordedPeerTimeout = 5 * time.Second
 
 // reaction is what a node sent on a connection and how it ended, as a
-// fidelity cell: "cmd cmd → closed", "nothing → open".
+// fidelity cell: "cmd cmd → closed", "nothing → open", "non-v1 bytes
+// (key) → open".
 type reaction struct {
-	cmds     []string
+	cmds []string
+	// key says the node's bytes were not v1 frames but the start of a
+	// BIP324 handshake, n of them: random bytes, compared by shape only.
+	key      bool
+	n        int
 	closed   bool
 	closedAt time.Duration
 }
 
 func (r reaction) String() string {
 	s := "nothing"
-	if len(r.cmds) > 0 {
+	switch {
+	case r.key && r.n >= bip324.KeyLen:
+		s = "non-v1 bytes (key)"
+	case r.key:
+		s = "non-v1 bytes (under 64)"
+	case len(r.cmds) > 0:
 		s = strings.Join(r.cmds, " ")
 	}
 	switch {
@@ -56,31 +68,40 @@ func (r reaction) String() string {
 // recordedReaction is what real Core did on cn: its messages, and whether
 // it closed before the probe did.
 func recordedReaction(cn cassette.Conn) reaction {
-	r := reaction{cmds: nodeCommands(cn)}
+	r := nodeReaction(cn)
 	if cn.End.By == cassette.Node {
 		r.closed, r.closedAt = true, time.Duration(cn.End.At)*time.Microsecond
 	}
 	return r
 }
 
-func nodeCommands(cn cassette.Conn) []string {
-	var out []string
+// nodeReaction is what the node sent on cn, decoded: its v1 commands, or,
+// when its first bytes are not v1 framing, a v2 key and how many bytes.
+func nodeReaction(cn cassette.Conn) reaction {
+	var r reaction
+	first := true
 	for _, e := range cn.Events {
 		if e.From != cassette.Node {
 			continue
 		}
+		r.n += len(e.Bytes)
 		for _, m := range e.Msgs {
+			if first && m.V2 == cassette.V2Key {
+				r.key = true
+			}
+			first = false
 			switch {
+			case r.key:
 			case m.V2 != "":
-				out = append(out, "("+m.V2+")")
+				r.cmds = append(r.cmds, "("+m.V2+")")
 			case m.Err != "":
-				out = append(out, "(broken)")
+				r.cmds = append(r.cmds, "(broken)")
 			default:
-				out = append(out, m.Cmd)
+				r.cmds = append(r.cmds, m.Cmd)
 			}
 		}
 	}
-	return out
+	return r
 }
 
 // playClient replays the client's side of cn against addr: its bytes
@@ -146,7 +167,9 @@ func playClient(cn cassette.Conn, addr string, network wire.Network) reaction {
 	}
 	c := &cassette.Cassette{Header: cassette.Header{Network: network.String()}, Conns: []cassette.Conn{node}}
 	cassette.Decode(c)
-	return reaction{cmds: nodeCommands(c.Conns[0]), closed: res.closed, closedAt: res.closedAt}
+	r := nodeReaction(c.Conns[0])
+	r.closed, r.closedAt = res.closed, res.closedAt
+	return r
 }
 
 func clientBytes(cn cassette.Conn) []byte {
@@ -207,52 +230,54 @@ var _ = Describe("replaying the recordings of real Core v30", func() {
 		}
 	})
 
-	It("finds the mock's Core profile doing what real Core did on every recorded probe connection", func() {
-		c := importPcap("core-v30-v2off-inbound.pcap")
-		probes := probeAddrs("core-profile-vs-v2transport-off.ndjson")
-		net, err := wire.ParseNetwork(c.Header.Network)
-		Expect(err).NotTo(HaveOccurred())
-		type row struct {
-			probe      string
-			real, mock reaction
+	It("finds the mock's Core profile doing what real Core did on every recorded probe connection, v2 off and on", func() {
+		runs := []recording{
+			{pcap: "core-v30-v2off-inbound.pcap", conform: "core-profile-vs-v2transport-off.ndjson", log: "v2transport-off.log",
+				profile: mockpeer.CoreResponder(mockpeer.WithPeerTimeout(recordedPeerTimeout), mockpeer.WithV2Transport(nil))},
+			{pcap: "core-v30-v2on-inbound.pcap", conform: "core-v2-profile-vs-v2transport-on.ndjson", log: "v2transport-on.log",
+				profile: mockpeer.CoreResponder(mockpeer.WithPeerTimeout(recordedPeerTimeout))},
 		}
-		var (
-			mu   sync.Mutex
-			rows []row
-			wg   sync.WaitGroup
-		)
-		for _, cn := range c.Conns {
-			probe, ok := probes[cn.Client]
-			if !ok {
-				continue
-			}
-			var n notes
-			srv := serve(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(recordedPeerTimeout)).Script(), &n,
-				mockpeer.WithNetwork(net), mockpeer.WithStepTimeout(2*recordedPeerTimeout))
-			wg.Add(1)
-			go func() {
-				defer GinkgoRecover()
-				defer wg.Done()
-				r := row{probe: probe, real: recordedReaction(cn), mock: playClient(cn, srv.Addr(), net)}
-				mu.Lock()
-				rows = append(rows, r)
-				mu.Unlock()
-			}()
+		// Both runs at once: the slowest probes wait for the 5 s peer timeout.
+		var wg sync.WaitGroup
+		results := make([]map[string]probeResult, len(runs))
+		for i, run := range runs {
+			results[i] = startProbes(run, &wg)
 		}
 		wg.Wait()
-		Expect(rows).To(HaveLen(len(probes)))
-		sort.Slice(rows, func(i, j int) bool { return rows[i].probe < rows[j].probe })
+		off, on := results[0], results[1]
+		Expect(off).To(HaveLen(32))
+		Expect(slices.Sorted(maps.Keys(on))).To(Equal(slices.Sorted(maps.Keys(off))), "the two runs probed the same")
+
+		// The shapes the v2-on run must show, whatever the mock does: a v1
+		// version gets v1, bytes that are not a v1 header get Core's key,
+		// and a version header with another network's magic gets nothing
+		// and a close ("V1 peer with wrong MessageStart").
+		for _, probe := range []string{"verack-before-version", "ping-before-version", "unknown-before-version", "v2-key"} {
+			Expect(on[probe].real.String()).To(HavePrefix("non-v1 bytes (key) → "), probe)
+		}
+		for _, probe := range []string{"wrong-magic", "wrong-magic-frame"} {
+			Expect(on[probe].real.String()).To(Equal("nothing → closed"), probe)
+			Expect(on[probe].reason).To(Equal("V2 transport error: V1 peer with wrong MessageStart f9beb4d9"), probe)
+		}
+
 		var table bytes.Buffer
-		fmt.Fprintf(&table, "| probe | real Core v30 (recorded) | mock core | agree |\n|---|---|---|---|\n")
+		fmt.Fprintf(&table, "| probe | real Core v30 -v2transport=0 | mock core | real Core v30 -v2transport=1 | mock core (v2 default) | agree |\n|---|---|---|---|---|---|\n")
 		var differ []string
-		for _, r := range rows {
-			ok := agree(r.real, r.mock)
-			mark := "yes"
-			if !ok {
-				mark = "**no**"
-				differ = append(differ, fmt.Sprintf("%s: real %s (%v), mock %s (%v)", r.probe, r.real, r.real.closedAt, r.mock, r.mock.closedAt))
+		for _, probe := range slices.Sorted(maps.Keys(off)) {
+			var bad []string
+			for i, res := range []probeResult{off[probe], on[probe]} {
+				if !agree(res.real, res.mock) {
+					bad = append(bad, [2]string{"v2 off", "v2 on"}[i])
+					differ = append(differ, fmt.Sprintf("%s (%s): real %s (%v, %s), mock %s (%v)", probe, bad[len(bad)-1],
+						res.real, res.real.closedAt, res.reason, res.mock, res.mock.closedAt))
+				}
 			}
-			fmt.Fprintf(&table, "| `%s` | %s | %s | %s |\n", r.probe, r.real, r.mock, mark)
+			mark := "yes"
+			if len(bad) > 0 {
+				mark = "**no** (" + strings.Join(bad, ", ") + ")"
+			}
+			fmt.Fprintf(&table, "| `%s` | %s | %s | %s | %s | %s |\n", probe,
+				off[probe].realCell(), off[probe].mock, on[probe].realCell(), on[probe].mock, mark)
 		}
 		AddReportEntry("fidelity of the core profile to the recorded Core v30", table.String())
 		doc := fidelityDoc(table.String())
@@ -260,29 +285,108 @@ var _ = Describe("replaying the recordings of real Core v30", func() {
 			Expect(os.WriteFile(fidelityFile, []byte(doc), 0o644)).To(Succeed())
 		}
 		Expect(differ).To(BeEmpty(), "the core profile differs from the recorded Core")
-		on, err := os.ReadFile(fidelityFile)
+		written, err := os.ReadFile(fidelityFile)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(string(on)).To(Equal(doc), "%s is out of date: regenerate it with BTC_HANDSHAKE_UPDATE_FIDELITY=1 go test ./cassette", filepath.Base(fidelityFile))
+		Expect(string(written)).To(Equal(doc), "%s is out of date: regenerate it with BTC_HANDSHAKE_UPDATE_FIDELITY=1 go test ./cassette", filepath.Base(fidelityFile))
 	})
 })
+
+// recording is one recorded run of Core: its pcap, the conform output that
+// names the probes' connections, Core's debug log, and the mock profile
+// that stands for that Core.
+type recording struct {
+	pcap, conform, log string
+	profile            mockpeer.Profile
+}
+
+// probeResult is one probe's row of a run: what real Core did (and, when
+// it closed, why, from its debug log), and what the mock did.
+type probeResult struct {
+	real, mock reaction
+	reason     string
+}
+
+// realCell is the recorded reaction with Core's reason when Core closed.
+func (p probeResult) realCell() string {
+	if p.real.closed {
+		return fmt.Sprintf("%s (`%s`)", p.real, p.reason)
+	}
+	return p.real.String()
+}
+
+// startProbes starts replaying every recorded probe connection of run,
+// each against a mock of its own, all at once, and checks that the debug
+// log gives a reason of Core's own for every connection Core closed
+// first. The map is filled in when wg is done.
+func startProbes(run recording, wg *sync.WaitGroup) map[string]probeResult {
+	c := importPcap(run.pcap)
+	probes := probeAddrs(run.conform)
+	reasons := disconnectReasons(run.log)
+	net, err := wire.ParseNetwork(c.Header.Network)
+	Expect(err).NotTo(HaveOccurred())
+	var mu sync.Mutex
+	out := map[string]probeResult{}
+	started := 0
+	for _, cn := range c.Conns {
+		probe, ok := probes[cn.Client]
+		if !ok {
+			continue
+		}
+		res := probeResult{real: recordedReaction(cn), reason: reasons[cn.Client]}
+		if res.real.closed {
+			Expect(res.reason).NotTo(BeEmpty(), "%s (%s): Core closed, its log says nothing", probe, run.pcap)
+			Expect(res.reason).NotTo(Equal(reasonClientClosed), "%s (%s): the pcap has Core close first, its log the probe", probe, run.pcap)
+		}
+		var n notes
+		srv := serve(run.profile.Script(), &n, mockpeer.WithNetwork(net), mockpeer.WithStepTimeout(2*recordedPeerTimeout))
+		started++
+		wg.Add(1)
+		go func() {
+			defer GinkgoRecover()
+			defer wg.Done()
+			res.mock = playClient(cn, srv.Addr(), net)
+			mu.Lock()
+			out[probe] = res
+			mu.Unlock()
+		}()
+	}
+	Expect(started).To(Equal(len(probes)), "%s: a probe's connection is missing", run.pcap)
+	return out
+}
 
 func fidelityDoc(table string) string {
 	return `# Mock fidelity against the recorded Bitcoin Core v30
 
-Every conformance probe's connection recorded in
-` + "`../shared/recordings/core-v30/pcap/core-v30-v2off-inbound.pcap`" + ` (Bitcoin Core v30.0,
-` + "`-v2transport=0 -peertimeout=5`" + `, regtest) is replayed from the client's side — the
-probe's bytes with their recorded segmentation and timing, and its close — against
-mockpeer's Core profile (` + "`mockpeer.CoreResponder`" + ` with a 5 s peer timeout). A cell
-is what the node sent → how the connection ended: closed by the node first (at the
-peer timeout when that is what closed it), or open until the probe left. The mock
-agrees when it sent the same commands in the same order and ended the same way, a
-timeout close within a second after the 5 s.
+Every conformance probe's connection recorded from Bitcoin Core v30.0 (regtest,
+` + "`-peertimeout=5`" + `) is replayed from the client's side — the probe's bytes with
+their recorded segmentation and timing, and its close — against mockpeer's Core
+profile with a 5 s peer timeout, each probe against a mock of its own:
 
-The ` + "`v2-on`" + ` recording (` + "`core-v2`" + `) waits for the mock's BIP324 responder.
+- ` + "`-v2transport=0`" + ` (` + "`../shared/recordings/core-v30/pcap/core-v30-v2off-inbound.pcap`" + `)
+  against ` + "`mockpeer.CoreResponder(WithV2Transport(nil))`" + ` ("mock core");
+- ` + "`-v2transport=1`" + `, Core's default (` + "`core-v30-v2on-inbound.pcap`" + `), against
+  ` + "`mockpeer.CoreResponder()`" + `, v2-capable by default ("mock core (v2 default)").
 
-Generated by the cassette package's specs, which fail when it is out of date:
-` + "`BTC_HANDSHAKE_UPDATE_FIDELITY=1 go test ./cassette`" + `.
+A cell is what the node sent → how the connection ended: closed by the node first
+(at the peer timeout when that is what closed it), or open until the probe left.
+` + "`non-v1 bytes (key)`" + ` is a BIP324 responder's answer: at least 64 bytes that are
+not a v1 frame (an ElligatorSwift key, then garbage, and, after a whole key, the
+terminator and version packet); the bytes are random, so only that shape is
+compared. Where real Core closed, its reason is quoted from its debug log
+(` + "`debug-log/v2transport-{off,on}.log`" + `, ` + "`-debug=net`" + `). The mock agrees when
+it sent the same commands in the same order (or the same shape of non-v1 bytes)
+and ended the same way, a timeout close within a second after the 5 s.
+
+With v2 on, Core decides on the first 16 bytes: a v1 ` + "`version`" + ` header for its
+network stays v1 (the same answers as with v2 off); a ` + "`version`" + ` header with
+another network's magic is closed at once (` + "`wrong-magic`" + `, ` + "`wrong-magic-frame`" + `:
+"V1 peer with wrong MessageStart"); anything else — another v1 command first
+(` + "`verack-before-version`" + `, ` + "`ping-before-version`" + `, ` + "`unknown-before-version`" + `) or a
+key (` + "`v2-key`" + `) — is taken for a BIP324 initiator and gets Core's key, where
+v2-off Core waits (a valid v1 frame of another command) or closes (the key: wrong magic).
+
+Generated by the cassette package's specs, which fail on any disagreement and when
+this file is out of date: ` + "`BTC_HANDSHAKE_UPDATE_FIDELITY=1 go test ./cassette`" + `.
 
 ` + table
 }
