@@ -98,7 +98,7 @@ func readOurs(c *bip324.Cipher, b *bytes.Buffer, aad []byte) ([]byte, bool, erro
 func FuzzDifferentialPackets(f *testing.F) {
 	f.Add([]byte{}, []byte{}, false, uint8(0), false)
 	f.Add(bip324.AppendContents(nil, "version", make([]byte, 102)), []byte("garbage"), false, uint8(0), true)
-	f.Add(bip324.AppendContents(nil, "ping", make([]byte, 8)), []byte{}, true, uint8(0x80|3), false) // packet 223, the last before the rekey
+	f.Add(bip324.AppendContents(nil, "ping", make([]byte, 8)), []byte{}, true, uint8(0x80|3), false)          // packet 223, the last before the rekey
 	f.Add(longForm("verack", nil), bytes.Repeat([]byte{7}, bip324.MaxGarbageLen), false, uint8(0x80|4), true) // packet 224, the first after
 	f.Add([]byte{0x80, 0xff, 0x00}, []byte{1}, true, uint8(0xff), true)
 	f.Fuzz(func(t *testing.T, contents, aad []byte, ignore bool, skip uint8, weInitiate bool) {
