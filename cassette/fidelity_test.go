@@ -258,6 +258,7 @@ var _ = Describe("replaying the recordings of real Core v30", func() {
 		for _, probe := range []string{"wrong-magic", "wrong-magic-frame"} {
 			Expect(on[probe].real.String()).To(Equal("nothing → closed"), probe)
 			Expect(on[probe].reason).To(Equal("V2 transport error: V1 peer with wrong MessageStart f9beb4d9"), probe)
+			Expect(on[probe].mockClose).To(ContainSubstring("V1 peer with wrong MessageStart"), probe+": the mock's v1 detection closed it")
 		}
 
 		var table bytes.Buffer
@@ -304,6 +305,8 @@ type recording struct {
 type probeResult struct {
 	real, mock reaction
 	reason     string
+	// mockClose is the note of the mock's close, when it closed.
+	mockClose string
 }
 
 // realCell is the recorded reaction with Core's reason when Core closed.
@@ -345,6 +348,12 @@ func startProbes(run recording, wg *sync.WaitGroup) map[string]probeResult {
 			defer GinkgoRecover()
 			defer wg.Done()
 			res.mock = playClient(cn, srv.Addr(), net)
+			for _, r := range srv.Transcript() {
+				if r.Dir == mockpeer.Out && r.Event == mockpeer.EventClose {
+					res.mockClose = r.Note
+					break
+				}
+			}
 			mu.Lock()
 			out[probe] = res
 			mu.Unlock()
