@@ -255,6 +255,11 @@ var _ = Describe("replaying the recordings of real Core v30", func() {
 		for _, probe := range []string{"verack-before-version", "ping-before-version", "unknown-before-version", "v2-key"} {
 			Expect(on[probe].real.String()).To(HavePrefix("non-v1 bytes (key) → "), probe)
 		}
+		// A whole key lets the responder send its terminator and version
+		// packet after its key and garbage.
+		for _, r := range []reaction{on["v2-key"].real, on["v2-key"].mock} {
+			Expect(r.n).To(BeNumerically(">=", bip324.KeyLen+bip324.TerminatorLen+bip324.Expansion), "v2-key")
+		}
 		for _, probe := range []string{"wrong-magic", "wrong-magic-frame"} {
 			Expect(on[probe].real.String()).To(Equal("nothing → closed"), probe)
 			Expect(on[probe].reason).To(Equal("V2 transport error: V1 peer with wrong MessageStart f9beb4d9"), probe)
