@@ -7,6 +7,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gleak"
+
+	"github.com/btc-handshake/btc-handshake/bip324"
 )
 
 func TestHandshake(t *testing.T) {
@@ -24,4 +26,12 @@ var _ = BeforeEach(func() {
 		Eventually(gleak.Goroutines).WithTimeout(3 * time.Second).
 			ShouldNot(gleak.HaveLeaked(before))
 	})
+})
+
+// btcec builds its curve tables on the first key it makes, which takes
+// hundreds of milliseconds under the race detector: made before the specs,
+// it cannot eat into the short deadlines of the v2 specs.
+var _ = BeforeSuite(func() {
+	_, err := bip324.NewKey()
+	Expect(err).NotTo(HaveOccurred())
 })

@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gleak"
 
+	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
@@ -204,3 +205,11 @@ func clientVersion(pv int32, services uint64) *wire.Version {
 		Relay:           true,
 	}
 }
+
+// btcec builds its curve tables on the first key it makes, which takes
+// hundreds of milliseconds under the race detector: made before the specs,
+// it cannot eat into the short deadlines of the v2 specs.
+var _ = BeforeSuite(func() {
+	_, err := bip324.NewKey()
+	Expect(err).NotTo(HaveOccurred())
+})
