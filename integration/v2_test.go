@@ -348,6 +348,35 @@ var _ = Describe("v2: btcd with and without --v2transport as local processes", L
 	}, NodeTimeout(5*time.Minute))
 
 	v2Specs(l)
+
+	// Last: on a machine where sources cannot be bound, admit paces
+	// instead, and this burst empties the bucket the pacer assumes full.
+	It("refuses v2 handshakes from one source beyond its burst of 4, closing them having sent nothing, which TransportAuto takes for a v1-only peer", func(ctx SpecContext) {
+		dialer := l.admit(ctx)
+		results := make([]*handshake.Result, 6) // under btcd's 8 unfinished handshakes per source
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Go(func() {
+				results[i], _ = handshake.Dial(ctx, v2node.P2PAddr(), v2Config(handshake.TransportAuto, dialer))
+			})
+		}
+		wg.Wait()
+		v2, fellBack := 0, 0
+		for _, res := range results {
+			Expect(res).To(harness.CompleteHandshake())
+			if res.Fallback {
+				Expect(res.Transport).To(Equal(handshake.TransportV1))
+				fellBack++
+				continue
+			}
+			Expect(res.Transport).To(Equal(handshake.TransportV2))
+			v2++
+		}
+		AddReportEntry("a burst of 6 auto handshakes from one source", fmt.Sprintf("%d v2, %d fell back to v1", v2, fellBack))
+		// The burst, and at most one token refilled while they connect.
+		Expect(v2).To(And(BeNumerically(">=", 1), BeNumerically("<=", 5)), "v2 handshakes admitted")
+		Expect(fellBack).To(BeNumerically(">=", 1), "refused handshakes retried with v1")
+	}, SpecTimeout(time.Minute))
 })
 
 var _ = Describe("v2: btcd with and without --v2transport in Docker containers", Label("docker", "e2e"), Ordered, func() {
