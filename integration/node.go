@@ -56,6 +56,9 @@ type PeerInfo struct {
 	// TransportProtocolType is Bitcoin Core's transport_protocol_type
 	// ("v1", "v2" or "detecting").
 	TransportProtocolType string `json:"transport_protocol_type"`
+	// V2Connection is btcd's v2_connection: the peer speaks BIP324 v2
+	// (false for a v1 peer of a --v2transport node, which btcd detects).
+	V2Connection bool `json:"v2_connection"`
 
 	// Raw is the entry as the node sent it.
 	Raw json.RawMessage `json:"-"`
