@@ -162,6 +162,11 @@ func hangUpHint(kind Kind, res *Result, ours wire.Network, err error) error {
 	switch {
 	case res.Phase != PhaseVersion || res.TranscriptDropped > 0:
 		return err
+	case res.Transport == TransportV2:
+		// The peer answered our key: it speaks v2 on our network (another
+		// network's keys fail to decrypt), so a hang-up after our version
+		// means something else (btcd's terminator scan, say).
+		return err
 	case kind == KindPeerClosed && errors.Is(err, io.ErrUnexpectedEOF):
 		return err // it hung up inside a frame: it did say something
 	case kind != KindPeerClosed && kind != KindReset:

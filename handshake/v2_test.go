@@ -16,6 +16,7 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -162,6 +163,18 @@ var _ = Describe("the v2 transport (BIP324)", func() {
 			Expect(res.Phase).To(Equal(handshake.PhaseV2))
 			Expect(res.Fallback).To(BeFalse())
 			Expect(p.accepted.Load()).To(BeEquivalentTo(1))
+		})
+
+		It("gives no wrong-network hint when a v2 peer resets after our version (it answered our key: same network)", func() {
+			srv := mockpeer.NewServer(mockpeer.WithNetwork(wire.Mainnet), mockpeer.WithFailHandler(func(string, ...int) {}))
+			DeferCleanup(srv.Close)
+			srv.SetDefaultScript(mockpeer.NewScript("v2-close-after-version",
+				mockpeer.V2Accept(mockpeer.V2{Garbage: 10}), mockpeer.Expect(wire.CmdVersion), mockpeer.Reset()))
+			res, err := handshake.Dial(context.Background(), srv.Addr(), v2Config(0))
+			Expect(handshake.KindOf(err)).To(BeElementOf(handshake.KindPeerClosed, handshake.KindReset))
+			Expect(res.Transport).To(Equal(handshake.TransportV2))
+			Expect(res.Phase).To(Equal(handshake.PhaseVersion))
+			Expect(err.Error()).NotTo(ContainSubstring("another network"))
 		})
 
 		It("times out within the deadline, without falling back, when the peer hangs on the key", func() {
