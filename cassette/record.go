@@ -28,7 +28,9 @@ const maxRecordedConns = 1 << 16
 // the cassette with Cassette. Every Read and Write of a wrapped connection
 // becomes an Event with its bytes as read or written; io.EOF, a reset, a
 // Close, a CloseWrite or a Close after a read deadline expired end it
-// (FIN, RST, or timeout). A Recorder is safe for concurrent use.
+// (FIN, RST, or timeout). A v2 connection's bytes are encrypted: give
+// each handshake.Result to Annotate to add what the client decrypted.
+// A Recorder is safe for concurrent use.
 type Recorder struct {
 	// MaxConnBytes bounds the bytes kept per connection (default
 	// DefaultMaxConnBytes); set it before the first connection.

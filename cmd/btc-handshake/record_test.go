@@ -28,7 +28,8 @@ var _ = Describe("btc-handshake --record, mock serve --replay, check --cassette,
 		tape := filepath.Join(dir, "peer.cassette")
 		diagrams := filepath.Join(dir, "diagrams") + "/"
 		Expect(os.Mkdir(diagrams, 0o755)).To(Succeed())
-		s := run("--connect", addr, "-n", "regtest", "-t", "2", "--record", tape, "--diagram", diagrams)
+		// v1: the replay plays v1 bytes (auto would record a v2 attempt too).
+		s := run("--connect", addr, "-n", "regtest", "-t", "2", "--transport", "v1", "--record", tape, "--diagram", diagrams)
 		Eventually(s).Should(gexec.Exit(1))
 		Expect(string(s.Out.Contents())).To(ContainSubstring("self-connection"))
 		text, err := os.ReadFile(tape)
@@ -43,7 +44,7 @@ var _ = Describe("btc-handshake --record, mock serve --replay, check --cassette,
 		Expect(string(d)).To(ContainSubstring("N->>C: version"))
 
 		replay := serveMock("--replay", tape, "--speed", "0")
-		s = run("--connect", replay, "-n", "regtest", "-t", "2")
+		s = run("--connect", replay, "-n", "regtest", "-t", "2", "--transport", "v1")
 		Eventually(s).Should(gexec.Exit(1))
 		Expect(string(s.Out.Contents())).To(ContainSubstring("self-connection"))
 
