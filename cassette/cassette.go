@@ -72,6 +72,10 @@ type Conn struct {
 	// Transport is how the client started: TransportV1 (a v1 header
 	// first), TransportV2 (a 64-byte key first), or empty if it sent nothing.
 	Transport string `json:"transport,omitempty"`
+	// V2 is what the client of a v2 connection knew of its session and
+	// framing, which the encrypted bytes cannot tell; nil when nobody who
+	// held the keys annotated the recording (Recorder.Annotate).
+	V2 *V2Info `json:"v2,omitempty"`
 	// Start is when the connection started (the SYN, the dial, the first
 	// captured message), in UTC.
 	Start time.Time `json:"start"`
@@ -95,6 +99,10 @@ type Event struct {
 	// Msgs are the messages whose last byte is in this segment (or, in
 	// messages-only cassettes, the message this event is).
 	Msgs []Message `json:"msgs,omitempty"`
+	// Decrypted marks a v2 message as the annotating client decrypted it:
+	// no bytes (the connection's byte events carry them, encrypted) and
+	// one message in Msgs, without its payload.
+	Decrypted bool `json:"decrypted,omitempty"`
 }
 
 // Message is a decoded message beside the bytes, or a framing fact.

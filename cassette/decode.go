@@ -167,14 +167,7 @@ func describe(m *Message, payload []byte) {
 			m.Err = errText(err)
 			return
 		}
-		m.Version = &VersionInfo{
-			Protocol: v.ProtocolVersion, Services: v.Services, Timestamp: v.Timestamp,
-			AddrRecv: v.AddrRecv.AddrPort().String(), Nonce: v.Nonce,
-			UserAgent: strings.ToValidUTF8(v.UserAgent, "\uFFFD"), StartHeight: v.StartHeight, Relay: v.Relay,
-		}
-		if v.Tail < wire.TailMinimal {
-			m.Version.AddrFrom = v.AddrFrom.AddrPort().String()
-		}
+		m.Version = versionInfo(&v)
 	case wire.CmdPing, wire.CmdPong:
 		if len(payload) >= 8 {
 			n := binary.LittleEndian.Uint64(payload)

@@ -16,6 +16,9 @@
 // (ImportCapture: messages only, no bytes), and, once the client and the
 // mock peer record, from live runs: a recorder appends an Event per Read
 // or Write of its connection and calls Decode before Write.
+// A v2 (BIP324) stream is encrypted: its bytes decode to its parts only,
+// and a recording made through our client gets the client's decrypted
+// messages and the session's framing beside them (Recorder.Annotate).
 // Imports redact what identifies the recorder unless told not to (Redact).
 //
 // Reading is bounded: Read refuses a line or a file over its limit and

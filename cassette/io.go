@@ -247,6 +247,9 @@ func parseLine(c *Cassette, line []byte, lineNo int, index map[int]int, ended ma
 		if cl.Transport != "" && cl.Transport != TransportV1 && cl.Transport != TransportV2 {
 			return bad("conn %d: unknown transport %q", cl.ID, cl.Transport)
 		}
+		if err := checkV2(cl.V2); err != nil {
+			return bad("conn %d: %v", cl.ID, err)
+		}
 		cl.Conn.Events, cl.Conn.End = nil, End{}
 		if !cl.Start.IsZero() {
 			cl.Start = cl.Start.UTC()
@@ -322,6 +325,9 @@ func checkEvent(e Event, cn *Conn) error {
 	case "", EndFIN, EndRST:
 	default:
 		return fmt.Errorf("unknown close %q", e.Close)
+	}
+	if e.Decrypted && (len(e.Bytes) > 0 || e.Close != "" || len(e.Msgs) != 1) {
+		return fmt.Errorf("a decrypted event holds one message, no bytes and no close")
 	}
 	for _, m := range e.Msgs {
 		limit := wire.MaxPayload + wire.HeaderSize

@@ -28,7 +28,9 @@ const maxRecordedConns = 1 << 16
 // the cassette with Cassette. Every Read and Write of a wrapped connection
 // becomes an Event with its bytes as read or written; io.EOF, a reset, a
 // Close, a CloseWrite or a Close after a read deadline expired end it
-// (FIN, RST, or timeout). A Recorder is safe for concurrent use.
+// (FIN, RST, or timeout). A v2 connection's bytes are encrypted: give
+// each handshake.Result to Annotate to add what the client decrypted.
+// A Recorder is safe for concurrent use.
 type Recorder struct {
 	// MaxConnBytes bounds the bytes kept per connection (default
 	// DefaultMaxConnBytes); set it before the first connection.
@@ -50,7 +52,13 @@ func NewRecorder(n wire.Network) *Recorder { return &Recorder{network: n} }
 // around net.Conn to the descriptor would not be recorded, so it offers
 // none.
 func (r *Recorder) Conn(nc net.Conn, we string, start time.Time) net.Conn {
-	rc := &recConn{Conn: nc, rec: r, we: we, start: start}
+	return r.wrap(nc, we, start, "")
+}
+
+// wrap is Conn; dialed is the address the client dialed, by which
+// Annotate finds the connection.
+func (r *Recorder) wrap(nc net.Conn, we string, start time.Time, dialed string) net.Conn {
+	rc := &recConn{Conn: nc, rec: r, we: we, start: start, dialed: dialed}
 	rc.conn = Conn{Start: start.UTC()}
 	client, node := nc.LocalAddr(), nc.RemoteAddr()
 	if we == Node {
@@ -95,7 +103,7 @@ func (d recDialer) DialContext(ctx context.Context, network, addr string) (net.C
 	if err != nil {
 		return nil, err
 	}
-	return d.r.Conn(nc, Client, start), nil
+	return d.r.wrap(nc, Client, start, addr), nil
 }
 
 // Listener returns l with every accepted connection recorded as the node:
@@ -136,9 +144,10 @@ func (r *Recorder) Cassette() *Cassette {
 // concurrent Read and Write calls.
 type recConn struct {
 	net.Conn
-	rec   *Recorder
-	we    string
-	start time.Time
+	rec    *Recorder
+	we     string
+	start  time.Time
+	dialed string // the address dialed (Dialer), "" otherwise
 
 	mu       sync.Mutex
 	conn     Conn
@@ -146,6 +155,9 @@ type recConn struct {
 	dropped  int64
 	timedOut bool // our last read hit its deadline
 	linger0  bool // SetLinger(0): Close resets
+	// decrypted are the v2 messages Annotate added, kept apart from the
+	// byte events until a snapshot merges them in.
+	decrypted []Event
 }
 
 func (c *recConn) they() string { return other(c.we) }
@@ -271,7 +283,18 @@ func (c *recConn) snapshot() Conn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cn := c.conn
-	cn.Events = append([]Event(nil), c.conn.Events...)
+	// Deep copies: Redact rewrites bytes and messages in place, and what
+	// the Recorder keeps must stay as recorded.
+	cn.Events = make([]Event, len(c.conn.Events))
+	for i, e := range c.conn.Events {
+		e.Bytes = append([]byte(nil), e.Bytes...)
+		cn.Events[i] = e
+	}
+	cn.Events = mergeDecrypted(cn.Events, c.decrypted)
+	if cn.V2 != nil {
+		v := *cn.V2
+		cn.V2 = &v
+	}
 	if cn.End.How == "" {
 		cn.End = End{How: EndOpen, At: time.Since(c.start).Microseconds()}
 	}

@@ -25,7 +25,8 @@ const redactedNonce = 0x0000544341444552
 // by documentation addresses, ports kept), the IP addresses of every
 // version message (addr_recv and addr_from, zero addresses kept), and the
 // version nonces (each distinct nonce mapped to its own placeholder, so a
-// self-connection remains visible). A frame whose checksum was valid is
+// self-connection remains visible), and the session ids of v2
+// connections (each distinct id mapped to its own placeholder). A frame whose checksum was valid is
 // re-sealed, so it stays valid; a broken one stays broken. Messages-only
 // payloads are rewritten the same way. c.Header.Redacted is set.
 func Redact(c *Cassette) {
@@ -34,8 +35,10 @@ func Redact(c *Cassette) {
 		net = wire.Mainnet
 	}
 	nonces := map[uint64]uint64{}
+	sessions := map[string]string{}
 	for i := range c.Conns {
 		redactConn(&c.Conns[i], net, nonces)
+		redactV2(&c.Conns[i], nonces, sessions)
 	}
 	c.Header.Redacted = true
 }
@@ -140,15 +143,7 @@ func redactVersion(p []byte, from string, nonces map[uint64]uint64) {
 	redactIP(p, fromIP, from)
 	if len(p) >= nonceAt+8 {
 		n := binary.LittleEndian.Uint64(p[nonceAt:])
-		if n == 0 {
-			return // no nonce: nothing identifies
-		}
-		r, ok := nonces[n]
-		if !ok {
-			r = redactedNonce + uint64(len(nonces))<<48
-			nonces[n] = r
-		}
-		binary.LittleEndian.PutUint64(p[nonceAt:], r)
+		binary.LittleEndian.PutUint64(p[nonceAt:], redactNonce(n, nonces))
 	}
 }
 

@@ -30,6 +30,9 @@ func WriteTranscript(w io.Writer, c *Cassette) error {
 	for _, cn := range c.Conns {
 		fmt.Fprintf(bw, "\nconn %d  %s  client %s → node %s  started %s\n", cn.ID, orDash(cn.Transport),
 			orDash(Text(cn.Client)), orDash(Text(cn.Node)), cn.Start.Format("2006-01-02T15:04:05.000000Z"))
+		if cn.V2 != nil {
+			fmt.Fprintf(bw, "  %s\n", v2Summary(cn.V2, false))
+		}
 		for _, e := range cn.Events {
 			arrow := "C → N"
 			if e.From == Node {
@@ -43,7 +46,11 @@ func WriteTranscript(w io.Writer, c *Cassette) error {
 				fmt.Fprintf(bw, "  %s  %s  (%d bytes, no whole message yet)\n", ms(e.At), arrow, len(e.Bytes))
 			}
 			for _, m := range e.Msgs {
-				fmt.Fprintf(bw, "  %s  %s  %s\n", ms(e.At), arrow, messageLine(m))
+				line := messageLine(m)
+				if m.V2 != "" && cn.V2 != nil {
+					line = fmt.Sprintf("%-12s %7d B  (v2 bytes: the client's decrypted messages are listed apart)", "v2-"+Text(m.V2), m.Len)
+				}
+				fmt.Fprintf(bw, "  %s  %s  %s\n", ms(e.At), arrow, line)
 			}
 		}
 		end := cn.End
@@ -119,6 +126,9 @@ func WriteDiagram(w io.Writer, c *Cassette) error {
 		fmt.Fprintf(bw, "%%%% conn %d (%s)\nsequenceDiagram\n", cn.ID, mermaid(orDash(cn.Transport)))
 		fmt.Fprintf(bw, "    participant C as client %s\n", mermaid(cn.Client))
 		fmt.Fprintf(bw, "    participant N as node %s\n", mermaid(cn.Node))
+		if cn.V2 != nil {
+			fmt.Fprintf(bw, "    Note over C,N: %s\n", v2Summary(cn.V2, true))
+		}
 		for _, e := range cn.Events {
 			a, b := "C", "N"
 			if e.From == Node {
@@ -130,6 +140,9 @@ func WriteDiagram(w io.Writer, c *Cassette) error {
 				continue
 			}
 			for _, m := range e.Msgs {
+				if m.V2 == V2Encrypted && cn.V2 != nil {
+					continue // its messages are drawn decrypted
+				}
 				arrow := "->>"
 				if m.Err != "" {
 					arrow = "-x"

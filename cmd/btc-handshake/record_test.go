@@ -28,8 +28,7 @@ var _ = Describe("btc-handshake --record, mock serve --replay, check --cassette,
 		tape := filepath.Join(dir, "peer.cassette")
 		diagrams := filepath.Join(dir, "diagrams") + "/"
 		Expect(os.Mkdir(diagrams, 0o755)).To(Succeed())
-		// v1: the scenario plays a v1-only node (auto would add the failed v2
-		// attempt as a connection of its own).
+		// v1: the replay plays v1 bytes (auto would record a v2 attempt too).
 		s := run("--connect", addr, "-n", "regtest", "-t", "2", "--transport", "v1", "--record", tape, "--diagram", diagrams)
 		Eventually(s).Should(gexec.Exit(1))
 		Expect(string(s.Out.Contents())).To(ContainSubstring("self-connection"))

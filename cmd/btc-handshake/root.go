@@ -224,6 +224,11 @@ read:
 			prog.draw(sum.Total)
 			continue
 		}
+		if rec != nil {
+			// Only the client holds a v2 session's keys: the recording
+			// gets its decrypted messages and framing from the Result.
+			rec.Annotate(res)
+		}
 		if f.onResult != nil {
 			f.onResult(res)
 		}
