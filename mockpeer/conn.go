@@ -325,7 +325,7 @@ func (c *Conn) recordIn(in Incoming, size int) {
 		return // spare building it
 	}
 	var payload []byte
-	if c.env.cfg.record == RecordAll && len(in.Payload) > 0 {
+	if c.env.cfg.record == RecordAll && len(in.Payload) > 0 && !c.env.full(In) {
 		payload = c.env.copyPayload(in.Payload)
 	}
 	c.env.record(Record{Time: in.Time, Conn: c.index, Dir: In, Command: in.Command, Payload: payload, Size: size, Err: in.Err})

@@ -151,6 +151,17 @@ func WithRecordLimit(frames, payload int) Option {
 	return func(c *config) { c.limit = recordLimit{frames: max(frames, 0), payload: max(payload, 0)} }
 }
 
+// full reports whether the record limit keeps no more frames of dir: a
+// frame then only adds to a count, and its payload need not be copied.
+func (e *env) full(dir Direction) bool {
+	if e.cfg.limit.frames <= 0 {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.records.kept[dir] >= e.cfg.limit.frames
+}
+
 // copyPayload copies p, or as much of it as the record limit keeps: copying
 // a 4 MB payload only to drop most of it would cost the memory the limit
 // is there to save.
