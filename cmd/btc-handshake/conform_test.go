@@ -92,8 +92,9 @@ var _ = Describe("btc-handshake conform", func() {
 		s = run("conform", "--list", "--json")
 		Eventually(s).Should(gexec.Exit(0))
 		objs := ndjson(s.Out.Contents())
-		Expect(objs).To(HaveLen(len(scenarios.ProbeNames())))
+		Expect(objs).To(HaveLen(len(scenarios.ProbeNames()) + len(scenarios.V2Probes())))
 		Expect(objs[0]).To(HaveKey("expect"))
+		Expect(objs[0]).To(HaveKeyWithValue("transport", "v1"))
 	})
 
 	It("exits 2 with one line, and no score, when the node cannot be reached", func() {
