@@ -233,16 +233,24 @@ var _ = Describe("JudgeProbe", func() {
 	})
 })
 
+// v2MockTimeout is the peer timeout of the mocks the v2 probes run
+// against: room for a 1.5 s observation (see v2Opts).
+const v2MockTimeout = 4 * mockTimeout
+
 var _ = Describe("RunProbes with the v2 probes", func() {
-	// v2Opts judges by profile against a mock with mockTimeout as its
+	// v2Opts judges by profile against a mock with v2MockTimeout as its
 	// peer timeout.
 	v2Opts := func(profile string) harness.ProbeOptions {
 		o := probeOpts(profile)
-		o.PeerTimeout = 2 * mockTimeout
+		o.PeerTimeout = v2MockTimeout
+		// The mock makes its key (ElligatorSwift) before it answers: under
+		// -race on a loaded machine that has taken over 500 ms. The
+		// observation stays well within the mock's peer timeout.
+		o.Observe = 1500 * time.Millisecond
 		return o
 	}
 	btcdV2 := func() mockpeer.Profile {
-		return mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true}))
+		return mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true}))
 	}
 
 	It("finds mockpeer's btcd --v2transport profile conforming to the btcd-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
@@ -256,7 +264,7 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 	}, SpecTimeout(60*time.Second))
 
 	It("finds mockpeer's default Core profile (v2-capable) conforming to the core-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2 * mockTimeout)))
+		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout)))
 		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.ProbesFor(scenarios.ProfileCoreV2)...)
 		Expect(failedProbes(js)).To(BeEmpty())
 		_, _, errored, skipped := harness.ProbeCounts(js)
@@ -283,8 +291,8 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 			profile string
 			mock    mockpeer.Profile
 		}{
-			{scenarios.ProfileCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(nil))},
-			{scenarios.ProfileBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(2 * mockTimeout))},
+			{scenarios.ProfileCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(nil))},
+			{scenarios.ProfileBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout))},
 		} {
 			srv := serveNode(node.mock)
 			js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(node.profile), scenarios.V2Probes()...)
