@@ -37,7 +37,7 @@ const (
 // for a silent or verack-less peer (Core's -peertimeout default, btcd's
 // negotiate timeout).
 func PeerTimeoutOf(profile string) time.Duration {
-	if profile == scenarios.ProfileBtcd {
+	if profile == scenarios.ProfileBtcd || profile == scenarios.ProfileBtcdV2 {
 		return mockpeer.BtcdNegotiateTimeout
 	}
 	return mockpeer.CorePeerTimeout
@@ -48,7 +48,7 @@ type ProbeOptions struct {
 	// Network is the node's network (default regtest).
 	Network wire.Network
 	// Profile names the expectations to judge by (scenarios.ProfileCore,
-	// ProfileCoreV2, ProfileBtcd; default core).
+	// ProfileCoreV2, ProfileBtcd, ProfileBtcdV2; default core).
 	Profile string
 	// Observe is how long each probe watches the connection after its last
 	// message (default scenarios.DefaultProbeObserve).
@@ -263,6 +263,14 @@ func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes .
 			out[i] = j
 			continue
 		}
+		if !ok {
+			// Nothing to judge (a v2 probe that needs a finished v2
+			// handshake, against a v1-only profile): not worth a
+			// connection, and its setup would fail.
+			j.Skipped = "no expectation for profile " + opts.Profile
+			out[i] = j
+			continue
+		}
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
@@ -280,11 +288,7 @@ func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes .
 			start := time.Now()
 			j.Observation = ObserveProbe(ctx, addr, p, opts, opts.LocalAddr(i))
 			j.Duration = time.Since(start)
-			switch {
-			case j.Observation.Error != "":
-			case !ok:
-				j.Skipped = "no expectation for profile " + opts.Profile
-			default:
+			if j.Observation.Error == "" {
 				j.Reasons = JudgeProbe(exp, j.Observation)
 			}
 			out[i] = j

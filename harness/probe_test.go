@@ -232,3 +232,80 @@ var _ = Describe("JudgeProbe", func() {
 		Expect(o.Summary()).To(Equal("non-v1 bytes → open"))
 	})
 })
+
+// v2MockTimeout is the peer timeout of the mocks the v2 probes run
+// against: room for a 1.5 s observation (see v2Opts).
+const v2MockTimeout = 4 * mockTimeout
+
+var _ = Describe("RunProbes with the v2 probes", func() {
+	// v2Opts judges by profile against a mock with v2MockTimeout as its
+	// peer timeout.
+	v2Opts := func(profile string) harness.ProbeOptions {
+		o := probeOpts(profile)
+		o.PeerTimeout = v2MockTimeout
+		// The mock makes its key (ElligatorSwift) before it answers: under
+		// -race on a loaded machine that has taken over 500 ms. The
+		// observation stays well within the mock's peer timeout.
+		o.Observe = 1500 * time.Millisecond
+		return o
+	}
+	btcdV2 := func() mockpeer.Profile {
+		return mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true}))
+	}
+
+	It("finds mockpeer's btcd --v2transport profile conforming to the btcd-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
+		srv := serveNode(btcdV2())
+		probes := scenarios.ProbesFor(scenarios.ProfileBtcdV2)
+		Expect(len(probes)).To(Equal(len(scenarios.AllProbes()) + len(scenarios.V2Probes())))
+		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileBtcdV2), probes...)
+		Expect(failedProbes(js)).To(BeEmpty())
+		_, _, errored, skipped := harness.ProbeCounts(js)
+		Expect([]int{errored, skipped}).To(Equal([]int{0, 0}))
+	}, SpecTimeout(60*time.Second))
+
+	It("finds mockpeer's default Core profile (v2-capable) conforming to the core-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
+		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout)))
+		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.ProbesFor(scenarios.ProfileCoreV2)...)
+		Expect(failedProbes(js)).To(BeEmpty())
+		_, _, errored, skipped := harness.ProbeCounts(js)
+		Expect([]int{errored, skipped}).To(Equal([]int{0, 0}))
+	}, SpecTimeout(60*time.Second))
+
+	It("tells btcd --v2transport from Core v2: the core-v2 expectations fail against mockpeer's btcd v2 profile, first the 4095-garbage probe", func(ctx SpecContext) {
+		srv := serveNode(btcdV2())
+		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.V2Probes()...)
+		failed := failedProbes(js)
+		Expect(failed).To(HaveKey("v2-garbage-4095"))
+		Expect(failed).To(HaveKey("v2-4110-zero-bytes"))
+		Expect(failed).To(HaveKey("v2-oversized-packet"))
+		Expect(failed).To(HaveKey("v2-wrong-network-v1-header"))
+		for _, j := range js {
+			if j.Probe == "v2-garbage-4095" {
+				Expect(j.Observation.Summary()).To(Equal("nothing → closed"))
+			}
+		}
+	}, SpecTimeout(60*time.Second))
+
+	It("judges v1-only nodes by what they do with a key, and skips the probes that need a finished v2 handshake", func(ctx SpecContext) {
+		for _, node := range []struct {
+			profile string
+			mock    mockpeer.Profile
+		}{
+			{scenarios.ProfileCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(nil))},
+			{scenarios.ProfileBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout))},
+		} {
+			srv := serveNode(node.mock)
+			js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(node.profile), scenarios.V2Probes()...)
+			Expect(failedProbes(js)).To(BeEmpty(), node.profile)
+			passed, _, errored, skipped := harness.ProbeCounts(js)
+			Expect(errored).To(BeZero(), node.profile)
+			Expect(skipped).To(Equal(3), node.profile) // oversized-packet, unknown-short-id, rekey
+			Expect(passed).To(Equal(len(js) - 3))
+			for _, j := range js {
+				if j.Probe == "v2-garbage-0" {
+					Expect(j.Observation.Summary()).To(Equal("nothing → closed"), node.profile)
+				}
+			}
+		}
+	}, SpecTimeout(60*time.Second))
+})

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -102,6 +103,14 @@ func BtcdResponder(opts ...ProfileOption) Profile {
 	if p.v2 != nil && p.v2.ScanLimit == 0 {
 		// v2transport's terminator scan stops one byte short (v1.0.1, v1.1.0).
 		p.v2.ScanLimit = btcdScanLimit
+	}
+	if p.v2 != nil {
+		// v2transport tells a wrong-network v1 header after its key, and
+		// takes any declared packet length (up to 2^24-1).
+		p.v2.LateV1Check = true
+		if p.v2.MaxContents == 0 {
+			p.v2.MaxContents = btcdMaxContents
+		}
 	}
 	if cfg.version.AddrFrom.IsZero() {
 		cfg.version.AddrFrom = wire.NetAddress{Services: cfg.version.Services}
@@ -312,6 +321,10 @@ func btcdOther(c *Conn, in Incoming) ([]wire.Message, error) {
 func (cfg *profileConfig) btcdBroken(c *Conn, in Incoming) ([]wire.Message, error) {
 	switch {
 	case !in.Fatal && in.Message == nil && errors.Is(in.Err, wire.ErrBadCommand) && utf8.ValidString(in.Command):
+		return btcdOther(c, in)
+	case errors.Is(in.Err, bip324.ErrUnknownShortID):
+		// wire.ReadV2MessageN: an unassigned id is no command,
+		// wire.ErrUnknownMessage, which inHandler skips.
 		return btcdOther(c, in)
 	case errors.Is(in.Err, wire.ErrBadMagic) && in.Declared <= wire.MaxPayload:
 		if err := cfg.btcdDiscard(c, in.Declared); err != nil {

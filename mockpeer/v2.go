@@ -64,11 +64,29 @@ type V2 struct {
 	// searches one byte less, so it misses the terminator after 4095
 	// bytes of garbage; WithV2Transport gives BtcdResponder that limit.
 	ScanLimit int
+	// LateV1Check (responder) tells another network's v1 version header
+	// only once 64 bytes are in, after our key went out, as btcd's
+	// v2transport does (RespondV2Handshake sends its key at the first byte
+	// that differs from the v1 prefix; prepareResponderHandshake then
+	// compares bytes 4..15). Core tells it at 16 bytes and sends no key
+	// when they arrive together. BtcdResponder's v2 sets it.
+	LateV1Check bool
+	// MaxContents is the largest packet contents length accepted (0:
+	// Core's, bip324.MaxContentsLen). btcd's v2transport accepts any
+	// length the 3-byte field can hold (maxContentLen, 2^24-1) and waits
+	// for that many bytes; BtcdResponder's v2 sets that.
+	MaxContents int
 }
+
+// btcdMaxContents is btcd v2transport's maxContentLen.
+const btcdMaxContents = 1<<24 - 1
 
 // btcdScanLimit is where btcd's v2transport stops looking for the
 // terminator (v1.0.1, v1.1.0): one byte short of 4095+16.
 const btcdScanLimit = bip324.MaxGarbageLen + bip324.TerminatorLen - 1
+
+// v1VersionCommand is bytes 4..15 of a v1 version header.
+var v1VersionCommand = wire.CommandBytes(wire.CmdVersion)
 
 // Events of v2 connections.
 const (
@@ -95,6 +113,8 @@ type v2State struct {
 	ks    [bip324.LengthLen]byte
 	// decoysIn counts the decoys received.
 	decoysIn int
+	// maxContents is V2.MaxContents, defaulted.
+	maxContents int
 }
 
 func (v *V2) garbage() []byte {
@@ -138,6 +158,18 @@ func V2Connect(v V2) Step {
 		}
 		return nil
 	})
+}
+
+// ConnectV2 is V2Connect's handshake inside a Do step, within the step
+// timeout: for a probe, the other side leaving during the handshake is a
+// reaction to observe, not a failed step. The error is the read's
+// (io.EOF, a reset), ErrV2Handshake's or the deadline's.
+func (c *Conn) ConnectV2(v V2) error {
+	deadline, _ := c.deadline(0)
+	if err := c.v2Handshake(&v, true, nil, deadline); err != nil {
+		return c.v2Failed(err)
+	}
+	return nil
 }
 
 // Packet is a v2 packet spelled out, for SendPacket.
@@ -211,7 +243,7 @@ func (c *Conn) acceptV2(v *V2, deadline time.Time) (bool, error) {
 		return false, c.readEnded(err, time.Now())
 	case det == bip324.V1:
 		return false, nil
-	case det == bip324.V1OtherNetwork:
+	case det == bip324.V1OtherNetwork && !v.LateV1Check:
 		c.recordEvent(EventClose, "v1 header with another network's magic (Core: V1 peer with wrong MessageStart)", nil)
 		_ = c.Close()
 		return false, nil
@@ -254,7 +286,8 @@ func (c *Conn) detect(deadline time.Time) ([]byte, bip324.Detection, error) {
 			// v1 header (it tells another network's v1 header at 16).
 			return bytes.Clone(buf[:n]), det, nil
 		case bip324.V1OtherNetwork:
-			return nil, det, nil
+			// A responder with LateV1Check takes them for a key first.
+			return bytes.Clone(buf[:n]), det, nil
 		}
 		if err != nil {
 			return nil, det, err
@@ -300,7 +333,10 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 	if err != nil {
 		return err
 	}
-	st := &v2State{in: first}
+	st := &v2State{in: first, maxContents: v.MaxContents}
+	if st.maxContents <= 0 {
+		st.maxContents = bip324.MaxContentsLen
+	}
 	garbage := v.garbage()
 	hello := append(append(make([]byte, 0, bip324.KeyLen+len(garbage)+bip324.TerminatorLen), key.EllSwift[:]...), garbage...)
 	late := v.TerminatorPrefix > 0 && !initiator
@@ -317,6 +353,9 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 	}
 	theirs := [bip324.KeyLen]byte(st.in[st.off:])
 	st.off += bip324.KeyLen
+	if !initiator && v.LateV1Check && bytes.Equal(theirs[4:bip324.DetectSize], v1VersionCommand[:]) {
+		return fmt.Errorf("%w: a v1 version header with another network's magic (btcd: peer is v1 and using the wrong network)", ErrV2Handshake)
+	}
 	net := c.env.network()
 	if v.OtherNetwork {
 		net = wire.Testnet3
@@ -466,7 +505,7 @@ func (c *Conn) v2packet(st *v2State) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	n, err := st.c.DecryptLength([bip324.LengthLen]byte(st.in[st.off:]))
-	if err != nil {
+	if err != nil && !(errors.Is(err, bip324.ErrPacketTooLarge) && n <= st.maxContents) {
 		return nil, false, &wire.FrameError{Err: err, Detail: fmt.Sprintf("%d bytes declared", n)}
 	}
 	st.off += bip324.LengthLen
@@ -500,7 +539,8 @@ func (c *Conn) nextV2(deadline time.Time) (Incoming, error) {
 				c.recordIn(in, 0)
 				return in, nil
 			}
-			return Incoming{}, c.readEnded(err, c.lastRead)
+			// The end is now: lastRead is when the last bytes came.
+			return Incoming{}, c.readEnded(err, time.Now())
 		}
 		if ignore {
 			st.decoysIn++

@@ -26,10 +26,30 @@ const (
 	ProfileCoreV2 = "core-v2"
 	// ProfileBtcd is btcd v0.26.2 (default flags, no --v2transport).
 	ProfileBtcd = "btcd"
+	// ProfileBtcdV2 is btcd v0.26.2 with --v2transport (v2transport
+	// v1.1.0): a connection whose first bytes differ from
+	// magic‖"version" is taken for BIP324 at the first byte that differs.
+	// A probe without a btcd-v2 entry expects what it expects of btcd.
+	ProfileBtcdV2 = "btcd-v2"
 )
 
 // Profiles lists the node profiles, in a stable order.
-func Profiles() []string { return []string{ProfileCore, ProfileCoreV2, ProfileBtcd} }
+func Profiles() []string { return []string{ProfileCore, ProfileCoreV2, ProfileBtcd, ProfileBtcdV2} }
+
+// V2Profile reports whether profile is of a node that speaks BIP324
+// (core-v2, btcd-v2): conform runs V2Probes for those.
+func V2Profile(profile string) bool { return profile == ProfileCoreV2 || profile == ProfileBtcdV2 }
+
+// v1Of is the v1-only profile a v2 profile falls back to.
+func v1Of(profile string) (string, bool) {
+	switch profile {
+	case ProfileCoreV2:
+		return ProfileCore, true
+	case ProfileBtcdV2:
+		return ProfileBtcd, true
+	}
+	return "", false
+}
 
 // End is how the connection stands when the observation of a probe ends.
 type End string
@@ -132,7 +152,10 @@ type Probe struct {
 	// Summary says in one line what the probe does.
 	Summary string
 	// Rule is the expectation of PROTOCOL.md §5 ("How Core treats a peer")
-	// that the probe checks ("1" to "13", "v2" for the BIP324 note).
+	// that the probe checks ("1" to "13", "v2" for the BIP324 note); for
+	// V2Probes, the part of BIP324 ("garbage", "terminator", "aad",
+	// "decoys", "version-packet", "detection", "length", "short-id",
+	// "rekey").
 	Rule string
 	// Origin is where the expected reactions come from.
 	Origin string
@@ -157,13 +180,13 @@ type Probe struct {
 func (Probe) Role() Role { return RoleProbe }
 
 // ExpectFor returns the reaction expected of profile; core-v2 falls back to
-// core when the probe has no entry of its own.
+// core, and btcd-v2 to btcd, when the probe has no entry of its own.
 func (p Probe) ExpectFor(profile string) (Reaction, bool) {
 	if r, ok := p.Expect[profile]; ok {
 		return r, true
 	}
-	if profile == ProfileCoreV2 {
-		r, ok := p.Expect[ProfileCore]
+	if v1, ok := v1Of(profile); ok {
+		r, ok := p.Expect[v1]
 		return r, ok
 	}
 	return Reaction{}, false
@@ -182,9 +205,9 @@ func ProbeNames() []string {
 	return names
 }
 
-// GetProbe returns the probe with this name.
+// GetProbe returns the probe with this name (v1 or v2: EveryProbe).
 func GetProbe(name string) (Probe, bool) {
-	for _, p := range AllProbes() {
+	for _, p := range EveryProbe() {
 		if p.Name == name {
 			return p, true
 		}
@@ -192,13 +215,13 @@ func GetProbe(name string) (Probe, bool) {
 	return Probe{}, false
 }
 
-// SelectProbes returns the probes named, in the order given, and the names
-// that matched none. No names selects AllProbes.
+// SelectProbes returns the probes named (v1 or v2: EveryProbe), in the
+// order given, and the names that matched none. No names selects AllProbes.
 func SelectProbes(names ...string) ([]Probe, []string) {
 	if len(names) == 0 {
 		return AllProbes(), nil
 	}
-	all := AllProbes()
+	all := EveryProbe()
 	var out []Probe
 	var unknown []string
 	for _, n := range names {
@@ -370,8 +393,15 @@ const (
 	// the close, and "V2 transport error: V1 peer with wrong MessageStart
 	// f9beb4d9" in its debug log.
 	originCoreV2WrongMagic = "Bitcoin Core src/net.cpp V2Transport::ProcessReceivedMaybeV1Bytes (a magic mismatch: KEY state) and ProcessReceivedKeyBytes (\"V1 peer with wrong MessageStart\": disconnect); recorded against Core v30.0 with -v2transport=1"
-	originCoreNonce        = "Bitcoin Core src/net.cpp CConnman::CheckIncomingNonce (only outbound connections not yet established)"
-	originCoreTimout       = "Bitcoin Core src/net.cpp InactivityCheck (-peertimeout); btcd peer/peer.go negotiateTimeout (30 s)"
+	// originBtcdV2: btcd --v2transport (v2transport v1.1.0) reads the first
+	// bytes one at a time (RespondV2Handshake) and sends its key and
+	// garbage at the first byte that differs from magic‖"version"; it then
+	// reads up to 64 bytes (prepareResponderHandshake) and closes only when
+	// bytes 4..15 were a v1 version's ("peer is v1 and using the wrong
+	// network"), else goes on with the handshake.
+	originBtcdV2     = "btcd v0.26.2 --v2transport: v2transport v1.1.0 transport.go RespondV2Handshake, prepareResponderHandshake (errWrongNetV1Peer after 64 bytes)"
+	originCoreNonce  = "Bitcoin Core src/net.cpp CConnman::CheckIncomingNonce (only outbound connections not yet established)"
+	originCoreTimout = "Bitcoin Core src/net.cpp InactivityCheck (-peertimeout); btcd peer/peer.go negotiateTimeout (30 s)"
 )
 
 func origin(parts ...string) string { return strings.Join(parts, "; ") }
@@ -380,6 +410,9 @@ func origin(parts ...string) string { return strings.Join(parts, "; ") }
 func probeCatalog() []Probe {
 	preVerack := []string{wire.CmdVersion, wire.CmdVerack, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdSendTxRcncl, wire.CmdAlert}
 	coreV2Key := Reaction{NonV1: true, End: EndOpen}
+	// btcd --v2transport sends its key at the first byte that differs
+	// from magic‖"version" and then waits for 64 bytes (originBtcdV2).
+	btcdV2Key := coreV2Key
 	return []Probe{
 		{
 			Name: "version-below-minimum", Rule: "1",
@@ -437,37 +470,40 @@ func probeCatalog() []Probe {
 		{
 			Name: "verack-before-version", Rule: "3",
 			Summary: "verack as the first message",
-			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others"),
+			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others", originBtcdV2),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("verack-before-version", mockpeer.Send(wire.Verack{})),
 			Expect: map[string]Reaction{
 				ProfileCore:   Ignores(),
 				ProfileCoreV2: coreV2Key,
 				ProfileBtcd:   RejectsAndDisconnects(),
+				ProfileBtcdV2: btcdV2Key,
 			},
 		},
 		{
 			Name: "ping-before-version", Rule: "3",
 			Summary: "ping as the first message",
-			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others"),
+			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others", originBtcdV2),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("ping-before-version", mockpeer.Send(wire.Ping{Nonce: 0x5eed})),
 			Expect: map[string]Reaction{
 				ProfileCore:   Ignores(),
 				ProfileCoreV2: coreV2Key,
 				ProfileBtcd:   RejectsAndDisconnects(),
+				ProfileBtcdV2: btcdV2Key,
 			},
 		},
 		{
 			Name: "unknown-before-version", Rule: "3",
 			Summary: "an unknown command as the first message",
-			Origin:  origin(originCoreNP, originCoreV2, originBtcdPeer+": wire.ErrUnknownMessage ends the negotiation without a reject"),
+			Origin:  origin(originCoreNP, originCoreV2, originBtcdPeer+": wire.ErrUnknownMessage ends the negotiation without a reject", originBtcdV2),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("unknown-before-version", mockpeer.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}})),
 			Expect: map[string]Reaction{
 				ProfileCore:   Ignores(),
 				ProfileCoreV2: coreV2Key,
 				ProfileBtcd:   Disconnects(),
+				ProfileBtcdV2: btcdV2Key,
 			},
 		},
 		{
@@ -619,7 +655,7 @@ func probeCatalog() []Probe {
 		{
 			Name: "wrong-magic", Rule: "8",
 			Summary: "the 24-byte header of a version with mainnet's magic, nothing more",
-			Origin:  origin(originCoreNet+": wrong magic, disconnect after the header", originCoreV2WrongMagic, originBtcdPeer+": btcd reads (discards) the declared payload before failing"),
+			Origin:  origin(originCoreNet+": wrong magic, disconnect after the header", originCoreV2WrongMagic, originBtcdPeer+": btcd reads (discards) the declared payload before failing", originBtcdV2),
 			Alive:   closesAfterPayload(versionFrame(wire.Regtest).Payload),
 			Script: mockpeer.NewScript("wrong-magic", rawHeader(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithMagic(otherNetwork(n))
@@ -628,12 +664,13 @@ func probeCatalog() []Probe {
 				ProfileCore:   Disconnects(),
 				ProfileCoreV2: Disconnects(),
 				ProfileBtcd:   Ignores(),
+				ProfileBtcdV2: btcdV2Key,
 			},
 		},
 		{
 			Name: "wrong-magic-frame", Rule: "8",
 			Summary: "a whole version frame with mainnet's magic",
-			Origin:  origin(originCoreNet, originCoreV2WrongMagic, originBtcdPeer),
+			Origin:  origin(originCoreNet, originCoreV2WrongMagic, originBtcdPeer, originBtcdV2),
 			Script: mockpeer.NewScript("wrong-magic-frame", rawFrame(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithMagic(otherNetwork(n))
 			})),
@@ -641,6 +678,7 @@ func probeCatalog() []Probe {
 				ProfileCore:   Disconnects(),
 				ProfileCoreV2: Disconnects(),
 				ProfileBtcd:   Disconnects(),
+				ProfileBtcdV2: btcdV2Key.Then(EndClosed),
 			},
 		},
 		{
@@ -737,12 +775,13 @@ func probeCatalog() []Probe {
 		{
 			Name: "v2-key", Rule: "v2",
 			Summary: "64 bytes that open a BIP324 handshake instead of a v1 version",
-			Origin:  origin(originCoreV2, originCoreNet+" with -v2transport=0: wrong magic", originBtcdPeer+": the length read from those bytes is over 4,000,000"),
+			Origin:  origin(originCoreV2, originCoreNet+" with -v2transport=0: wrong magic", originBtcdPeer+": the length read from those bytes is over 4,000,000", originBtcdV2),
 			Script:  mockpeer.NewScript("v2-key", mockpeer.SendRaw(v2Key())),
 			Expect: map[string]Reaction{
 				ProfileCore:   Disconnects(),
 				ProfileCoreV2: coreV2Key,
 				ProfileBtcd:   Disconnects(),
+				ProfileBtcdV2: btcdV2Key,
 			},
 		},
 	}

@@ -95,3 +95,71 @@ var _ = Describe("the probe catalog", func() {
 		Entry(nil, scenarios.Replies("version").Then(scenarios.EndTimeout), "version → closed at the peer timeout"),
 	)
 })
+
+var _ = Describe("the v2 probe catalog", func() {
+	v2 := scenarios.V2Probes()
+
+	It("has unique names beside the v1 probes, an origin citing Core or BIP324, and a reaction for core-v2 and btcd-v2", func() {
+		seen := map[string]bool{}
+		for _, p := range scenarios.AllProbes() {
+			seen[p.Name] = true
+		}
+		rules := map[string]bool{}
+		for _, p := range v2 {
+			Expect(p.Name).To(MatchRegexp(`^v2-[a-z0-9]+(-[a-z0-9]+)*$`))
+			Expect(seen).NotTo(HaveKey(p.Name), "duplicate %s", p.Name)
+			seen[p.Name] = true
+			Expect(p.Script.Name()).To(Equal(p.Name))
+			Expect(p.Origin).To(Or(ContainSubstring("Bitcoin Core"), ContainSubstring("BIP324")), p.Name)
+			Expect(p.Origin).To(ContainSubstring("btcd"), p.Name)
+			rules[p.Rule] = true
+			for _, profile := range []string{scenarios.ProfileCoreV2, scenarios.ProfileBtcdV2} {
+				r, ok := p.Expect[profile]
+				Expect(ok).To(BeTrue(), "%s has no %s reaction of its own", p.Name, profile)
+				Expect(r.End == scenarios.EndTimeout).To(Equal(p.Slow), "%s/%s: only slow probes wait for the peer timeout", p.Name, profile)
+			}
+		}
+		Expect(rules).To(HaveLen(9))
+		Expect(len(v2)).To(BeNumerically(">=", 16))
+	})
+
+	It("tells btcd --v2transport from Core: the 4095-garbage probe among others", func() {
+		differ := map[string]bool{}
+		for _, p := range v2 {
+			if p.Expect[scenarios.ProfileCoreV2].String() != p.Expect[scenarios.ProfileBtcdV2].String() {
+				differ[p.Name] = true
+			}
+		}
+		Expect(differ).To(HaveKey("v2-garbage-4095"))
+		Expect(differ).To(HaveKey("v2-4110-zero-bytes"))
+	})
+
+	It("is run for the v2 profiles after the v1 probes, and found by name", func() {
+		Expect(scenarios.ProbesFor(scenarios.ProfileCore)).To(HaveLen(len(scenarios.AllProbes())))
+		Expect(scenarios.ProbesFor(scenarios.ProfileBtcd)).To(HaveLen(len(scenarios.AllProbes())))
+		both := scenarios.ProbesFor(scenarios.ProfileBtcdV2)
+		Expect(both).To(HaveLen(len(scenarios.AllProbes()) + len(v2)))
+		Expect(both[len(both)-1].Name).To(Equal(v2[len(v2)-1].Name))
+		Expect(scenarios.ProbesFor(scenarios.ProfileCoreV2)).To(HaveLen(len(both)))
+		Expect(scenarios.V2Profile(scenarios.ProfileBtcdV2)).To(BeTrue())
+		Expect(scenarios.V2Profile(scenarios.ProfileBtcd)).To(BeFalse())
+		sel, unknown := scenarios.SelectProbes("v2-rekey", "ping-after-verack")
+		Expect(unknown).To(BeEmpty())
+		Expect(sel[0].Name).To(Equal("v2-rekey"))
+		_, ok := scenarios.GetProbe("v2-garbage-4096")
+		Expect(ok).To(BeTrue())
+		Expect(scenarios.ProbeNames()).NotTo(ContainElement("v2-rekey"), "the v1 catalog stays as it is")
+	})
+
+	It("falls back from btcd-v2 to btcd where btcd --v2transport does what btcd does", func() {
+		p, _ := scenarios.GetProbe("ping-after-verack")
+		btcd, _ := p.ExpectFor(scenarios.ProfileBtcd)
+		r, ok := p.ExpectFor(scenarios.ProfileBtcdV2)
+		Expect(ok).To(BeTrue())
+		Expect(r).To(Equal(btcd))
+		first, _ := scenarios.GetProbe("verack-before-version")
+		r, _ = first.ExpectFor(scenarios.ProfileBtcdV2)
+		Expect(r.NonV1).To(BeTrue())
+		Expect(scenarios.Profiles()).To(Equal([]string{"core", "core-v2", "btcd", "btcd-v2"}))
+	})
+})

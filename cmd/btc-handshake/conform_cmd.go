@@ -23,6 +23,7 @@ import (
 func newConformCmd() *cobra.Command {
 	var (
 		network, profile  string
+		transport         string
 		names             []string
 		asJSON, fast      bool
 		observe, peerTime time.Duration
@@ -40,8 +41,18 @@ with the reaction the profile expects:
   core     Bitcoin Core v30 with -v2transport=0
   core-v2  Bitcoin Core v30 with -v2transport=1 (its default)
   btcd     btcd v0.26.2
+  btcd-v2  btcd v0.26.2 with --v2transport
 
-Two probes wait for the node's peer timeout (btcd: 30 s, Core: -peertimeout,
+The v1 probes speak v1 (or send bytes that are neither). The v2 probes play a
+BIP324 client: garbage of 0, 4095 and 4096 bytes, a wrong terminator, a
+tampered AAD, decoys, v1 detection, an oversized packet, an unknown short id,
+a rekey; each cites its Bitcoin Core test case or BIP324 rule (--list), and
+what the node sends after the v2 handshake is judged decrypted. --transport
+picks the probes: v1, v2 or all; by default the profile's: v1 for core and
+btcd, all (v1 then v2) for core-v2 and btcd-v2. The v2 probes that need a
+finished v2 handshake have no expectation for a v1-only profile: skipped.
+
+Some probes wait for the node's peer timeout (btcd: 30 s, Core: -peertimeout,
 60 s by default): set --peer-timeout to the node's, or skip them with --fast.
 Probes run a few at a time, each from its own loopback /24 when the node is on
 loopback (btcd admits at most 8 unfinished handshakes per /24).
@@ -61,6 +72,7 @@ Exit status: 0 when the node reacts as the profile expects to every probe,
 for a node that cannot be reached.`,
 		Example: `  btc-handshake conform 127.0.0.1:18444 -n regtest --profile btcd
   btc-handshake conform 127.0.0.1:18444 --profile core --peer-timeout 5s --json
+  btc-handshake conform 127.0.0.1:18444 --profile btcd-v2 --transport v2 --fast
   btc-handshake conform 127.0.0.1:18444 --probe ping-before-verack --probe wrong-magic --fast`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if list {
@@ -91,9 +103,9 @@ for a node that cannot be reached.`,
 			if cmd.Flags().Changed("peer-timeout") && peerTime <= 0 {
 				return usageErr("--peer-timeout must be positive")
 			}
-			probes, unknown := scenarios.SelectProbes(names...)
-			if len(unknown) > 0 {
-				return usageErr("unknown probe(s): %s (see 'btc-handshake conform --list')", strings.Join(unknown, ", "))
+			probes, err := selectProbes(profile, transport, names)
+			if err != nil {
+				return err
 			}
 			if err := reachable(cmd.Context(), args[0]); err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -142,7 +154,9 @@ for a node that cannot be reached.`,
 	fl := cmd.Flags()
 	fl.StringVarP(&network, "network", "n", "regtest", "the node's network")
 	fl.StringVar(&profile, "profile", scenarios.ProfileCore, "expected behaviour: "+strings.Join(scenarios.Profiles(), ", "))
-	fl.StringArrayVar(&names, "probe", nil, "probe to run (repeatable; default: all)")
+	fl.StringArrayVar(&names, "probe", nil, "probe to run (repeatable; default: all of --transport)")
+	fl.StringVar(&transport, "transport", "", "probes to run: v1, v2 (a BIP324 client) or all; the profile's is v1 for core and btcd, all for core-v2 and btcd-v2")
+	fl.Lookup("transport").DefValue = "the profile's"
 	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per probe, then a summary) instead of a table")
 	fl.BoolVar(&fast, "fast", false, "skip the probes that wait for the node's peer timeout")
 	fl.DurationVar(&observe, "observe", scenarios.DefaultProbeObserve, "how long to watch the connection after a probe's last message")
@@ -153,13 +167,49 @@ for a node that cannot be reached.`,
 	return cmd
 }
 
+// selectProbes is the probes named, or those of the transport (default:
+// the profile's), or a usage error.
+func selectProbes(profile, transport string, names []string) ([]scenarios.Probe, error) {
+	if len(names) > 0 {
+		if transport != "" {
+			return nil, usageErr("--probe and --transport cannot be combined")
+		}
+		probes, unknown := scenarios.SelectProbes(names...)
+		if len(unknown) > 0 {
+			return nil, usageErr("unknown probe(s): %s (see 'btc-handshake conform --list')", strings.Join(unknown, ", "))
+		}
+		return probes, nil
+	}
+	switch transport {
+	case "":
+		return scenarios.ProbesFor(profile), nil
+	case "v1":
+		return scenarios.AllProbes(), nil
+	case "v2":
+		return scenarios.V2Probes(), nil
+	case "all":
+		return scenarios.EveryProbe(), nil
+	}
+	return nil, usageErr("--transport must be v1, v2 or all, not %q", transport)
+}
+
+// probeTransport is "v2" for the v2 probes, "v1" for the others.
+func probeTransport(name string) string {
+	for _, p := range scenarios.V2Probes() {
+		if p.Name == name {
+			return "v2"
+		}
+	}
+	return "v1"
+}
+
 // listProbes prints the catalog of probes with the reaction each profile
 // expects.
 func listProbes(cmd *cobra.Command, asJSON bool) error {
 	out := cmd.OutOrStdout()
 	if asJSON {
 		enc := json.NewEncoder(out)
-		for _, p := range scenarios.AllProbes() {
+		for _, p := range scenarios.EveryProbe() {
 			exp := map[string]string{}
 			for _, prof := range scenarios.Profiles() {
 				if r, ok := p.ExpectFor(prof); ok {
@@ -167,7 +217,7 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 				}
 			}
 			obj := map[string]any{"name": p.Name, "rule": p.Rule, "summary": p.Summary,
-				"origin": p.Origin, "slow": p.Slow, "expect": exp}
+				"origin": p.Origin, "slow": p.Slow, "expect": exp, "transport": probeTransport(p.Name)}
 			if f := p.FollowUp(); f != "" {
 				obj["follow_up"] = f
 			}
@@ -181,9 +231,24 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 		core, _ := p.ExpectFor(scenarios.ProfileCore)
 		btcd, _ := p.ExpectFor(scenarios.ProfileBtcd)
 		fmt.Fprintf(out, "%-31s %-4s %s\n    core: %s\n    btcd: %s\n", p.Name, p.Rule, p.Summary, core, btcd)
-		if v2, ok := p.Expect[scenarios.ProfileCoreV2]; ok {
-			fmt.Fprintf(out, "    core-v2: %s\n", v2)
+		for _, prof := range []string{scenarios.ProfileCoreV2, scenarios.ProfileBtcdV2} {
+			if r, ok := p.Expect[prof]; ok {
+				fmt.Fprintf(out, "    %s: %s\n", prof, r)
+			}
 		}
+		if f := p.FollowUp(); f != "" {
+			fmt.Fprintf(out, "    then, if the node sent nothing and kept the connection: %s\n", f)
+		}
+	}
+	fmt.Fprintln(out, "\nv2 probes (a BIP324 client; run for core-v2 and btcd-v2, or with --transport v2):")
+	for _, p := range scenarios.V2Probes() {
+		fmt.Fprintf(out, "%-31s %-14s %s\n", p.Name, p.Rule, p.Summary)
+		for _, prof := range []string{scenarios.ProfileCoreV2, scenarios.ProfileBtcdV2, scenarios.ProfileCore, scenarios.ProfileBtcd} {
+			if r, ok := p.Expect[prof]; ok {
+				fmt.Fprintf(out, "    %s: %s\n", prof, r)
+			}
+		}
+		fmt.Fprintf(out, "    from: %s\n", p.Origin)
 		if f := p.FollowUp(); f != "" {
 			fmt.Fprintf(out, "    then, if the node sent nothing and kept the connection: %s\n", f)
 		}

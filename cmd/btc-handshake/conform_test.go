@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"fmt"
 	"net"
 	"strings"
 	"syscall"
@@ -91,8 +92,9 @@ var _ = Describe("btc-handshake conform", func() {
 		s = run("conform", "--list", "--json")
 		Eventually(s).Should(gexec.Exit(0))
 		objs := ndjson(s.Out.Contents())
-		Expect(objs).To(HaveLen(len(scenarios.ProbeNames())))
+		Expect(objs).To(HaveLen(len(scenarios.ProbeNames()) + len(scenarios.V2Probes())))
 		Expect(objs[0]).To(HaveKey("expect"))
+		Expect(objs[0]).To(HaveKeyWithValue("transport", "v1"))
 	})
 
 	It("exits 2 with one line, and no score, when the node cannot be reached", func() {
@@ -175,5 +177,68 @@ var _ = Describe("btc-handshake conform", func() {
 		Entry("negative observation", "127.0.0.1:1", "--observe", "-1s"),
 		Entry("zero peer timeout", "127.0.0.1:1", "--peer-timeout", "0s"),
 		Entry("negative peer timeout", "127.0.0.1:1", "--peer-timeout", "-5s"),
+		Entry("unknown probe transport", "127.0.0.1:1", "--transport", "v3"),
+		Entry("--probe with --transport", "127.0.0.1:1", "--probe", "v2-rekey", "--transport", "v2"),
 	)
+
+	Describe("the v2 probes", func() {
+		btcdV2 := func() string {
+			return node(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(2*time.Second), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})))
+		}
+
+		It("runs the v1 and the v2 probes for --profile btcd-v2, and the btcd v2 mock passes them all", func() {
+			s := run("conform", btcdV2(), "--profile", "btcd-v2", "--peer-timeout", "2s", "--parallel", "8")
+			Eventually(s).WithTimeout(60 * time.Second).Should(gexec.Exit(0))
+			out := string(s.Out.Contents())
+			names := append(scenarios.ProbeNames(), "v2-garbage-4095", "v2-wrong-terminator", "v2-rekey", "v2-oversized-packet")
+			for _, p := range scenarios.V2Probes() {
+				names = append(names, p.Name)
+			}
+			for _, name := range names {
+				Expect(out).To(MatchRegexp(`(?m)^` + name + `\s.*\spass$`))
+			}
+			Expect(out).To(MatchRegexp(`(?m)^v2-garbage-4095\s+garbage\s+nothing → closed\s+nothing → closed\s+pass$`))
+			Expect(out).To(MatchRegexp(fmt.Sprintf(`(?m)^%d passed, 0 failed, 0 skipped \(profile btcd-v2\)$`,
+				len(scenarios.AllProbes())+len(scenarios.V2Probes()))))
+		})
+
+		It("tells the btcd v2 mock from Core v2: --profile core-v2 fails the 4095-garbage probe, exit 1", func() {
+			s := run("conform", btcdV2(), "--profile", "core-v2", "--transport", "v2", "--fast")
+			Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(1))
+			out := string(s.Out.Contents())
+			Expect(out).To(MatchRegexp(`(?m)^v2-garbage-4095\s+garbage\s+version wtxidrelay sendaddrv2 verack → open\s+nothing → closed\s+FAIL$`))
+			Expect(out).NotTo(MatchRegexp(`(?m)^version-below-minimum\s`), "--transport v2 runs only the v2 probes")
+			Expect(out).To(MatchRegexp(`(?m)^v2-wrong-terminator\s.*\sskip$`))
+			Expect(s.Err).To(gbytesSay("does not react as core-v2 does"))
+		})
+
+		It("judges a v1-only node with --transport v2 by what it does with a key, skipping what needs a v2 handshake", func() {
+			addr := node(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)))
+			s := run("conform", addr, "--profile", "core", "--transport", "v2", "--fast", "--json")
+			Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
+			objs := ndjson(s.Out.Contents())
+			Expect(objs).To(HaveLen(len(scenarios.V2Probes()) + 1))
+			Expect(objs[0]).To(HaveKeyWithValue("probe", "v2-garbage-0"))
+			Expect(objs[0]["observation"]).To(HaveKeyWithValue("summary", "nothing → closed"))
+			Expect(objs[len(objs)-1]).To(HaveKeyWithValue("skipped", float64(4))) // wrong-terminator (slow), oversized-packet, unknown-short-id, rekey
+		})
+
+		It("lists the v2 probes with their origin and each v2 profile's reaction", func() {
+			s := run("conform", "--list")
+			Eventually(s).Should(gexec.Exit(0))
+			out := string(s.Out.Contents())
+			Expect(out).To(ContainSubstring("v2 probes"))
+			Expect(out).To(ContainSubstring("btcd-v2: nothing → closed"))
+			Expect(out).To(ContainSubstring("p2p_v2_misbehaving.py EXCESS_GARBAGE"))
+			Expect(out).To(ContainSubstring("btcd-v2: non-v1 bytes (BIP324 key) → open"), "a v1 probe's btcd-v2 reaction")
+
+			s = run("conform", "--list", "--json")
+			Eventually(s).Should(gexec.Exit(0))
+			objs := ndjson(s.Out.Contents())
+			Expect(objs).To(HaveLen(len(scenarios.ProbeNames()) + len(scenarios.V2Probes())))
+			last := objs[len(objs)-1]
+			Expect(last).To(HaveKeyWithValue("transport", "v2"))
+			Expect(last["expect"]).To(HaveKey("btcd-v2"))
+		})
+	})
 })
