@@ -47,7 +47,7 @@ func smoke(iterations string, body func(b *testing.B) error) (testing.BenchmarkR
 var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 	It("BenchmarkHandshake: every implementation completes its handshakes at c=1 and c=64", func() {
 		for _, c := range handshakeConcurrency {
-			res, err := smoke("64x", func(b *testing.B) error { return benchHandshakes(b, handshakeImpls(), c) })
+			res, err := smoke("64x", func(b *testing.B) error { return benchHandshakes(b, handshakeImpls(), c, v1Rounds(c)) })
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.N).To(Equal(64))
 			for _, im := range handshakeImpls() {
@@ -87,7 +87,7 @@ var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 	})
 
 	It("BenchmarkSurvey: surveys a fleet without errors and leaves no goroutine or descriptor behind", func() {
-		res, err := smoke("1x", func(b *testing.B) error { return benchSurvey(b, 200, 16) })
+		res, err := smoke("1x", func(b *testing.B) error { return benchSurvey(b, 200, 16, surveyConfig) })
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Extra).To(HaveKeyWithValue("errors", BeZero()))
 		Expect(res.Extra).To(HaveKeyWithValue("leaked-goroutines", BeZero()))
