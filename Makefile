@@ -41,7 +41,7 @@ e2e:
 ## held pairs, a v2 survey), the raw output to BENCHOUT, then the summary
 ## (min/median/max, the targets of issues 5 and 14 with pass or miss) to
 ## BENCHOUT.md. BENCHMARKS.md records a run.
-## First, as .ci/run does: the benchmarks open about a million loopback
+## First, as .ci/run does: the benchmarks open hundreds of thousands of loopback
 ## connections, which Docker's iptables rules make conntrack remember for 120 s;
 ## a table of the default 262,144 fills and drops SYNs (a survey pass then takes
 ## minutes). bench raises nf_conntrack_max to CONNTRACKMAX when it can, and
