@@ -30,11 +30,6 @@ type v2Transport struct {
 	// pending is the decrypted length of a packet whose length field was
 	// consumed but whose rest is not yet buffered, plus one (0: none).
 	pending int
-	// ahead[aheadAt:] are packets decrypted ahead of next, aheadBytes
-	// their size on the wire (verackBuffered).
-	ahead      []aheadPacket
-	aheadAt    int
-	aheadBytes int
 }
 
 // v2BufSize holds the peer's key and the most garbage and terminator
@@ -155,9 +150,15 @@ func (t *v2Transport) packet() (contents []byte, ignore bool, size int, fresh bo
 		if err != nil {
 			return nil, false, 0, fresh, err
 		}
-		if err := t.length(); err != nil {
-			return nil, false, 0, fresh, err
+		n, err := t.c.DecryptLength([bip324.LengthLen]byte(t.in.bytes()))
+		if err == nil && n > t.maxContents {
+			err = bip324.ErrPacketTooLarge
 		}
+		if err != nil {
+			return nil, false, 0, fresh, fmt.Errorf("%w: %d bytes declared, limit %d", err, n, t.maxContents)
+		}
+		t.in.consume(bip324.LengthLen)
+		t.pending = n + 1
 	}
 	rest := t.pending - 1 + bip324.Expansion - bip324.LengthLen
 	more, err := t.in.fill(rest)
@@ -175,78 +176,6 @@ func (t *v2Transport) packet() (contents []byte, ignore bool, size int, fresh bo
 	return contents, ignore, rest + bip324.LengthLen, fresh, nil
 }
 
-// length decrypts the buffered length field of the next packet and
-// checks it against the limit.
-func (t *v2Transport) length() error {
-	n, err := t.c.DecryptLength([bip324.LengthLen]byte(t.in.bytes()))
-	if err == nil && n > t.maxContents {
-		err = bip324.ErrPacketTooLarge
-	}
-	if err != nil {
-		return fmt.Errorf("%w: %d bytes declared, limit %d", err, n, t.maxContents)
-	}
-	t.in.consume(bip324.LengthLen)
-	t.pending = n + 1
-	return nil
-}
-
-// aheadPacket is a packet decrypted ahead of next (see decryptAhead); its
-// contents alias the receive buffer, which does not move before next has
-// returned it (inbuf only compacts when it reads, and next reads only
-// once the queue is empty).
-type aheadPacket struct {
-	contents []byte
-	ignore   bool
-	size     int
-	err      error
-}
-
-// decryptAhead decrypts the packets that are whole in the buffer, without
-// reading, into t.ahead, stopping after the first that fails (its error
-// waits there for next, which returns it in its turn).
-//
-// Why: a peer that sends its verack with its version (as Core does) lets
-// Dial send our verack with the FIN in one segment (lastWriter), so the
-// peer reads our verack and the end of the stream together and sends no
-// post-handshake messages into a closing socket. v1 sees the verack in the
-// buffered headers; in v2 it is known only once decrypted, and decryption
-// moves the cipher on, so packets decrypted to look are kept for next.
-// The mock's Core responder then writes once less per handshake.
-func (t *v2Transport) decryptAhead() {
-	for len(t.ahead) == 0 || t.ahead[len(t.ahead)-1].err == nil {
-		if t.pending == 0 {
-			if t.in.len() < bip324.LengthLen {
-				return
-			}
-			if err := t.length(); err != nil {
-				t.ahead = append(t.ahead, aheadPacket{err: err})
-				return
-			}
-		}
-		if t.in.len() < t.pending-1+bip324.Expansion-bip324.LengthLen {
-			return // the rest has not come: next reads it
-		}
-		contents, ignore, size, _, err := t.packet() // buffered: does not read
-		t.ahead = append(t.ahead, aheadPacket{contents, ignore, size, err})
-		t.aheadBytes += size
-	}
-}
-
-// nextPacket is the next packet: the first decrypted ahead, or a new one.
-func (t *v2Transport) nextPacket() (contents []byte, ignore bool, size int, fresh bool, err error) {
-	if t.aheadAt < len(t.ahead) {
-		p := t.ahead[t.aheadAt]
-		t.ahead[t.aheadAt] = aheadPacket{}
-		t.aheadAt++
-		if t.aheadAt == len(t.ahead) {
-			t.ahead, t.aheadAt = t.ahead[:0], 0
-		}
-		t.aheadBytes -= p.size
-		return p.contents, p.ignore, p.size, false, p.err
-	}
-	return t.packet()
-}
-
 func (t *v2Transport) queue(m wire.Message) int {
 	t.plain = bip324.AppendContents(t.plain[:0], m.Command(), nil)
 	head := len(t.plain)
@@ -257,36 +186,16 @@ func (t *v2Transport) queue(m wire.Message) int {
 	return len(t.plain) - head
 }
 
-func (t *v2Transport) output() []byte { return t.out }
-func (t *v2Transport) written()       { t.out = t.out[:0] }
-func (t *v2Transport) buffered() int  { return t.in.len() + t.aheadBytes }
-
-// ready: only packets decrypted ahead are known to be whole and sound.
-func (t *v2Transport) ready() bool { return t.aheadAt < len(t.ahead) }
-
-// verackBuffered decrypts what is buffered (decryptAhead) and reports
-// whether a verack is there behind packets that decrypt: the messages
-// before it can only be recorded, as with v1's whole frames.
-func (t *v2Transport) verackBuffered() bool {
-	t.decryptAhead()
-	for _, p := range t.ahead[t.aheadAt:] {
-		if p.err != nil {
-			return false
-		}
-		if p.ignore {
-			continue
-		}
-		if cmd, _, err := bip324.ParseContents(p.contents); err == nil && cmd == wire.CmdVerack {
-			return true
-		}
-	}
-	return false
-}
+func (t *v2Transport) output() []byte       { return t.out }
+func (t *v2Transport) written()             { t.out = t.out[:0] }
+func (t *v2Transport) buffered() int        { return t.in.len() }
+func (t *v2Transport) verackBuffered() bool { return false } // would take decrypting ahead
+func (t *v2Transport) ready() bool          { return false } // likewise; see verackBuffered
 
 func (t *v2Transport) next() (message, error) {
 	var m message
 	for {
-		contents, ignore, size, fresh, err := t.nextPacket()
+		contents, ignore, size, fresh, err := t.packet()
 		m.fresh = m.fresh || fresh
 		if err != nil {
 			return m, err
