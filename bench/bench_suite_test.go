@@ -47,7 +47,7 @@ func smoke(iterations string, body func(b *testing.B) error) (testing.BenchmarkR
 var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 	It("BenchmarkHandshake: every implementation completes its handshakes at c=1 and c=64", func() {
 		for _, c := range handshakeConcurrency {
-			res, err := smoke("64x", func(b *testing.B) error { return benchHandshakes(b, handshakeImpls(), c) })
+			res, err := smoke("64x", func(b *testing.B) error { return benchHandshakes(b, handshakeImpls(), c, v1Rounds(c)) })
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res.N).To(Equal(64))
 			for _, im := range handshakeImpls() {
@@ -87,7 +87,7 @@ var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 	})
 
 	It("BenchmarkSurvey: surveys a fleet without errors and leaves no goroutine or descriptor behind", func() {
-		res, err := smoke("1x", func(b *testing.B) error { return benchSurvey(b, 200, 16) })
+		res, err := smoke("1x", func(b *testing.B) error { return benchSurvey(b, 200, 16, surveyConfig) })
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Extra).To(HaveKeyWithValue("errors", BeZero()))
 		Expect(res.Extra).To(HaveKeyWithValue("leaked-goroutines", BeZero()))
@@ -95,6 +95,38 @@ var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 		Expect(res.Extra).To(HaveKeyWithValue("survey-hs/s", BeNumerically(">", 0)))
 		Expect(res.Extra).To(HaveKeyWithValue("connect/s", BeNumerically(">", 0)))
 		Expect(res.Extra).To(HaveKeyWithValue("peak-rss-MB", BeNumerically(">", 0)))
+	})
+
+	It("BenchmarkV2Handshake: ours, btcd's v2 peers, the crypto floor and auto complete their handshakes at c=1 and c=16", func() {
+		for _, c := range v2Concurrency {
+			res, err := smoke("16x", func(b *testing.B) error { return benchHandshakes(b, v2Impls(), c, rounds{size: 8}) })
+			Expect(err).NotTo(HaveOccurred())
+			Expect(res.N).To(Equal(16))
+			for _, im := range v2Impls() {
+				Expect(res.Extra).To(HaveKeyWithValue(im.name+"-hs/s", BeNumerically(">", 0)))
+			}
+			Expect(res.Extra).To(HaveKey("ours/btcd-hs/s"))
+			Expect(res.Extra).To(HaveKey("ours/crypto-hs/s"))
+			Expect(res.Extra).To(HaveKey("ours/auto-hs/s"))
+			Expect(res.Extra).To(HaveKeyWithValue("ours-allocs/hs", BeNumerically(">", 0)))
+		}
+	})
+
+	It("BenchmarkV2HeldPairs and BenchmarkV2Declared: v2 pairs are held; a packet's declared length is not allocated", func() {
+		res, err := smoke("2x", func(b *testing.B) error { return benchHeldPairs(b, oursV2Impl(), 20) })
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Extra).To(HaveKey("rss-B/pair"))
+		res, err = smoke("4x", benchV2Declared)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Extra).To(HaveKeyWithValue("alloc-B/hs", BeNumerically("<", declaredLen/16)))
+	})
+
+	It("BenchmarkV2Survey: surveys a fleet over v2 without errors and leaves nothing behind", func() {
+		res, err := smoke("1x", func(b *testing.B) error { return benchSurvey(b, 100, 16, surveyV2Config) })
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Extra).To(HaveKeyWithValue("errors", BeZero()))
+		Expect(res.Extra).To(HaveKeyWithValue("leaked-goroutines", BeZero()))
+		Expect(res.Extra).To(HaveKeyWithValue("leaked-fds", BeZero()))
 	})
 
 	It("BenchmarkClientCPU: our client completes against a canned Core answer", func() {

@@ -426,6 +426,7 @@ func btcdPeerConfig(onVerAck func()) *peer.Config {
 // peer.Peer, as btcd's server does.
 type btcdServer struct {
 	ln    net.Listener
+	cfg   func() *peer.Config
 	done  chan struct{}
 	mu    sync.Mutex
 	peers []*peer.Peer
@@ -454,9 +455,18 @@ func (c btcdPeerCloser) Close() error {
 	return nil
 }
 
+// errBtcdDisconnected: the peer went away before its verack.
+var errBtcdDisconnected = errors.New("btcd peer disconnected before verack")
+
 func btcdHold(ctx context.Context, addr string) (io.Closer, error) {
+	return btcdHoldWith(ctx, addr, btcdPeerConfig)
+}
+
+// btcdHoldWith is btcdHold with the outbound peer's configuration from
+// config (btcdPeerConfig or btcdV2PeerConfig).
+func btcdHoldWith(ctx context.Context, addr string, config func(onVerAck func()) *peer.Config) (io.Closer, error) {
 	verack := make(chan struct{}, 1)
-	p, err := peer.NewOutboundPeer(btcdPeerConfig(func() {
+	p, err := peer.NewOutboundPeer(config(func() {
 		select {
 		case verack <- struct{}{}:
 		default:
@@ -480,7 +490,7 @@ func btcdHold(ctx context.Context, addr string) (io.Closer, error) {
 			return btcdPeerCloser{p}, nil
 		default:
 		}
-		return nil, errors.New("btcd peer disconnected before verack")
+		return nil, errBtcdDisconnected
 	case <-ctx.Done():
 		btcdPeerCloser{p}.Close()
 		return nil, ctx.Err()
@@ -488,11 +498,17 @@ func btcdHold(ctx context.Context, addr string) (io.Closer, error) {
 }
 
 func newBtcdServer(addr string) (*btcdServer, error) {
+	return newBtcdServerWith(addr, func() *peer.Config { return btcdPeerConfig(nil) })
+}
+
+// newBtcdServerWith starts a btcdServer whose inbound peers are
+// configured by cfg.
+func newBtcdServerWith(addr string, cfg func() *peer.Config) (*btcdServer, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	s := &btcdServer{ln: ln, done: make(chan struct{})}
+	s := &btcdServer{ln: ln, cfg: cfg, done: make(chan struct{})}
 	go s.accept()
 	return s, nil
 }
@@ -506,7 +522,7 @@ func (s *btcdServer) accept() {
 		if err != nil {
 			return
 		}
-		p := peer.NewInboundPeer(btcdPeerConfig(nil))
+		p := peer.NewInboundPeer(s.cfg())
 		p.AssociateConnection(c)
 		s.mu.Lock()
 		s.peers = append(s.peers, p)

@@ -23,7 +23,8 @@ import (
 //	go test ./bench -run TestBench -args -summarize=bench.out -ginkgo.label-filter=summary
 //
 // which prints, per benchmark and unit, the minimum, median and maximum
-// over the -count runs, and the targets of issue 5 with pass or miss.
+// over the -count runs, and the targets of issues 5 and 14 (v2) with pass
+// or miss.
 var (
 	summarizeIn  = flag.String("summarize", "", "go test -bench output to summarize (make bench)")
 	summarizeOut = flag.String("summary-out", "", "file for the summary (default: stdout)")
@@ -120,11 +121,11 @@ func num(v float64) string {
 	}
 }
 
-// target is one target of issue 5, checked on the median.
+// target is one target of issue 5 or 14, checked on the median.
 type target struct {
 	what  string
 	value func(benchRuns) []float64 // one value per run
-	ok    func(float64) bool
+	ok    func(float64) bool        // nil: a figure reported, not judged
 	want  string
 }
 
@@ -168,6 +169,20 @@ var issue5Targets = []target{
 	{"survey errors", metric("bench BenchmarkSurvey", "errors"), atMost(0), "0"},
 	{"survey leaked goroutines", metric("bench BenchmarkSurvey", "leaked-goroutines"), atMost(0), "0"},
 	{"survey leaked descriptors", metric("bench BenchmarkSurvey", "leaked-fds"), atMost(0), "0"},
+	// issue 14: v2 (BIP324).
+	{"v2 handshakes/s c=1, ours ÷ btcd", metric("bench BenchmarkV2Handshake/c=1", "ours/btcd-hs/s"), atLeast(5), "≥ 5"},
+	{"v2 handshakes/s c=16, ours ÷ btcd", metric("bench BenchmarkV2Handshake/c=16", "ours/btcd-hs/s"), atLeast(5), "≥ 5"},
+	{"v2 handshakes/s c=1, ours ÷ crypto floor", metric("bench BenchmarkV2Handshake/c=1", "ours/crypto-hs/s"), atLeast(0.8), "≥ 0.8"},
+	{"v2 handshakes/s c=16, ours ÷ crypto floor", metric("bench BenchmarkV2Handshake/c=16", "ours/crypto-hs/s"), atLeast(0.8), "≥ 0.8"},
+	{"v2 time per handshake c=1, auto (v1-only peer) ÷ v2", metric("bench BenchmarkV2Handshake/c=1", "ours/auto-hs/s"), below(1.5), "< 1.5"},
+	{"v2 time per handshake c=16, auto (v1-only peer) ÷ v2", metric("bench BenchmarkV2Handshake/c=16", "ours/auto-hs/s"), below(1.5), "< 1.5"},
+	{"v2 allocations per handshake, both ends (reported)", metric("bench BenchmarkV2Handshake/c=1", "ours-allocs/hs"), nil, "reported"},
+	{"v2 bytes allocated per handshake against a packet declaring 4,000,000", metric("bench BenchmarkV2Declared", "alloc-B/hs"), atMost(64 << 10), "≤ 65536"},
+	{"RSS per held v2 pair, ours (bytes)", metric("bench BenchmarkV2HeldPairs/ours", "rss-B/pair"), atMost(24 << 10), "≤ 24576"},
+	{"v2 survey peak RSS (MB)", metric("bench BenchmarkV2Survey", "peak-rss-MB"), below(400), "< 400"},
+	{"v2 survey errors", metric("bench BenchmarkV2Survey", "errors"), atMost(0), "0"},
+	{"v2 survey leaked goroutines", metric("bench BenchmarkV2Survey", "leaked-goroutines"), atMost(0), "0"},
+	{"v2 survey leaked descriptors", metric("bench BenchmarkV2Survey", "leaked-fds"), atMost(0), "0"},
 }
 
 // writeSummary writes the machine, every benchmark's figures and the
@@ -183,7 +198,10 @@ func writeSummary(w io.Writer, runs benchRuns) error {
 		vs := t.value(runs)
 		s := spreadOf(vs)
 		verdict := "no data"
-		if len(vs) > 0 {
+		switch {
+		case len(vs) > 0 && t.ok == nil:
+			verdict = "reported"
+		case len(vs) > 0:
 			verdict = "miss"
 			if t.ok(s.med) {
 				verdict = "pass"
@@ -266,6 +284,9 @@ BenchmarkSurvey-2                	--- FAIL: BenchmarkSurvey
 --- FAIL: BenchmarkSurvey-2
     survey_test.go:43: survey: i/o timeout
 BenchmarkHeldPairs/ours-2 	21	54760798 ns/op	1.000 goroutines/pair	5427 rss-B/pair
+BenchmarkV2Handshake/c=16-2 	1	7122037 ns/op	6.098 ours/btcd-hs/s	0.6473 ours/crypto-hs/s	0.5024 ours/auto-hs/s
+BenchmarkV2Handshake/c=16-2 	1	7122037 ns/op	6.500 ours/btcd-hs/s	0.8500 ours/crypto-hs/s	0.4500 ours/auto-hs/s
+BenchmarkV2Handshake/c=16-2 	1	7122037 ns/op	5.900 ours/btcd-hs/s	0.8100 ours/crypto-hs/s	0.5500 ours/auto-hs/s
 `
 
 var _ = Describe("the bench summary", Label("summary"), func() {
@@ -284,6 +305,9 @@ var _ = Describe("the bench summary", Label("summary"), func() {
 		Expect(out.String()).To(ContainSubstring("| handshakes/s c=1, ours ÷ floor | 3 | 0.62 / 0.91 / 0.95 | ≥ 0.9 | pass |"))
 		Expect(out.String()).To(ContainSubstring("| p50 latency c=1, ours ÷ floor | 3 | 1.01 / 1.05 / 1.51 | ≤ 1.1 | pass |"))
 		Expect(out.String()).To(ContainSubstring("| survey errors | 0 | – / – / – | 0 | no data |"))
+		Expect(out.String()).To(ContainSubstring("| v2 handshakes/s c=16, ours ÷ btcd | 3 | 5.90 / 6.10 / 6.50 | ≥ 5 | pass |"))
+		Expect(out.String()).To(ContainSubstring("| v2 handshakes/s c=16, ours ÷ crypto floor | 3 | 0.65 / 0.81 / 0.85 | ≥ 0.8 | pass |"))
+		Expect(out.String()).To(ContainSubstring("| v2 time per handshake c=16, auto (v1-only peer) ÷ v2 | 3 | 0.45 / 0.50 / 0.55 | < 1.5 | pass |"))
 		Expect(out.String()).To(ContainSubstring("| bench BenchmarkHeldPairs/ours | rss-B/pair | 1 | 5427 / 5427 / 5427 |"))
 		Expect(out.String()).To(ContainSubstring("### Failed runs (not in the figures)\n\n- bench BenchmarkSurvey: 1\n"))
 	})

@@ -40,12 +40,17 @@ const (
 // errors (any failed handshake fails the benchmark); goroutines and file
 // descriptors left over once the peers are closed.
 func BenchmarkSurvey(b *testing.B) {
-	if err := benchSurvey(b, surveyPeers, surveyConcurrency); err != nil {
+	if err := benchSurvey(b, surveyPeers, surveyConcurrency, surveyConfig); err != nil {
 		b.Fatal(err)
 	}
 }
 
-func benchSurvey(b *testing.B, peers, conc int) error {
+// surveyConfig is the survey's client configuration (v1; BenchmarkV2Survey
+// sets Transport). See benchTimeout: a SYN the loopback drops completes
+// late rather than failing; survey-slowest-s shows it.
+var surveyConfig = handshake.Config{Network: wire.Regtest, Timeout: benchTimeout}
+
+func benchSurvey(b *testing.B, peers, conc int, cfg handshake.Config) error {
 	if lim, err := raiseFDLimit(uint64(peers + 4*conc + 1024)); err != nil {
 		return err
 	} else if lim < uint64(peers+2*conc+64) {
@@ -75,9 +80,6 @@ func benchSurvey(b *testing.B, peers, conc int) error {
 		return err
 	}
 
-	// See benchTimeout: a SYN the loopback drops completes late rather
-	// than failing; survey-slowest-s shows it.
-	cfg := handshake.Config{Network: wire.Regtest, Timeout: benchTimeout}
 	var surveyRates, connectRates, ratios []float64
 	var surveyAll, connectAll passRate
 	failed := 0

@@ -36,11 +36,14 @@ type v2Transport struct {
 // there can be, so the garbage is read without growing.
 const v2BufSize = bip324.KeyLen + bip324.MaxGarbageLen + bip324.TerminatorLen
 
+// v2OutSize holds our terminator, version packet and version (about 150
+// bytes), and later packets, without growing.
+const v2OutSize = 512
+
 func newV2Transport(conn net.Conn, cfg *Config, res *Result) *v2Transport {
 	return &v2Transport{
 		res:         res,
 		in:          inbuf{r: conn, buf: make([]byte, v2BufSize)},
-		out:         make([]byte, 0, 512),
 		maxContents: 1 + wire.CommandSize + int(cfg.MaxPayload),
 	}
 }
@@ -59,11 +62,15 @@ func (t *v2Transport) start(garbageLen int) error {
 		garbageLen = 0
 	}
 	garbageLen = min(garbageLen, bip324.MaxGarbageLen)
-	t.out = append(t.out, k.EllSwift[:]...)
-	t.out = append(t.out, make([]byte, garbageLen)...)
-	t.ourGarbage = t.out[bip324.KeyLen:]
+	// The key and garbage go out from a buffer of their own, which then
+	// keeps our garbage for the version packet's AAD (readKey starts a new
+	// output buffer): one allocation where a growing output buffer and a
+	// copy of the garbage took three (2 KB each on average).
+	hello := make([]byte, bip324.KeyLen+garbageLen)
+	copy(hello, k.EllSwift[:])
+	t.ourGarbage = hello[bip324.KeyLen:]
 	_, _ = crand.Read(t.ourGarbage) // never fails (crypto/rand)
-	t.ourGarbage = append([]byte(nil), t.ourGarbage...)
+	t.out = hello
 	t.res.GarbageSent = garbageLen
 	return nil
 }
@@ -83,7 +90,8 @@ func (t *v2Transport) readKey(net wire.Network) error {
 	t.c = c
 	t.res.SessionID = c.SessionID()
 	term := c.SendTerminator()
-	t.out = append(t.out, term[:]...)
+	// Not t.out[:0]: that is the hello, whose garbage is the AAD below.
+	t.out = append(make([]byte, 0, v2OutSize), term[:]...)
 	t.out, err = c.Encrypt(t.out, nil, t.ourGarbage, false)
 	return err
 }
