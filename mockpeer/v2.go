@@ -340,7 +340,16 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 	garbage := v.garbage()
 	hello := append(append(make([]byte, 0, bip324.KeyLen+len(garbage)+bip324.TerminatorLen), key.EllSwift[:]...), garbage...)
 	late := v.TerminatorPrefix > 0 && !initiator
-	if !late {
+	// Core sends its key and garbage as soon as it knows the peer speaks
+	// v2, and its terminator and version packet once the peer's whole key
+	// is in: a key that came whole with the first bytes is answered with
+	// all four in one segment (recorded: the v2-key probe got 180 bytes
+	// in one segment, btcd's handshake with Core 849). A responder does the
+	// same; dribbled or late hellos, a hello without a terminator, and
+	// btcd's order (key and garbage, then the other side's key checked,
+	// then the rest: LateV1Check) keep their own writes.
+	whole := !initiator && !late && v.Chunk == 0 && !v.NoTerminator && !v.LateV1Check && len(first) >= bip324.KeyLen
+	if !late && !whole {
 		if err := c.sendHello(hello, v); err != nil {
 			return err
 		}
@@ -410,6 +419,9 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 	}
 	for range v.DecoysAfter {
 		out, _ = cipher.Encrypt(out, decoy, nil, true)
+	}
+	if whole {
+		out = append(hello, out...)
 	}
 	err = c.write(out)
 	c.recordOut("", out, c.writes, true, err)
