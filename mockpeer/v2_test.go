@@ -2,6 +2,7 @@ package mockpeer_test
 
 import (
 	"context"
+	"io"
 	"net"
 	"time"
 
@@ -44,6 +45,52 @@ var _ = Describe("the v2 transport", func() {
 		Expect(srv.ConnTranscript(0)).To(ContainElement(HaveField("Event", mockpeer.EventV2)))
 		Expect(srv.ConnTranscript(1)).NotTo(ContainElement(HaveField("Event", mockpeer.EventV2)))
 	})
+
+	DescribeTable("answers a key as Core cuts its segments: all at once when the key came whole, key and garbage first when it came in parts",
+		func(split int, wantFirstWhole bool) {
+			// The spec ends before our side of the handshake does: the
+			// mock's unfinished V2Accept is not a failure here.
+			srv := mockpeer.NewServer(mockpeer.WithNetwork(wire.Regtest), mockpeer.WithFailHandler(func(string, ...int) {}))
+			DeferCleanup(srv.Close)
+			srv.SetDefaultScript(mockpeer.NewScript("v2-segments", mockpeer.V2Accept(mockpeer.V2{Garbage: 10}), mockpeer.HoldOpen()))
+			key, err := bip324.NewKey()
+			Expect(err).NotTo(HaveOccurred())
+			nc, err := net.Dial("tcp", srv.Addr())
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(nc.Close)
+			Expect(nc.SetDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
+			_, err = nc.Write(key.EllSwift[:split])
+			Expect(err).NotTo(HaveOccurred())
+			if split < bip324.KeyLen {
+				// The mock has taken the first bytes for a v2 start and
+				// sent its key and garbage: then the rest of ours.
+				buf := make([]byte, bip324.KeyLen+10)
+				_, err = io.ReadFull(nc, buf)
+				Expect(err).NotTo(HaveOccurred())
+				_, err = nc.Write(key.EllSwift[split:])
+				Expect(err).NotTo(HaveOccurred())
+			}
+			var raw []mockpeer.Record
+			Eventually(func() []mockpeer.Record {
+				raw = nil
+				for _, r := range srv.ConnTranscript(0) {
+					if r.Dir == mockpeer.Out && r.Raw {
+						raw = append(raw, r)
+					}
+				}
+				return raw
+			}).Should(HaveLen(2 - boolInt(wantFirstWhole)))
+			answer := bip324.KeyLen + 10 + bip324.TerminatorLen + bip324.Expansion
+			if wantFirstWhole {
+				Expect(raw[0].Size).To(Equal(answer))
+			} else {
+				Expect(raw[0].Size).To(Equal(bip324.KeyLen + 10))
+				Expect(raw[1].Size).To(Equal(bip324.TerminatorLen + bip324.Expansion))
+			}
+		},
+		Entry("the whole key in one write (Core: one 180-byte segment for the v2-key probe)", bip324.KeyLen, true),
+		Entry("16 bytes, then the rest once the mock has answered", 16, false),
+	)
 
 	It("with -v2transport=0 closes on a key, and auto falls back to v1", func() {
 		srv := serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)))
@@ -123,4 +170,11 @@ func burstOf(n int) []wire.Message {
 		msgs[i] = wire.Raw{Cmd: wire.CmdInv, Payload: append([]byte{1, 1, 0, 0, 0}, make([]byte, 32)...)}
 	}
 	return msgs
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
