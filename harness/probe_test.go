@@ -276,7 +276,6 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.V2Probes()...)
 		failed := failedProbes(js)
 		Expect(failed).To(HaveKey("v2-garbage-4095"))
-		Expect(failed).To(HaveKey("v2-4110-zero-bytes"))
 		Expect(failed).To(HaveKey("v2-oversized-packet"))
 		Expect(failed).To(HaveKey("v2-wrong-network-v1-header"))
 		for _, j := range js {

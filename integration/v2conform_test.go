@@ -80,12 +80,9 @@ var coreV2FailuresOnBtcdV2 = []string{
 // btcd --v2transport does: what real btcd did, and why. Once both are
 // fixed the probe passes and the mock agrees: the specs accept that too.
 var btcdV2ModelDefects = map[string]struct{ real, why string }{
-	"v2-4110-zero-bytes": {"non-v1 bytes → open", "btcd v2transport v1.1.0's CompleteHandshake " +
-		"compares at most 4,110 bytes of garbage and terminator, but its loop reads a 4,111th before it " +
-		"gives up, so after 64+4,110 bytes it is still reading and the connection stays open, as Core's " +
-		"does; the btcd-v2 expectation and the mock (its ScanLimit) close after 4,110. Real btcd closes " +
-		"after 64+4,111 (`v2-4111-zero-bytes`), and still misses a terminator after 4,095 bytes of " +
-		"garbage (`v2-garbage-4095`)."},
+	// None now. v2-4110-zero-bytes was one: btcd reads a 4,111th byte
+	// before it gives up, so at 64+4,110 bytes it still waits; the
+	// expectation and the mock (its ScanLimit) closed there until fixed.
 }
 
 // v2ConformLane is one way of running the btcd --v2transport node the

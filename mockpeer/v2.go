@@ -444,6 +444,14 @@ func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Ti
 			break
 		}
 		if len(buf) >= limit {
+			if limit < bip324.MaxGarbageLen+bip324.TerminatorLen {
+				// btcd's scan (ScanLimit) compares 4,110 bytes but reads a
+				// 4,111th before it gives up: until that byte comes, it
+				// waits (real btcd --v2transport, probe v2-4110-zero-bytes).
+				if err := c.v2fill(st, limit+1); err != nil {
+					return err
+				}
+			}
 			return fmt.Errorf("%w: no garbage terminator in %d bytes", ErrV2Handshake, limit)
 		}
 		if err := c.v2fill(st, len(buf)+1); err != nil {

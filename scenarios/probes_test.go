@@ -131,7 +131,9 @@ var _ = Describe("the v2 probe catalog", func() {
 			}
 		}
 		Expect(differ).To(HaveKey("v2-garbage-4095"))
-		Expect(differ).To(HaveKey("v2-4110-zero-bytes"))
+		// btcd reads a 4,111th byte before giving up: at 64+4,110 it still
+		// waits, as Core does (real btcd --v2transport, the integration lanes).
+		Expect(differ).NotTo(HaveKey("v2-4110-zero-bytes"))
 	})
 
 	It("is run for the v2 profiles after the v1 probes, and found by name", func() {

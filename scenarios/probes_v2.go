@@ -310,11 +310,11 @@ func v2ProbeCatalog() []Probe {
 			Name: "v2-4110-zero-bytes", Rule: "garbage",
 			Summary: "64 + 4,110 zero bytes: a terminator could still end at the next byte",
 			Origin: origin(originCoreV2Transport+" (detection of missing garbage terminator: no disconnection one byte before)", originCoreV2Garbage,
-				originBtcdV2Term+": closed after 64+4,110", "v1-only nodes: magic 0 is wrong"),
+				originBtcdV2Term+": still reading after 64+4,110 (it reads a 4,111th byte before it gives up); closed after 64+4,111", "v1-only nodes: magic 0 is wrong"),
 			Script: mockpeer.NewScript("v2-4110-zero-bytes", mockpeer.SendRaw(make([]byte, 64+4095+15))),
 			Expect: map[string]Reaction{
 				ProfileCore: Disconnects(), ProfileBtcd: Disconnects(),
-				ProfileCoreV2: {NonV1: true, End: EndOpen}, ProfileBtcdV2: {NonV1: true, End: EndClosed},
+				ProfileCoreV2: {NonV1: true, End: EndOpen}, ProfileBtcdV2: {NonV1: true, End: EndOpen},
 			},
 		},
 		{
