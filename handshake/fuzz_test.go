@@ -101,21 +101,8 @@ func FuzzClient(f *testing.F) {
 		if len(stream) > 1<<16 {
 			return // past every handshake message: slower execs, nothing new
 		}
-		conn, err := loopback.Dial(ln.Addr().String())
-		if err != nil {
-			// While fuzzing, a machine whose loopback drops SYNs (a full
-			// conntrack table) must not turn into a "crasher"; in the seed
-			// run of go test it is a failure like any other.
-			if !loopback.Fuzzing() {
-				t.Fatalf("the loopback drops our SYNs (conntrack table full?): %v", err)
-			}
-			t.Skipf("the loopback drops our SYNs (conntrack table full?): %v", err)
-		}
+		conn, pc := fuzzPair(t, ln)
 		defer conn.Close()
-		pc, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
@@ -254,4 +241,25 @@ func checkResult(res *handshake.Result, err error, cfg handshake.Config) string 
 		return "failed in phase " + string(res.Phase)
 	}
 	return ""
+}
+
+// fuzzPair connects a client to ln over loopback and accepts the peer's
+// end. While fuzzing, a machine whose loopback drops SYNs (a full
+// conntrack table) must not turn into a "crasher"; in the seed run of go
+// test it is a failure like any other.
+func fuzzPair(t *testing.T, ln net.Listener) (net.Conn, net.Conn) {
+	t.Helper()
+	conn, err := loopback.Dial(ln.Addr().String())
+	if err != nil {
+		if !loopback.Fuzzing() {
+			t.Fatalf("the loopback drops our SYNs (conntrack table full?): %v", err)
+		}
+		t.Skipf("the loopback drops our SYNs (conntrack table full?): %v", err)
+	}
+	pc, err := ln.Accept()
+	if err != nil {
+		_ = conn.Close()
+		t.Fatal(err)
+	}
+	return conn, pc
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/handshake"
-	"github.com/btc-handshake/btc-handshake/internal/loopback"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -68,18 +67,8 @@ func FuzzClientV2(f *testing.F) {
 		if len(stream) > 1<<16 {
 			return
 		}
-		conn, err := loopback.Dial(ln.Addr().String())
-		if err != nil {
-			if !loopback.Fuzzing() {
-				t.Fatalf("the loopback drops our SYNs (conntrack table full?): %v", err)
-			}
-			t.Skipf("the loopback drops our SYNs (conntrack table full?): %v", err)
-		}
+		conn, pc := fuzzPair(t, ln)
 		defer conn.Close()
-		pc, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
 		done := make(chan struct{})
 		go func() {
 			defer close(done)
