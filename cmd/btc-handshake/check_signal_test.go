@@ -62,7 +62,10 @@ var _ = Describe("check, interrupted", func() {
 			Eventually(func() []int { return groups(dir) }).WithTimeout(10 * time.Second).Should(HaveLen(3))
 			pgids := groups(dir)
 			for _, id := range pgids {
-				Expect(liveInGroup(id)).To(HaveLen(3), "sh and two sleeps in group %d", id)
+				// The client writes its group id before it starts the
+				// sleeps: wait until both are up.
+				Eventually(func() []string { return liveInGroup(id) }).WithTimeout(5*time.Second).
+					Should(HaveLen(3), "sh and two sleeps in group %d", id)
 			}
 			signaled := time.Now()
 			s.Signal(sig)
