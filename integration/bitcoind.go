@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
-	"time"
 )
 
 // bitcoindArgs is bitcoind's command line. dataDir may be empty, to keep the
@@ -36,25 +34,33 @@ func bitcoindArgs(s settings, bind, rpcBind, rpcAllowIP, dataDir string) []strin
 	if dataDir != "" {
 		args = append(args, "-datadir="+dataDir)
 	}
-	if s.peerTimeout > 0 {
-		secs := int64((s.peerTimeout + time.Second - 1) / time.Second)
-		args = append(args, "-peertimeout="+strconv.FormatInt(secs, 10))
-	}
 	return append(args, s.extraArgs...)
 }
 
-// bitcoindExecutable returns the bitcoind to run: the WithBinary path, else
+// bitcoindExecutable returns the bitcoind to run: bin, else
 // $BTC_HANDSHAKE_BITCOIND, else bitcoind from PATH.
-func bitcoindExecutable(s settings) (string, error) {
-	if s.binary != "" {
-		return s.binary, nil
+func bitcoindExecutable(bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
 	}
-	if p := os.Getenv(EnvBitcoindBinary); p != "" {
+	if p := os.Getenv(envBitcoindBinary); p != "" {
 		return p, nil
 	}
 	p, err := exec.LookPath("bitcoind")
 	if err != nil {
-		return "", fmt.Errorf("no bitcoind: set %s or put bitcoind on PATH: %w", EnvBitcoindBinary, err)
+		return "", fmt.Errorf("no bitcoind: name one, set %s or put bitcoind on PATH: %w", envBitcoindBinary, err)
 	}
 	return p, nil
+}
+
+// bitcoindImage returns the Bitcoin Core image to run: img, else
+// $BTC_HANDSHAKE_BITCOIND_IMAGE. No image is built or chosen here.
+func bitcoindImage(img string) (string, error) {
+	if img != "" {
+		return img, nil
+	}
+	if img = os.Getenv(envBitcoindImage); img != "" {
+		return img, nil
+	}
+	return "", fmt.Errorf("no Bitcoin Core image: name one or set %s (e.g. bitcoin/bitcoin:29)", envBitcoindImage)
 }

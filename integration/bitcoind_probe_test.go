@@ -23,6 +23,9 @@ import (
 // against: the two slow probes then take seconds, not a minute.
 const coreProbeTimeout = 5 * time.Second
 
+// corePeerTimeout is bitcoind's -peertimeout flag for coreProbeTimeout.
+var corePeerTimeout = fmt.Sprintf("-peertimeout=%d", int(coreProbeTimeout/time.Second))
+
 // realCoreDir holds the real-Core column of FIDELITY.md: one conform
 // --json run per profile (core against -v2transport=0, core-v2 against
 // -v2transport=1). The bitcoind lanes rewrite it when
@@ -82,8 +85,8 @@ var _ = Describe("conformance of a user-supplied bitcoind, as a local process", 
 	})
 
 	coreProbeSpecs(func(ctx context.Context, v2 bool) (integration.Node, error) {
-		node, err := integration.StartBitcoindProcess(ctx, integration.WithV2Transport(v2),
-			integration.WithPeerTimeout(coreProbeTimeout), integration.WithLogOutput(GinkgoWriter))
+		node, err := integration.StartBitcoind(ctx, "", integration.WithV2Transport(v2),
+			integration.WithExtraArgs(corePeerTimeout), integration.WithLogOutput(GinkgoWriter))
 		if node != nil {
 			DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 		}
@@ -95,8 +98,7 @@ var _ = Describe("conformance of a user-supplied bitcoind image, in a Docker con
 	var img string
 
 	BeforeEach(func(ctx SpecContext) {
-		var ok bool
-		if img, ok = integration.BitcoindImageFromEnv(); !ok {
+		if img = os.Getenv(integration.EnvBitcoindImage); img == "" {
 			Skip(bitcoindLaneSkip("image: set " + integration.EnvBitcoindImage + " (e.g. bitcoin/bitcoin:30)"))
 		}
 		requireDocker(ctx)
@@ -104,7 +106,7 @@ var _ = Describe("conformance of a user-supplied bitcoind image, in a Docker con
 
 	coreProbeSpecs(func(ctx context.Context, v2 bool) (integration.Node, error) {
 		node, err := integration.RunBitcoind(ctx, img, integration.WithRunID(suite.RunID),
-			integration.WithV2Transport(v2), integration.WithPeerTimeout(coreProbeTimeout))
+			integration.WithV2Transport(v2), integration.WithExtraArgs(corePeerTimeout))
 		if node != nil {
 			DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 		}

@@ -3,7 +3,6 @@ package integration
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -12,9 +11,9 @@ import (
 	"strings"
 )
 
-// BtcdVersion is the btcd release built when the calling module does not
+// btcdVersion is the btcd release built when the calling module does not
 // itself require github.com/btcsuite/btcd (this module pins the same one).
-const BtcdVersion = "v0.26.2"
+const btcdVersion = "v0.26.2"
 
 const btcdModule = "github.com/btcsuite/btcd"
 
@@ -29,24 +28,24 @@ func btcdModuleVersion(ctx context.Context) string {
 	return strings.TrimSpace(string(out))
 }
 
-// BuildBtcd builds a statically linked btcd (CGO_ENABLED=0) for goos/goarch
+// buildBtcd builds a statically linked btcd (CGO_ENABLED=0) for goos/goarch
 // and returns the path of the executable.
 //
 // When the working directory's module requires github.com/btcsuite/btcd,
 // btcd is built at that version from there (so the go.sum already checked
-// in is used); otherwise [BtcdVersion] is built in a throwaway module. The
+// in is used); otherwise btcdVersion is built in a throwaway module. The
 // result is cached under os.UserCacheDir()/btc-handshake by version and
 // platform, so only the first call pays for the build (about 30 s cold).
 // It needs the go command on PATH.
-func BuildBtcd(ctx context.Context, goos, goarch string) (string, error) {
+func buildBtcd(ctx context.Context, goos, goarch string) (string, error) {
 	if _, err := exec.LookPath("go"); err != nil {
 		return "", fmt.Errorf("build btcd: the go command is needed to build btcd (or set %s to a btcd executable): %w",
-			EnvBtcdBinary, err)
+			envBtcdBinary, err)
 	}
 	version := btcdModuleVersion(ctx)
 	inModule := version != ""
 	if !inModule {
-		version = BtcdVersion
+		version = btcdVersion
 	}
 
 	cacheRoot, err := os.UserCacheDir()
@@ -85,7 +84,7 @@ func BuildBtcd(ctx context.Context, goos, goarch string) (string, error) {
 			return "", fmt.Errorf("build btcd: %w", err)
 		}
 		defer os.RemoveAll(modDir)
-		gomod := fmt.Sprintf("module btc-handshake-btcd-build\n\ngo 1.22\n\nrequire %s %s\n", btcdModule, BtcdVersion)
+		gomod := fmt.Sprintf("module btc-handshake-btcd-build\n\ngo 1.22\n\nrequire %s %s\n", btcdModule, btcdVersion)
 		if err := os.WriteFile(filepath.Join(modDir, "go.mod"), []byte(gomod), 0o644); err != nil {
 			return "", fmt.Errorf("build btcd: %w", err)
 		}
@@ -107,23 +106,20 @@ func BuildBtcd(ctx context.Context, goos, goarch string) (string, error) {
 	return bin, nil
 }
 
-// btcdExecutable returns the btcd to run on this machine: the WithBinary
-// path, else $BTC_HANDSHAKE_BTCD, else one built from the module.
-func btcdExecutable(ctx context.Context, s settings) (string, error) {
-	if s.binary != "" {
-		return s.binary, nil
+// btcdExecutable returns the btcd to run on this machine: bin, else
+// $BTC_HANDSHAKE_BTCD, else one built from the module.
+func btcdExecutable(ctx context.Context, bin string) (string, error) {
+	if bin != "" {
+		return bin, nil
 	}
-	if p := os.Getenv(EnvBtcdBinary); p != "" {
+	if p := os.Getenv(envBtcdBinary); p != "" {
 		return p, nil
 	}
-	return BuildBtcd(ctx, runtime.GOOS, runtime.GOARCH)
+	return buildBtcd(ctx, runtime.GOOS, runtime.GOARCH)
 }
 
 // btcdArgs is btcd's command line. join builds paths under dataDir.
-func btcdArgs(s settings, p2pListen, rpcListen, dataDir string, join func(...string) string) ([]string, error) {
-	if s.peerTimeout != 0 {
-		return nil, errors.New("btcd has no peer timeout setting (it waits 30 s); WithPeerTimeout is for bitcoind")
-	}
+func btcdArgs(s settings, p2pListen, rpcListen, dataDir string, join func(...string) string) []string {
 	args := []string{
 		"--regtest",
 		"--listen=" + p2pListen,
@@ -141,7 +137,7 @@ func btcdArgs(s settings, p2pListen, rpcListen, dataDir string, join func(...str
 	if s.v2transport {
 		args = append(args, "--v2transport")
 	}
-	return append(args, s.extraArgs...), nil
+	return append(args, s.extraArgs...)
 }
 
 func sanitize(s string) string {

@@ -3,6 +3,7 @@ package integration_test
 import (
 	"context"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -20,10 +21,10 @@ import (
 )
 
 // runBtcd starts a btcd container of this run and stops it after the
-// enclosing container, even when Run fails half-way.
-func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*integration.BtcdContainer, error) {
+// enclosing container, even when RunBtcd fails half-way.
+func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCustomizer) (*integration.Container, error) {
 	opts = append([]testcontainers.ContainerCustomizer{integration.WithRunID(suite.RunID)}, opts...)
-	c, err := integration.Run(ctx, img, opts...)
+	c, err := integration.RunBtcd(ctx, img, opts...)
 	DeferCleanup(func(ctx SpecContext) {
 		Expect(c.Stop(ctx)).To(Succeed())
 	}, NodeTimeout(time.Minute))
@@ -31,7 +32,7 @@ func runBtcd(ctx context.Context, img string, opts ...testcontainers.ContainerCu
 }
 
 var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() {
-	var node *integration.BtcdContainer
+	var node *integration.Container
 	var goroutines []gleak.Goroutine
 
 	BeforeAll(func(ctx SpecContext) {
@@ -57,7 +58,7 @@ var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() 
 })
 
 var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ordered, func() {
-	var a, b *integration.BtcdContainer
+	var a, b *integration.Container
 
 	BeforeAll(func(ctx SpecContext) {
 		requireDocker(ctx)
@@ -70,12 +71,12 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 		// Started side by side: the wall time of one start, not two.
 		var wg sync.WaitGroup
 		var errA, errB error
-		var ca, cb *integration.BtcdContainer
+		var ca, cb *integration.Container
 		wg.Go(func() {
-			ca, errA = integration.Run(ctx, img, integration.WithRunID(suite.RunID), integration.WithNetwork(nw.Name, "btcd-a"))
+			ca, errA = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID), network.WithNetwork([]string{"btcd-a"}, nw))
 		})
 		wg.Go(func() {
-			cb, errB = integration.Run(ctx, img, integration.WithRunID(suite.RunID), integration.WithNetwork(nw.Name, "btcd-b"))
+			cb, errB = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID), network.WithNetwork([]string{"btcd-b"}, nw))
 		})
 		wg.Wait()
 		DeferCleanup(func(ctx SpecContext) { Expect(ca.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
@@ -91,17 +92,17 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 		ipB, err := b.ContainerIP(ctx)
 		Expect(err).NotTo(HaveOccurred())
 
-		Expect(a.RPC().AddNode(ctx, net.JoinHostPort("btcd-b", integration.RegtestP2PPort), integration.AddNodeAdd)).To(Succeed())
+		Expect(a.AddNode(ctx, net.JoinHostPort("btcd-b", integration.RegtestP2PPort), "add")).To(Succeed())
 
 		// btcd resolves the alias before connecting, so either form may show.
-		Eventually(a.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+		Eventually(a.PeerInfo).WithContext(ctx).Should(ContainElement(And(
 			HaveField("Addr", Or(
 				Equal(net.JoinHostPort(ipB, integration.RegtestP2PPort)),
 				Equal(net.JoinHostPort("btcd-b", integration.RegtestP2PPort)))),
 			HaveField("Inbound", false),
 			HaveField("SubVer", ContainSubstring("/btcd:")),
 		)), "btcd-a has no outbound peer btcd-b (%s)", ipB)
-		Eventually(b.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+		Eventually(b.PeerInfo).WithContext(ctx).Should(ContainElement(And(
 			HaveField("Addr", HavePrefix(ipA+":")),
 			HaveField("Inbound", true),
 			HaveField("SubVer", ContainSubstring("/btcd:")),
@@ -109,7 +110,7 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 	}, SpecTimeout(time.Minute))
 
 	It("each complete a v1 handshake with a client on the Docker host", func(ctx SpecContext) {
-		for _, n := range []*integration.BtcdContainer{a, b} {
+		for _, n := range []*integration.Container{a, b} {
 			conn, peer, err := v1Handshake(ctx, n.P2PAddr(), "/btc-handshake-integration:peered/")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(peer.UserAgent).To(ContainSubstring("/btcd:"))
@@ -118,7 +119,7 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 	}, SpecTimeout(time.Minute))
 
 	It("each complete a handshake with our client while peered with each other", Label("e2e"), func(ctx SpecContext) {
-		for _, n := range []*integration.BtcdContainer{a, b} {
+		for _, n := range []*integration.Container{a, b} {
 			res, err := handshake.Dial(ctx, n.P2PAddr(), handshake.Config{Network: wire.Regtest, Timeout: 10 * time.Second})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(res).To(harness.CompleteHandshake())
@@ -128,18 +129,18 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 })
 
 var _ = Describe("bitcoind in a Docker container", Label("docker", "bitcoind"), Ordered, func() {
-	var node *integration.BitcoindContainer
+	var node *integration.Container
 
 	BeforeAll(func(ctx SpecContext) {
-		img, ok := integration.BitcoindImageFromEnv()
-		if !ok {
+		img := os.Getenv(integration.EnvBitcoindImage)
+		if img == "" {
 			Skip("no Bitcoin Core image: set " + integration.EnvBitcoindImage + " (e.g. bitcoin/bitcoin:29) to run these specs")
 		}
 		requireDocker(ctx)
 		var err error
 		node, err = integration.RunBitcoind(ctx, img,
 			integration.WithRunID(suite.RunID),
-			integration.WithPeerTimeout(5*time.Second),
+			integration.WithExtraArgs(corePeerTimeout),
 		)
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 		Expect(err).NotTo(HaveOccurred())

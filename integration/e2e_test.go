@@ -90,7 +90,7 @@ func e2eSpecs(l *lane) {
 		defer half.Close()
 		Expect(wire.WriteMessage(half, wire.Regtest, &wire.Version{ProtocolVersion: wire.ProtocolVersion,
 			UserAgent: ua, Nonce: rand.Uint64(), Timestamp: time.Now().Unix(), Relay: true})).To(Succeed())
-		Consistently(n.RPC().GetPeerInfo).WithContext(ctx).WithTimeout(300*time.Millisecond).
+		Consistently(n.PeerInfo).WithContext(ctx).WithTimeout(300*time.Millisecond).
 			ShouldNot(ContainElement(HaveField("SubVer", ua)), "btcd lists a peer whose handshake is not complete")
 		Expect(half.Close()).To(Succeed())
 
@@ -103,10 +103,10 @@ func e2eSpecs(l *lane) {
 		Expect(res).To(harness.HaveNegotiatedVersion(wire.ProtocolVersion))
 		Expect(res.Peer.UserAgent).To(Equal(mockpeer.BtcdUserAgent))
 		Expect(res.Peer.Services).To(Equal(mockpeer.BtcdServices))
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(ours))
+		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(ours))
 
 		Expect(conn.Close()).To(Succeed())
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).ShouldNot(ContainElement(HaveField("SubVer", ua)))
+		Eventually(n.PeerInfo).WithContext(ctx).ShouldNot(ContainElement(HaveField("SubVer", ua)))
 	}, SpecTimeout(time.Minute))
 
 	It("completes a handshake with the CLI (--connect)", func(ctx SpecContext) {
@@ -130,7 +130,7 @@ func e2eSpecs(l *lane) {
 		srv := mockpeer.NewServer(mockpeer.WithListenAddr(net.JoinHostPort(host, "0")))
 		srv.SetDefaultScript(mockpeer.CoreResponder().Script())
 
-		Expect(n.RPC().AddNode(ctx, srv.Addr(), integration.AddNodeOneTry)).To(Succeed())
+		Expect(n.AddNode(ctx, srv.Addr(), "onetry")).To(Succeed())
 		// The node's version, our burst, its verack; then our post-verack
 		// ping, which btcd answers.
 		Eventually(func() []string { return mockpeer.Commands(srv.Received()) }).WithContext(ctx).
@@ -146,7 +146,7 @@ func e2eSpecs(l *lane) {
 		Expect(theirs.UserAgent).To(Equal(mockpeer.BtcdUserAgent))
 		Expect(theirs.ProtocolVersion).To(BeEquivalentTo(wire.ProtocolVersion))
 		Expect(mockpeer.Commands(srv.Received())[0]).To(Equal(wire.CmdVersion), "an outbound btcd speaks first")
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(And(
 			HaveField("Inbound", false), HaveField("SubVer", mockpeer.CoreUserAgent))))
 
 		Expect(srv.Close()).To(Succeed(), "the mock's script reported failures")
@@ -184,7 +184,7 @@ func e2eSpecs(l *lane) {
 }
 
 var _ = Describe("e2e: btcd in a Docker container", Label("docker", "e2e"), Ordered, func() {
-	var node *integration.BtcdContainer
+	var node *integration.Container
 	l := &lane{
 		name: "docker",
 		node: func() integration.Node { return node },
@@ -203,7 +203,7 @@ var _ = Describe("e2e: btcd in a Docker container", Label("docker", "e2e"), Orde
 })
 
 var _ = Describe("e2e: btcd as a local process", Label("process", "e2e"), Ordered, func() {
-	var node *integration.ProcessNode
+	var node *integration.Process
 	l := &lane{
 		name:     "process",
 		node:     func() integration.Node { return node },
@@ -212,7 +212,7 @@ var _ = Describe("e2e: btcd as a local process", Label("process", "e2e"), Ordere
 
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		node, err = integration.StartProcess(ctx, integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBtcd(ctx, "", integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))

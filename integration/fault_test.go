@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"errors"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -31,23 +32,21 @@ var toxiproxyStuck = []any{
 }
 
 var _ = Describe("fault lane: our client through an embedded toxiproxy to a real btcd", Label("fault", "e2e"), Ordered, func() {
-	var node *integration.ProcessNode
+	var node *integration.Process
 
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		node, err = integration.StartProcess(ctx, integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBtcd(ctx, "", integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))
 
 	DescribeTable("the client's outcome matches the verdict",
-		func(ctx SpecContext, toxics []integration.Toxic, want scenarios.Verdict, check func(*handshake.Result)) {
+		func(ctx SpecContext, addFaults func(*integration.FaultProxy) error, want scenarios.Verdict, check func(*handshake.Result)) {
 			goroutines := gleak.Goroutines()
 			proxy, err := integration.StartFaultProxy(node.P2PAddr())
 			Expect(err).NotTo(HaveOccurred())
-			for _, t := range toxics {
-				Expect(proxy.Add(t)).To(Succeed())
-			}
+			Expect(addFaults(proxy)).To(Succeed())
 			res, _ := handshake.Dial(ctx, proxy.Addr(), handshake.Config{Network: wire.Regtest, Timeout: faultTimeout})
 			o := harness.FromResult(res)
 			// A failure must come within the client's timeout (plus slack).
@@ -59,54 +58,56 @@ var _ = Describe("fault lane: our client through an embedded toxiproxy to a real
 			expectNoLeakedGoroutines(goroutines, toxiproxyStuck...)
 		},
 		Entry("150 ms of latency each way: completes, after two crossings",
-			[]integration.Toxic{integration.Latency(150*time.Millisecond, 0).On(integration.Upstream), integration.Latency(150*time.Millisecond, 0)},
+			func(p *integration.FaultProxy) error {
+				return errors.Join(p.ToNode().Delay(150*time.Millisecond, 0), p.Delay(150*time.Millisecond, 0))
+			},
 			scenarios.Completes(), func(res *handshake.Result) {
 				Expect(res.Timings.Version).To(BeNumerically(">=", 300*time.Millisecond))
 			}),
 		Entry("the node's bytes sliced into 1-byte segments: completes",
-			[]integration.Toxic{integration.Slicer(1, 0, 200*time.Microsecond)},
+			func(p *integration.FaultProxy) error { return p.Slice(1, 0, 200*time.Microsecond) },
 			scenarios.Completes(), func(res *handshake.Result) {
 				Expect(res.Peer.UserAgent).To(ContainSubstring("/btcd:"))
 				Expect(res.Quirks).NotTo(ContainElement(handshake.QuirkCoalescedVerack))
 			}),
 		Entry("our bytes sliced into 3-byte segments: completes",
-			[]integration.Toxic{integration.Slicer(3, 2, 200*time.Microsecond).On(integration.Upstream)},
+			func(p *integration.FaultProxy) error { return p.ToNode().Slice(3, 2, 200*time.Microsecond) },
 			scenarios.Completes(), nil),
 		Entry("1 KB/s each way: completes",
-			[]integration.Toxic{integration.Bandwidth(1).On(integration.Upstream), integration.Bandwidth(1)},
+			func(p *integration.FaultProxy) error { return errors.Join(p.ToNode().Throttle(1), p.Throttle(1)) },
 			scenarios.Completes(), func(res *handshake.Result) {
 				Expect(res.Timings.Verack).To(BeNumerically(">=", 100*time.Millisecond))
 			}),
 		Entry("a reset as soon as our version passes: connection-reset",
-			[]integration.Toxic{integration.ResetPeer(0).On(integration.Upstream)},
+			func(p *integration.FaultProxy) error { return p.ToNode().Reset(0) },
 			scenarios.Fails(string(handshake.KindReset), string(handshake.PhaseVersion)), nil),
 		Entry("a reset 100 ms after the node's answer: connection-reset",
-			[]integration.Toxic{integration.ResetPeer(100 * time.Millisecond)},
+			func(p *integration.FaultProxy) error { return p.Reset(100 * time.Millisecond) },
 			scenarios.Fails(string(handshake.KindReset), string(handshake.PhaseVersion)), nil),
 		Entry("the node's answer dropped, the connection held: timeout",
-			[]integration.Toxic{integration.Stall(0)},
+			func(p *integration.FaultProxy) error { return p.Stall(0) },
 			scenarios.Fails(string(handshake.KindTimeout), string(handshake.PhaseVersion)), func(res *handshake.Result) {
 				Expect(res.Timings.Total).To(BeNumerically(">=", faultTimeout))
 			}),
 		Entry("the node's answer dropped, the connection closed after 300 ms: peer-closed",
-			[]integration.Toxic{integration.Stall(300 * time.Millisecond)},
+			func(p *integration.FaultProxy) error { return p.Stall(300 * time.Millisecond) },
 			scenarios.Fails(string(handshake.KindPeerClosed), string(handshake.PhaseVersion)), func(res *handshake.Result) {
 				Expect(res.Timings.Total).To(BeNumerically("<", faultTimeout))
 			}),
 		Entry("our version dropped: the node never answers, timeout",
-			[]integration.Toxic{integration.Stall(0).On(integration.Upstream)},
+			func(p *integration.FaultProxy) error { return p.ToNode().Stall(0) },
 			scenarios.Fails(string(handshake.KindTimeout), string(handshake.PhaseVersion)), nil),
 	)
 
-	It("forwards faithfully without toxics, and can be closed twice", func(ctx SpecContext) {
+	It("forwards faithfully without faults, and can be closed twice, through either direction", func(ctx SpecContext) {
 		proxy, err := integration.StartFaultProxy(node.P2PAddr())
 		Expect(err).NotTo(HaveOccurred())
 		Expect(proxy.Upstream()).To(Equal(node.P2PAddr()))
 		res, err := handshake.Dial(ctx, proxy.Addr(), handshake.Config{Network: wire.Regtest, Timeout: faultTimeout})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res).To(harness.CompleteHandshake())
-		Expect(proxy.Add(integration.Toxic{})).To(MatchError(ContainSubstring("without a type")))
-		Expect(proxy.Close()).To(Succeed())
+		Expect(proxy.ToNode().Addr()).To(Equal(proxy.Addr()), "a direction is the same proxy")
+		Expect(proxy.ToNode().Close()).To(Succeed())
 		Expect(proxy.Close()).To(Succeed())
 	}, SpecTimeout(30*time.Second))
 })

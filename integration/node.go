@@ -3,27 +3,28 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 )
 
-// Impl names a node implementation.
-type Impl string
-
-const (
-	// ImplBtcd is btcd (github.com/btcsuite/btcd).
-	ImplBtcd Impl = "btcd"
-	// ImplBitcoind is Bitcoin Core's bitcoind.
-	ImplBitcoind Impl = "bitcoind"
-)
-
-// Node is a running regtest node, whichever way it was launched.
+// Node is a running regtest node, whichever way it was launched: a
+// [Container] from [RunBtcd] or [RunBitcoind], or a [Process] from
+// [StartBtcd] or [StartBitcoind].
 type Node interface {
-	// Impl names the implementation behind the node.
-	Impl() Impl
+	// Impl names the implementation behind the node: "btcd" or "bitcoind".
+	Impl() string
 	// P2PAddr is the host:port of the node's P2P listener, reachable from
 	// the process that launched it.
 	P2PAddr() string
-	// RPC is a JSON-RPC client authenticated against the node.
-	RPC() *RPCClient
+	// Call invokes a JSON-RPC method of the node and returns its raw
+	// result; an error object from the node is returned as *[RPCError].
+	Call(ctx context.Context, method string, params ...any) (json.RawMessage, error)
+	// PeerInfo calls getpeerinfo.
+	PeerInfo(ctx context.Context) ([]PeerInfo, error)
+	// AddNode calls addnode: command "onetry" makes one connection attempt
+	// to addr (host:port; the node resolves host names itself), "add" adds
+	// a peer the node keeps connecting to, "remove" removes it.
+	AddNode(ctx context.Context, addr, command string) error
 	// Logs returns everything the node has written to its console so far.
 	Logs(ctx context.Context) (string, error)
 	// Stop shuts the node down and releases what was made for it
@@ -64,50 +65,90 @@ type PeerInfo struct {
 	Raw json.RawMessage `json:"-"`
 }
 
-// AddNodeCommand is the second argument of the addnode RPC.
-type AddNodeCommand string
-
+// Node implementations, as Node.Impl names them.
 const (
-	// AddNodeAdd adds a peer the node keeps connecting to.
-	AddNodeAdd AddNodeCommand = "add"
-	// AddNodeRemove removes a peer added with AddNodeAdd.
-	AddNodeRemove AddNodeCommand = "remove"
-	// AddNodeOneTry makes a single connection attempt.
-	AddNodeOneTry AddNodeCommand = "onetry"
+	implBtcd     = "btcd"
+	implBitcoind = "bitcoind"
 )
 
 // Ports of a node inside its container (regtest defaults).
 const (
-	// RegtestP2PPort is the regtest P2P port of btcd and Bitcoin Core.
-	RegtestP2PPort = "18444"
-	// BtcdRPCPort is btcd's regtest RPC port.
-	BtcdRPCPort = "18334"
-	// BitcoindRPCPort is Bitcoin Core's regtest RPC port.
-	BitcoindRPCPort = "18443"
+	// regtestP2PPort is the regtest P2P port of btcd and Bitcoin Core.
+	regtestP2PPort = "18444"
+	// btcdRPCPort is btcd's regtest RPC port.
+	btcdRPCPort = "18334"
+	// bitcoindRPCPort is Bitcoin Core's regtest RPC port.
+	bitcoindRPCPort = "18443"
 )
 
 // Log lines a launcher waits for before it reports the node ready.
 const (
-	// BtcdReadyLog is logged by btcd's connection manager once its P2P
+	// btcdReadyLog is logged by btcd's connection manager once its P2P
 	// listener accepts connections.
-	BtcdReadyLog = "Server listening on"
+	btcdReadyLog = "Server listening on"
 	// btcdRPCReadyLog is logged by btcd once its RPC listener is up.
 	btcdRPCReadyLog = "RPC server listening on"
-	// BitcoindReadyLog is logged by bitcoind at the end of its init, after
+	// bitcoindReadyLog is logged by bitcoind at the end of its init, after
 	// its P2P and RPC listeners are bound.
-	BitcoindReadyLog = "init message: Done loading"
+	bitcoindReadyLog = "init message: Done loading"
 )
 
 // Environment variables read by this package.
 const (
-	// EnvBitcoindImage names a Bitcoin Core image for the Docker lane,
-	// e.g. bitcoin/bitcoin:29. Its entrypoint must run bitcoind with the
-	// container's command as arguments (true of the common bitcoind images).
-	EnvBitcoindImage = "BTC_HANDSHAKE_BITCOIND_IMAGE"
-	// EnvBitcoindBinary names a bitcoind executable for the process lane;
-	// without it bitcoind is looked up on PATH.
-	EnvBitcoindBinary = "BTC_HANDSHAKE_BITCOIND"
-	// EnvBtcdBinary names a prebuilt btcd executable for the process lane;
+	// envBitcoindImage names a Bitcoin Core image for RunBitcoind with no
+	// image, e.g. bitcoin/bitcoin:29.
+	envBitcoindImage = "BTC_HANDSHAKE_BITCOIND_IMAGE"
+	// envBitcoindBinary names a bitcoind executable for StartBitcoind with
+	// no binary; without it bitcoind is looked up on PATH.
+	envBitcoindBinary = "BTC_HANDSHAKE_BITCOIND"
+	// envBtcdBinary names a btcd executable for StartBtcd with no binary;
 	// without it btcd is built from the btcd Go module.
-	EnvBtcdBinary = "BTC_HANDSHAKE_BTCD"
+	envBtcdBinary = "BTC_HANDSHAKE_BTCD"
 )
+
+// rpcNode is what every Node knows once its node is up: where it listens
+// and how to call it.
+type rpcNode struct {
+	impl    string
+	p2pAddr string
+	rpc     *rpcClient
+}
+
+// Impl implements [Node].
+func (n *rpcNode) Impl() string { return n.impl }
+
+// P2PAddr implements [Node].
+func (n *rpcNode) P2PAddr() string { return n.p2pAddr }
+
+// errNoRPC is returned by the RPC methods of a node whose launcher failed
+// before it could reach the node's RPC server.
+var errNoRPC = errors.New("node has no RPC client: it did not start")
+
+// Call implements [Node].
+func (n *rpcNode) Call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
+	if n.rpc == nil {
+		return nil, fmt.Errorf("rpc %s: %s: %w", method, n.impl, errNoRPC)
+	}
+	return n.rpc.call(ctx, method, params...)
+}
+
+// PeerInfo implements [Node].
+func (n *rpcNode) PeerInfo(ctx context.Context) ([]PeerInfo, error) {
+	if n.rpc == nil {
+		return nil, fmt.Errorf("rpc getpeerinfo: %s: %w", n.impl, errNoRPC)
+	}
+	return n.rpc.peerInfo(ctx)
+}
+
+// AddNode implements [Node].
+func (n *rpcNode) AddNode(ctx context.Context, addr, command string) error {
+	_, err := n.Call(ctx, "addnode", addr, command)
+	return err
+}
+
+// closeRPC releases the RPC client's idle connections, if there is a client.
+func (n *rpcNode) closeRPC() {
+	if n.rpc != nil {
+		n.rpc.close()
+	}
+}

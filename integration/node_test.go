@@ -13,7 +13,7 @@ import (
 )
 
 // readyLog is the line each implementation's launcher waits for.
-func readyLog(impl integration.Impl) string {
+func readyLog(impl string) string {
 	if impl == integration.ImplBitcoind {
 		return integration.BitcoindReadyLog
 	}
@@ -43,10 +43,10 @@ func nodeSpecs(node func() integration.Node) {
 			HaveField("Inbound", true),
 			HaveField("Version", BeEquivalentTo(70016)),
 		)
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(ourPeer))
+		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(ourPeer))
 
 		Expect(conn.Close()).To(Succeed())
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).ShouldNot(ContainElement(HaveField("SubVer", ua)),
+		Eventually(n.PeerInfo).WithContext(ctx).ShouldNot(ContainElement(HaveField("SubVer", ua)),
 			"the node still lists us after we closed the connection")
 	}, SpecTimeout(time.Minute))
 
@@ -55,7 +55,7 @@ func nodeSpecs(node func() integration.Node) {
 	}, SpecTimeout(30*time.Second))
 
 	It("reports an RPC error object as *RPCError", func(ctx SpecContext) {
-		_, err := node().RPC().Call(ctx, "nosuchmethod")
+		_, err := node().Call(ctx, "nosuchmethod")
 		var rpcErr *integration.RPCError
 		Expect(errors.As(err, &rpcErr)).To(BeTrue(), "got %v", err)
 		Expect(rpcErr.Code).To(Equal(-32601)) // method not found, in btcd and Core

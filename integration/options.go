@@ -1,19 +1,21 @@
 package integration
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"io"
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
 )
 
-// Option configures a node for [Run], [RunBitcoind], [StartProcess] and
-// [StartBitcoindProcess]. It is also a testcontainers.ContainerCustomizer,
-// so the container launchers take it next to testcontainers' own options.
-type Option func(*settings) error
+// Option configures a node for any of the four launchers ([RunBtcd],
+// [RunBitcoind], [StartBtcd], [StartBitcoind]). It is also a
+// testcontainers.ContainerCustomizer, so the container launchers take it
+// next to testcontainers' own options (network.WithNetwork,
+// testcontainers.WithLogger, ...).
+type Option func(*settings)
 
 // Customize implements testcontainers.ContainerCustomizer. Options act on
 // the node's command line, which the launchers build from all options
@@ -21,65 +23,51 @@ type Option func(*settings) error
 func (Option) Customize(*testcontainers.GenericContainerRequest) error { return nil }
 
 type settings struct {
-	rpcUser        string
-	rpcPass        string
-	extraArgs      []string
-	v2transport    bool
-	peerTimeout    time.Duration
-	startupTimeout time.Duration
-	runID          string
-	binary         string
-	logOutput      io.Writer
+	rpcUser     string
+	rpcPass     string
+	extraArgs   []string
+	v2transport bool
+	logOutput   io.Writer
 }
 
-func defaultSettings() (settings, error) {
+// defaultStartupTimeout bounds the wait for a node's ready line when the
+// caller's context has no deadline.
+const defaultStartupTimeout = 60 * time.Second
+
+// startupTimeout is how long a launcher waits for the node to be ready:
+// until ctx's deadline, or defaultStartupTimeout.
+func startupTimeout(ctx context.Context) time.Duration {
+	if d, ok := ctx.Deadline(); ok {
+		return time.Until(d)
+	}
+	return defaultStartupTimeout
+}
+
+// applyOptions applies the Options among opts (other customizers are left
+// to testcontainers). The RPC password is random per node: the RPC client
+// is ours, reached through the Node's methods.
+func applyOptions[T any](opts []T) (settings, error) {
 	pass := make([]byte, 16)
 	if _, err := rand.Read(pass); err != nil {
 		return settings{}, err
 	}
-	return settings{
-		rpcUser:        "btc-handshake",
-		rpcPass:        hex.EncodeToString(pass),
-		startupTimeout: 60 * time.Second,
-	}, nil
-}
-
-// applyOptions applies the Options among opts (other customizers are left
-// to testcontainers).
-func applyOptions[T any](opts []T) (settings, error) {
-	s, err := defaultSettings()
-	if err != nil {
-		return s, err
-	}
+	s := settings{rpcUser: "btc-handshake", rpcPass: hex.EncodeToString(pass)}
 	for _, o := range opts {
-		if opt, ok := any(o).(Option); ok {
-			if err := opt(&s); err != nil {
-				return s, err
-			}
+		if opt, ok := any(o).(Option); ok && opt != nil {
+			opt(&s)
 		}
 	}
 	return s, nil
 }
 
-// WithRPCAuth sets the RPC user name and password. By default the user is
-// "btc-handshake" and the password is random per node.
-func WithRPCAuth(user, password string) Option {
-	return func(s *settings) error {
-		if user == "" || password == "" {
-			return errors.New("WithRPCAuth: empty user or password")
-		}
-		s.rpcUser, s.rpcPass = user, password
-		return nil
-	}
-}
-
 // WithExtraArgs appends arguments to the node's command line, after the ones
 // the launcher sets (btcd and bitcoind let a later flag override an earlier
-// one for single-valued settings).
+// one for single-valued settings). For example Bitcoin Core's
+// -peertimeout=5, how long it waits for a silent peer's version or verack
+// (btcd has no such setting: it waits 30 s).
 func WithExtraArgs(args ...string) Option {
-	return func(s *settings) error {
+	return func(s *settings) {
 		s.extraArgs = append(s.extraArgs, args...)
-		return nil
 	}
 }
 
@@ -87,71 +75,15 @@ func WithExtraArgs(args ...string) Option {
 // started with -v2transport=1 or =0 accordingly (its own default is on; ours
 // is off, to match btcd); btcd gets --v2transport when on.
 func WithV2Transport(on bool) Option {
-	return func(s *settings) error {
+	return func(s *settings) {
 		s.v2transport = on
-		return nil
 	}
 }
 
-// WithPeerTimeout sets Bitcoin Core's -peertimeout, how long it waits for a
-// silent peer's version or verack (rounded up to whole seconds). btcd has no
-// such setting (it waits 30 s), so its launchers refuse this option.
-func WithPeerTimeout(d time.Duration) Option {
-	return func(s *settings) error {
-		if d <= 0 {
-			return errors.New("WithPeerTimeout: timeout must be positive")
-		}
-		s.peerTimeout = d
-		return nil
-	}
-}
-
-// WithStartupTimeout bounds the wait for the node's ready log line
-// (default 60 s).
-func WithStartupTimeout(d time.Duration) Option {
-	return func(s *settings) error {
-		if d <= 0 {
-			return errors.New("WithStartupTimeout: timeout must be positive")
-		}
-		s.startupTimeout = d
-		return nil
-	}
-}
-
-// WithRunID sets the value of the [LabelRun] label on the container, so that
-// [RemoveContainers] can sweep one test run's containers. The default is
-// testcontainers' session id, which is unique per process; set it to share
-// one id between the processes of a parallel test run. Process launchers
-// ignore it.
-func WithRunID(id string) Option {
-	return func(s *settings) error {
-		if id == "" {
-			return errors.New("WithRunID: empty id")
-		}
-		s.runID = id
-		return nil
-	}
-}
-
-// WithBinary names the node executable for the process launchers, instead
-// of the default (btcd built from its Go module, or [EnvBtcdBinary]; for
-// bitcoind [EnvBitcoindBinary] or PATH). Container launchers refuse it.
-func WithBinary(path string) Option {
-	return func(s *settings) error {
-		if path == "" {
-			return errors.New("WithBinary: empty path")
-		}
-		s.binary = path
-		return nil
-	}
-}
-
-// WithLogOutput copies the node's console output to w as it is written, in
-// addition to keeping it for Logs (for example to GinkgoWriter). Process
-// launchers only; for containers pass testcontainers.WithLogConsumers.
+// WithLogOutput copies the node's console output to w as it is written
+// (for example to GinkgoWriter), in addition to keeping it for Logs.
 func WithLogOutput(w io.Writer) Option {
-	return func(s *settings) error {
+	return func(s *settings) {
 		s.logOutput = w
-		return nil
 	}
 }

@@ -19,20 +19,19 @@ var errExited = errors.New("node exited")
 var (
 	// btcd logs the bound address, so it can listen on port 0 and tell us
 	// the port: no window in which another process takes it.
-	btcdP2PListening = regexp.MustCompile(regexp.QuoteMeta(BtcdReadyLog) + ` (\S+)`)
+	btcdP2PListening = regexp.MustCompile(regexp.QuoteMeta(btcdReadyLog) + ` (\S+)`)
 	btcdRPCListening = regexp.MustCompile(regexp.QuoteMeta(btcdRPCReadyLog) + ` (\S+)`)
-	bitcoindReady    = regexp.MustCompile(regexp.QuoteMeta(BitcoindReadyLog))
+	bitcoindReady    = regexp.MustCompile(regexp.QuoteMeta(bitcoindReadyLog))
 )
 
-// ProcessNode is a node running as a child process on loopback, with its
-// data in a temporary directory. It implements [Node].
-type ProcessNode struct {
-	impl    Impl
-	cmd     *exec.Cmd
-	logs    *logBuffer
-	dir     string
-	p2pAddr string
-	rpc     *RPCClient
+// Process is a node running as a child process on loopback, with its data
+// in a temporary directory, made by [StartBtcd] or [StartBitcoind]. It
+// implements [Node].
+type Process struct {
+	rpcNode
+	cmd  *exec.Cmd
+	logs *logBuffer
+	dir  string
 
 	exited  chan struct{} // closed when the process has exited
 	waitErr error         // cmd.Wait's result, readable once exited is closed
@@ -41,19 +40,21 @@ type ProcessNode struct {
 	stopErr  error
 }
 
-var _ Node = (*ProcessNode)(nil)
+var _ Node = (*Process)(nil)
 
-// StartProcess starts btcd in regtest as a child process listening on
+// StartBtcd starts btcd in regtest as a child process listening on
 // ephemeral loopback ports, and returns once its RPC and P2P listeners are
-// up (it waits for the "Server listening on" log line). The executable is
-// the WithBinary path, else $BTC_HANDSHAKE_BTCD, else btcd built from its Go
-// module by [BuildBtcd]. Stop the node when done.
-func StartProcess(ctx context.Context, opts ...Option) (*ProcessNode, error) {
+// up (it waits for the "Server listening on" log line). bin is the btcd
+// executable; when empty it is $BTC_HANDSHAKE_BTCD, else btcd built from its
+// Go module (once, cached under the user cache directory; it needs the go
+// command). The waits end with ctx (at the latest after 60 s when ctx has no
+// deadline). Stop the node when done.
+func StartBtcd(ctx context.Context, bin string, opts ...Option) (*Process, error) {
 	s, err := applyOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	exe, err := btcdExecutable(ctx, s)
+	exe, err := btcdExecutable(ctx, bin)
 	if err != nil {
 		return nil, err
 	}
@@ -61,25 +62,21 @@ func StartProcess(ctx context.Context, opts ...Option) (*ProcessNode, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start btcd: %w", err)
 	}
-	args, err := btcdArgs(s, "127.0.0.1:0", "127.0.0.1:0", dir, filepath.Join)
-	if err != nil {
-		_ = os.RemoveAll(dir)
-		return nil, err
-	}
-	n, err := startProcess(ImplBtcd, exe, args, dir, s)
+	args := btcdArgs(s, "127.0.0.1:0", "127.0.0.1:0", dir, filepath.Join)
+	n, err := startProcess(implBtcd, exe, args, dir, s)
 	if err != nil {
 		return nil, err
 	}
-	fail := func(err error) (*ProcessNode, error) {
+	fail := func(err error) (*Process, error) {
 		_ = n.Stop(context.Background())
 		return nil, fmt.Errorf("start btcd (%s): %w\n--- btcd log ---\n%s", exe, err, tail(n.logs.String(), 4000))
 	}
 
-	waitCtx, cancel := context.WithTimeout(ctx, s.startupTimeout)
+	waitCtx, cancel := context.WithTimeout(ctx, startupTimeout(ctx))
 	defer cancel()
 	addrs, err := n.logs.waitMatch(waitCtx, n.exited, btcdRPCListening, btcdP2PListening)
 	if err != nil {
-		return fail(fmt.Errorf("waiting for %q: %w", BtcdReadyLog, n.describe(err)))
+		return fail(fmt.Errorf("waiting for %q: %w", btcdReadyLog, n.describe(err)))
 	}
 	rpcAddr, p2pAddr := addrs[0], addrs[1]
 	n.p2pAddr = p2pAddr
@@ -89,7 +86,7 @@ func StartProcess(ctx context.Context, opts ...Option) (*ProcessNode, error) {
 	if err != nil {
 		return fail(err)
 	}
-	n.rpc, err = NewRPCClient(RPCConfig{
+	n.rpc, err = newRPCClient(rpcConfig{
 		URL: "https://" + rpcAddr + "/", User: s.rpcUser, Password: s.rpcPass, CertPEM: cert,
 	})
 	if err != nil {
@@ -98,18 +95,18 @@ func StartProcess(ctx context.Context, opts ...Option) (*ProcessNode, error) {
 	return n, nil
 }
 
-// StartBitcoindProcess starts Bitcoin Core's bitcoind in regtest as a child
+// StartBitcoind starts Bitcoin Core's bitcoind in regtest as a child
 // process on loopback and returns once it logs "init message: Done
-// loading". The executable is the WithBinary path, else
+// loading". bin is the bitcoind executable; when empty it is
 // $BTC_HANDSHAKE_BITCOIND, else bitcoind from PATH. It runs with
-// -v2transport=0 unless WithV2Transport(true) is given, and with
-// -peertimeout when WithPeerTimeout is. Stop the node when done.
-func StartBitcoindProcess(ctx context.Context, opts ...Option) (*ProcessNode, error) {
+// -v2transport=0 unless WithV2Transport(true) is given. The waits end as for
+// [StartBtcd]. Stop the node when done.
+func StartBitcoind(ctx context.Context, bin string, opts ...Option) (*Process, error) {
 	s, err := applyOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	exe, err := bitcoindExecutable(s)
+	exe, err := bitcoindExecutable(bin)
 	if err != nil {
 		return nil, err
 	}
@@ -131,20 +128,20 @@ func StartBitcoindProcess(ctx context.Context, opts ...Option) (*ProcessNode, er
 	p2pAddr := net.JoinHostPort("127.0.0.1", p2pPort)
 	rpcAddr := net.JoinHostPort("127.0.0.1", rpcPort)
 	args := bitcoindArgs(s, p2pAddr, rpcAddr, "127.0.0.1", dir)
-	n, err := startProcess(ImplBitcoind, exe, args, dir, s)
+	n, err := startProcess(implBitcoind, exe, args, dir, s)
 	if err != nil {
 		return nil, err
 	}
 	n.p2pAddr = p2pAddr
 
-	waitCtx, cancel := context.WithTimeout(ctx, s.startupTimeout)
+	waitCtx, cancel := context.WithTimeout(ctx, startupTimeout(ctx))
 	defer cancel()
 	if _, err := n.logs.waitMatch(waitCtx, n.exited, bitcoindReady); err != nil {
 		_ = n.Stop(context.Background())
 		return nil, fmt.Errorf("start bitcoind (%s): waiting for %q: %w\n--- bitcoind log ---\n%s",
-			exe, BitcoindReadyLog, n.describe(err), tail(n.logs.String(), 4000))
+			exe, bitcoindReadyLog, n.describe(err), tail(n.logs.String(), 4000))
 	}
-	n.rpc, err = NewRPCClient(RPCConfig{URL: "http://" + rpcAddr + "/", User: s.rpcUser, Password: s.rpcPass})
+	n.rpc, err = newRPCClient(rpcConfig{URL: "http://" + rpcAddr + "/", User: s.rpcUser, Password: s.rpcPass})
 	if err != nil {
 		_ = n.Stop(context.Background())
 		return nil, err
@@ -152,7 +149,7 @@ func StartBitcoindProcess(ctx context.Context, opts ...Option) (*ProcessNode, er
 	return n, nil
 }
 
-func startProcess(impl Impl, exe string, args []string, dir string, s settings) (*ProcessNode, error) {
+func startProcess(impl, exe string, args []string, dir string, s settings) (*Process, error) {
 	// Not exec.CommandContext: the node outlives the context of its start.
 	cmd := exec.Command(exe, args...)
 	cmd.Dir = dir
@@ -165,7 +162,7 @@ func startProcess(impl Impl, exe string, args []string, dir string, s settings) 
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s (%s): %w", impl, exe, err)
 	}
-	n := &ProcessNode{impl: impl, cmd: cmd, logs: logs, dir: dir, exited: make(chan struct{})}
+	n := &Process{rpcNode: rpcNode{impl: impl}, cmd: cmd, logs: logs, dir: dir, exited: make(chan struct{})}
 	go func() {
 		n.waitErr = cmd.Wait()
 		close(n.exited)
@@ -174,35 +171,29 @@ func startProcess(impl Impl, exe string, args []string, dir string, s settings) 
 }
 
 // describe adds the exit status to errExited.
-func (n *ProcessNode) describe(err error) error {
+func (n *Process) describe(err error) error {
 	if errors.Is(err, errExited) && n.waitErr != nil {
 		return fmt.Errorf("%w (%v)", err, n.waitErr)
 	}
 	return err
 }
 
-// Impl implements [Node].
-func (n *ProcessNode) Impl() Impl { return n.impl }
-
 // P2PAddr implements [Node]; the address is on 127.0.0.1.
-func (n *ProcessNode) P2PAddr() string { return n.p2pAddr }
-
-// RPC implements [Node].
-func (n *ProcessNode) RPC() *RPCClient { return n.rpc }
+func (n *Process) P2PAddr() string { return n.p2pAddr }
 
 // DataDir is the node's temporary data directory, removed by Stop.
-func (n *ProcessNode) DataDir() string { return n.dir }
+func (n *Process) DataDir() string { return n.dir }
 
 // Logs implements [Node]: the node's stdout and stderr so far.
-func (n *ProcessNode) Logs(context.Context) (string, error) { return n.logs.String(), nil }
+func (n *Process) Logs(context.Context) (string, error) { return n.logs.String(), nil }
 
 // Exited is closed when the process has exited, for whatever reason.
-func (n *ProcessNode) Exited() <-chan struct{} { return n.exited }
+func (n *Process) Exited() <-chan struct{} { return n.exited }
 
 // Stop implements [Node]: it interrupts the node (SIGINT, a clean shutdown
 // for btcd and bitcoind), kills it if it has not exited when ctx ends (or
 // after 30 s if ctx has no deadline), and removes its data directory.
-func (n *ProcessNode) Stop(ctx context.Context) error {
+func (n *Process) Stop(ctx context.Context) error {
 	if n == nil {
 		return nil
 	}
@@ -210,15 +201,13 @@ func (n *ProcessNode) Stop(ctx context.Context) error {
 	return n.stopErr
 }
 
-func (n *ProcessNode) stop(ctx context.Context) error {
+func (n *Process) stop(ctx context.Context) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 	}
-	if n.rpc != nil {
-		n.rpc.Close()
-	}
+	n.closeRPC()
 	var errs []error
 	select {
 	case <-n.exited:

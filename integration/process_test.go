@@ -17,14 +17,14 @@ import (
 
 var _ = Describe("btcd as a local process", Label("process"), Ordered, func() {
 	var (
-		node       *integration.ProcessNode
+		node       *integration.Process
 		goroutines []gleak.Goroutine
 	)
 
 	BeforeAll(func(ctx SpecContext) {
 		goroutines = gleak.Goroutines()
 		var err error
-		node, err = integration.StartProcess(ctx, integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBtcd(ctx, "", integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))
@@ -72,23 +72,20 @@ var _ = Describe("the bitcoind process launcher, with a stand-in bitcoind", Labe
 		script := filepath.Join(GinkgoT().TempDir(), "bitcoind")
 		Expect(os.WriteFile(script, []byte(fakeBitcoind), 0o755)).To(Succeed())
 
-		node, err := integration.StartBitcoindProcess(ctx,
-			integration.WithBinary(script),
-			integration.WithRPCAuth("alice", "secret"),
+		node, err := integration.StartBitcoind(ctx, script,
 			integration.WithV2Transport(true),
-			integration.WithPeerTimeout(2500*time.Millisecond),
 			integration.WithExtraArgs("-debug=validation"),
 		)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) })
 
 		Expect(node.Impl()).To(Equal(integration.ImplBitcoind))
-		Expect(node.RPC().URL()).To(HavePrefix("http://127.0.0.1:"))
+		Expect(integration.RPCURL(node)).To(HavePrefix("http://127.0.0.1:"))
 		logs, err := node.Logs(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		for _, flag := range []string{
 			"-regtest", "-listen=1", "-bind=" + node.P2PAddr(), "-rpcallowip=127.0.0.1",
-			"-rpcuser=alice", "-rpcpassword=secret", "-v2transport=1", "-peertimeout=3",
+			"-rpcuser=btc-handshake", "-rpcpassword=", "-v2transport=1",
 			"-printtoconsole=1", "-datadir=" + node.DataDir(), "-debug=validation",
 		} {
 			Expect(logs).To(ContainSubstring(" "+flag), "missing %s", flag)
@@ -102,7 +99,7 @@ var _ = Describe("the bitcoind process launcher, with a stand-in bitcoind", Labe
 	It("reports a bitcoind that exits before it is ready, with its log", func(ctx SpecContext) {
 		script := filepath.Join(GinkgoT().TempDir(), "bitcoind")
 		Expect(os.WriteFile(script, []byte("#!/bin/sh\necho 'Error: Unable to bind to 127.0.0.1'\nexit 1\n"), 0o755)).To(Succeed())
-		_, err := integration.StartBitcoindProcess(ctx, integration.WithBinary(script))
+		_, err := integration.StartBitcoind(ctx, script)
 		Expect(err).To(MatchError(And(
 			ContainSubstring("node exited (exit status 1)"),
 			ContainSubstring("Unable to bind"))))
@@ -110,7 +107,7 @@ var _ = Describe("the bitcoind process launcher, with a stand-in bitcoind", Labe
 })
 
 var _ = Describe("bitcoind as a local process", Label("process", "bitcoind"), Ordered, func() {
-	var node *integration.ProcessNode
+	var node *integration.Process
 
 	BeforeAll(func(ctx SpecContext) {
 		if os.Getenv(integration.EnvBitcoindBinary) == "" {
@@ -119,8 +116,8 @@ var _ = Describe("bitcoind as a local process", Label("process", "bitcoind"), Or
 			}
 		}
 		var err error
-		node, err = integration.StartBitcoindProcess(ctx,
-			integration.WithPeerTimeout(5*time.Second), integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBitcoind(ctx, "",
+			integration.WithExtraArgs(corePeerTimeout), integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(2*time.Minute))

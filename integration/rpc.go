@@ -17,13 +17,18 @@ import (
 	"time"
 )
 
-// ErrRPCUnauthorized is returned (wrapped) when the node rejects the RPC
-// credentials.
-var ErrRPCUnauthorized = errors.New("rpc credentials rejected")
+// errRPCUnauthorized is returned (wrapped) when the node rejects the RPC
+// credentials (the launchers make them, so this means something overrode
+// them, e.g. an -rpcpassword in WithExtraArgs).
+var errRPCUnauthorized = errors.New("rpc credentials rejected")
 
-// RPCError is an error object returned by the node for a call.
+// RPCError is an error object returned by the node for a call
+// ([Node].Call, PeerInfo, AddNode).
 type RPCError struct {
-	Method  string
+	// Method is the RPC method called.
+	Method string
+	// Code and Message are the node's error object (e.g. -32601, method
+	// not found, in btcd and Core).
 	Code    int    `json:"code"`
 	Message string `json:"message"`
 }
@@ -33,8 +38,8 @@ func (e *RPCError) Error() string {
 	return fmt.Sprintf("rpc %s: error %d: %s", e.Method, e.Code, e.Message)
 }
 
-// RPCConfig says how to reach a node's JSON-RPC server.
-type RPCConfig struct {
+// rpcConfig says how to reach a node's JSON-RPC server.
+type rpcConfig struct {
 	// URL is the server's address, e.g. https://127.0.0.1:18334/.
 	URL string
 	// User and Password are sent with HTTP basic authentication.
@@ -50,9 +55,9 @@ type RPCConfig struct {
 	Timeout time.Duration
 }
 
-// RPCClient is a small JSON-RPC 1.0 over HTTP client for btcd and bitcoind.
+// rpcClient is a small JSON-RPC 1.0 over HTTP client for btcd and bitcoind.
 // It is safe for concurrent use.
-type RPCClient struct {
+type rpcClient struct {
 	url       string
 	user      string
 	password  string
@@ -61,8 +66,8 @@ type RPCClient struct {
 	nextID    atomic.Uint64
 }
 
-// NewRPCClient returns a client for the server described by cfg.
-func NewRPCClient(cfg RPCConfig) (*RPCClient, error) {
+// newRPCClient returns a client for the server described by cfg.
+func newRPCClient(cfg rpcConfig) (*rpcClient, error) {
 	if cfg.URL == "" {
 		return nil, errors.New("rpc: empty URL")
 	}
@@ -84,7 +89,7 @@ func NewRPCClient(cfg RPCConfig) (*RPCClient, error) {
 		}
 		transport.TLSClientConfig = tlsConf
 	}
-	return &RPCClient{
+	return &rpcClient{
 		url:       cfg.URL,
 		user:      cfg.User,
 		password:  cfg.Password,
@@ -132,11 +137,8 @@ func pinnedTLSConfig(certPEM []byte) (*tls.Config, error) {
 	}, nil
 }
 
-// URL is the server address the client calls.
-func (c *RPCClient) URL() string { return c.url }
-
-// Close releases idle connections. The client stays usable.
-func (c *RPCClient) Close() { c.transport.CloseIdleConnections() }
+// close releases idle connections. The client stays usable.
+func (c *rpcClient) close() { c.transport.CloseIdleConnections() }
 
 type rpcRequest struct {
 	JSONRPC string `json:"jsonrpc"`
@@ -151,9 +153,9 @@ type rpcResponse struct {
 	ID     json.RawMessage `json:"id"`
 }
 
-// Call invokes method with params and returns the raw result. An error
+// call invokes method with params and returns the raw result. An error
 // object from the node is returned as *RPCError.
-func (c *RPCClient) Call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
+func (c *rpcClient) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
 	if params == nil {
 		params = []any{}
 	}
@@ -179,7 +181,7 @@ func (c *RPCClient) Call(ctx context.Context, method string, params ...any) (jso
 		return nil, fmt.Errorf("rpc %s at %s: read response: %w", method, c.url, err)
 	}
 	if resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden {
-		return nil, fmt.Errorf("rpc %s at %s: %s: %w", method, c.url, resp.Status, ErrRPCUnauthorized)
+		return nil, fmt.Errorf("rpc %s at %s: %s: %w", method, c.url, resp.Status, errRPCUnauthorized)
 	}
 
 	// Bitcoin Core answers JSON-RPC 1.0 errors with HTTP 404/500 and a JSON
@@ -199,9 +201,9 @@ func (c *RPCClient) Call(ctx context.Context, method string, params ...any) (jso
 	return out.Result, nil
 }
 
-// GetPeerInfo calls getpeerinfo.
-func (c *RPCClient) GetPeerInfo(ctx context.Context) ([]PeerInfo, error) {
-	raw, err := c.Call(ctx, "getpeerinfo")
+// peerInfo calls getpeerinfo.
+func (c *rpcClient) peerInfo(ctx context.Context) ([]PeerInfo, error) {
+	raw, err := c.call(ctx, "getpeerinfo")
 	if err != nil {
 		return nil, err
 	}
@@ -219,13 +221,6 @@ func (c *RPCClient) GetPeerInfo(ctx context.Context) ([]PeerInfo, error) {
 		peers = append(peers, p)
 	}
 	return peers, nil
-}
-
-// AddNode calls addnode, asking the node to connect out to addr (host:port;
-// btcd and bitcoind resolve host names themselves).
-func (c *RPCClient) AddNode(ctx context.Context, addr string, cmd AddNodeCommand) error {
-	_, err := c.Call(ctx, "addnode", addr, string(cmd))
-	return err
 }
 
 func truncate(b []byte, n int) string {

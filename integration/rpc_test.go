@@ -78,11 +78,11 @@ func selfSignedPEM() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-var _ = Describe("RPCClient", func() {
-	newClient := func(url string, pem []byte, user, pass string) *integration.RPCClient {
-		c, err := integration.NewRPCClient(integration.RPCConfig{URL: url, User: user, Password: pass, CertPEM: pem})
+var _ = Describe("a Node's RPC methods", func() {
+	newClient := func(url string, pem []byte, user, pass string) *integration.RPCNode {
+		c, closeFn, err := integration.NewRPCNode(integration.RPCConfig{URL: url, User: user, Password: pass, CertPEM: pem})
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(c.Close)
+		DeferCleanup(closeFn)
 		return c
 	}
 
@@ -92,7 +92,7 @@ var _ = Describe("RPCClient", func() {
 				`"connection_type":"inbound","transport_protocol_type":"v1","extra":1}],"error":null,"id":1}`))
 		defer srv.Close()
 
-		peers, err := newClient(srv.URL, nil, "u", "p").GetPeerInfo(ctx)
+		peers, err := newClient(srv.URL, nil, "u", "p").PeerInfo(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(peers).To(ConsistOf(And(
 			HaveField("ID", BeEquivalentTo(3)),
@@ -112,7 +112,7 @@ var _ = Describe("RPCClient", func() {
 			`{"result":null,"error":{"code":-24,"message":"Node has not been added."},"id":1}`))
 		defer srv.Close()
 
-		err := newClient(srv.URL, nil, "u", "p").AddNode(ctx, "10.0.0.1:18444", integration.AddNodeRemove)
+		err := newClient(srv.URL, nil, "u", "p").AddNode(ctx, "10.0.0.1:18444", "remove")
 		var rpcErr *integration.RPCError
 		Expect(errors.As(err, &rpcErr)).To(BeTrue(), "got %v", err)
 		Expect(rpcErr.Code).To(Equal(-24))
@@ -154,7 +154,7 @@ var _ = Describe("RPCClient", func() {
 	})
 
 	It("needs a certificate for an https URL", func() {
-		_, err := integration.NewRPCClient(integration.RPCConfig{URL: "https://127.0.0.1:1/"})
+		_, _, err := integration.NewRPCNode(integration.RPCConfig{URL: "https://127.0.0.1:1/"})
 		Expect(err).To(MatchError(ContainSubstring("no PEM certificate")))
 	})
 })

@@ -199,11 +199,11 @@ func v2Specs(l *v2Lane) {
 
 		// btcd v0.26.2 reports the transport as v2_connection (its
 		// btcjson.GetPeerInfoResult; Core's transport_protocol_type is absent).
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(And(
 			HaveField("SubVer", ua), HaveField("Inbound", true), HaveField("V2Connection", true),
 			HaveField("Version", BeEquivalentTo(wire.ProtocolVersion)))))
 		Expect(conn.Close()).To(Succeed())
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).ShouldNot(ContainElement(HaveField("SubVer", ua)))
+		Eventually(n.PeerInfo).WithContext(ctx).ShouldNot(ContainElement(HaveField("SubVer", ua)))
 	}, SpecTimeout(time.Minute))
 
 	It("completes a v1 handshake with the same --v2transport node, which detects v1 from our first 16 bytes and lists it as such", func(ctx SpecContext) {
@@ -217,7 +217,7 @@ func v2Specs(l *v2Lane) {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res).To(harness.CompleteHandshake())
 		Expect(res.Transport).To(Equal(handshake.TransportV1))
-		Eventually(n.RPC().GetPeerInfo).WithContext(ctx).Should(ContainElement(And(
+		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(And(
 			HaveField("SubVer", ua), HaveField("V2Connection", false))))
 	}, SpecTimeout(time.Minute))
 
@@ -328,7 +328,7 @@ func v2Specs(l *v2Lane) {
 }
 
 var _ = Describe("v2: btcd with and without --v2transport as local processes", Label("process", "e2e"), Ordered, func() {
-	var v2node, v1node *integration.ProcessNode
+	var v2node, v1node *integration.Process
 	l := &v2Lane{
 		name:   "process",
 		v2:     func() integration.Node { return v2node },
@@ -339,10 +339,10 @@ var _ = Describe("v2: btcd with and without --v2transport as local processes", L
 
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		v2node, err = integration.StartProcess(ctx, integration.WithV2Transport(true), integration.WithLogOutput(GinkgoWriter))
+		v2node, err = integration.StartBtcd(ctx, "", integration.WithV2Transport(true), integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(v2node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
-		v1node, err = integration.StartProcess(ctx, integration.WithLogOutput(GinkgoWriter))
+		v1node, err = integration.StartBtcd(ctx, "", integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(v1node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))
@@ -380,7 +380,7 @@ var _ = Describe("v2: btcd with and without --v2transport as local processes", L
 })
 
 var _ = Describe("v2: btcd with and without --v2transport in Docker containers", Label("docker", "e2e"), Ordered, func() {
-	var v2node, v1node *integration.BtcdContainer
+	var v2node, v1node *integration.Container
 	l := &v2Lane{
 		name: "docker",
 		v2:   func() integration.Node { return v2node },
@@ -396,11 +396,11 @@ var _ = Describe("v2: btcd with and without --v2transport in Docker containers",
 		// Started side by side: the wall time of one start, not two.
 		var wg sync.WaitGroup
 		var err2, err1 error
-		var c2, c1 *integration.BtcdContainer
+		var c2, c1 *integration.Container
 		wg.Go(func() {
-			c2, err2 = integration.Run(ctx, img, integration.WithRunID(suite.RunID), integration.WithV2Transport(true))
+			c2, err2 = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID), integration.WithV2Transport(true))
 		})
-		wg.Go(func() { c1, err1 = integration.Run(ctx, img, integration.WithRunID(suite.RunID)) })
+		wg.Go(func() { c1, err1 = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID)) })
 		wg.Wait()
 		DeferCleanup(func(ctx SpecContext) { Expect(c2.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 		DeferCleanup(func(ctx SpecContext) { Expect(c1.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
@@ -418,25 +418,23 @@ var _ = Describe("v2: btcd with and without --v2transport in Docker containers",
 const v2FaultTimeout = 3 * time.Second
 
 var _ = Describe("v2 fault lane: our v2 client through an embedded toxiproxy to btcd --v2transport", Label("fault", "e2e"), Ordered, func() {
-	var node *integration.ProcessNode
+	var node *integration.Process
 	// Every connection reaches btcd from the proxy's one source.
 	pacer := newV2Pacer()
 
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		node, err = integration.StartProcess(ctx, integration.WithV2Transport(true), integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBtcd(ctx, "", integration.WithV2Transport(true), integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))
 
 	DescribeTable("the v2 client's outcome matches the verdict, within the deadline",
-		func(ctx SpecContext, toxics []integration.Toxic, want scenarios.Verdict, check func(*handshake.Result)) {
+		func(ctx SpecContext, addFaults func(*integration.FaultProxy) error, want scenarios.Verdict, check func(*handshake.Result)) {
 			goroutines := gleak.Goroutines()
 			proxy, err := integration.StartFaultProxy(node.P2PAddr())
 			Expect(err).NotTo(HaveOccurred())
-			for _, t := range toxics {
-				Expect(proxy.Add(t)).To(Succeed())
-			}
+			Expect(addFaults(proxy)).To(Succeed())
 			Expect(pacer.Wait(ctx)).To(Succeed())
 			// TransportV2, not auto: a fault before the node's key must
 			// show as itself, not turn into a v1 retry.
@@ -454,34 +452,36 @@ var _ = Describe("v2 fault lane: our v2 client through an embedded toxiproxy to 
 			expectNoLeakedGoroutines(goroutines, toxiproxyStuck...)
 		},
 		Entry("150 ms of latency each way: completes, the key exchange after one round trip",
-			[]integration.Toxic{integration.Latency(150*time.Millisecond, 0).On(integration.Upstream), integration.Latency(150*time.Millisecond, 0)},
+			func(p *integration.FaultProxy) error {
+				return errors.Join(p.ToNode().Delay(150*time.Millisecond, 0), p.Delay(150*time.Millisecond, 0))
+			},
 			scenarios.Completes(), func(res *handshake.Result) {
 				Expect(res.Timings.V2Key).To(BeNumerically(">=", 300*time.Millisecond))
 				Expect(res.Timings.Version).To(BeNumerically(">=", 600*time.Millisecond))
 			}),
 		Entry("the node's key, garbage and packets in 1-byte segments: completes",
-			[]integration.Toxic{integration.Slicer(1, 0, 20*time.Microsecond)},
+			func(p *integration.FaultProxy) error { return p.Slice(1, 0, 20*time.Microsecond) },
 			scenarios.Completes(), func(res *handshake.Result) {
 				expectV2Session(res, v2Garbage)
 			}),
 		Entry("our key, garbage and packets in 1-byte segments: completes",
-			[]integration.Toxic{integration.Slicer(1, 0, 20*time.Microsecond).On(integration.Upstream)},
+			func(p *integration.FaultProxy) error { return p.ToNode().Slice(1, 0, 20*time.Microsecond) },
 			scenarios.Completes(), func(res *handshake.Result) {
 				expectV2Session(res, v2Garbage)
 			}),
 		Entry("a reset as soon as our key passes: connection-reset in the v2 handshake",
-			[]integration.Toxic{integration.ResetPeer(0).On(integration.Upstream)},
+			func(p *integration.FaultProxy) error { return p.ToNode().Reset(0) },
 			scenarios.Fails(string(handshake.KindReset), string(handshake.PhaseV2)), nil),
 		Entry("a reset as soon as the node's key comes: connection-reset in the v2 handshake",
-			[]integration.Toxic{integration.ResetPeer(0)},
+			func(p *integration.FaultProxy) error { return p.Reset(0) },
 			scenarios.Fails(string(handshake.KindReset), string(handshake.PhaseV2)), nil),
 		Entry("the node's answer dropped, the connection closed after 300 ms: peer-closed in the v2 handshake",
-			[]integration.Toxic{integration.Stall(300 * time.Millisecond)},
+			func(p *integration.FaultProxy) error { return p.Stall(300 * time.Millisecond) },
 			scenarios.Fails(string(handshake.KindPeerClosed), string(handshake.PhaseV2)), func(res *handshake.Result) {
 				Expect(res.Timings.Total).To(BeNumerically("<", v2FaultTimeout))
 			}),
 		Entry("the node's answer dropped, the connection held: timeout in the v2 handshake",
-			[]integration.Toxic{integration.Stall(0)},
+			func(p *integration.FaultProxy) error { return p.Stall(0) },
 			scenarios.Fails(string(handshake.KindTimeout), string(handshake.PhaseV2)), func(res *handshake.Result) {
 				Expect(res.Timings.Total).To(BeNumerically(">=", v2FaultTimeout))
 			}),

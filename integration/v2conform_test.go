@@ -209,7 +209,7 @@ func v2ConformSpecs(l *v2ConformLane) {
 }
 
 var _ = Describe("v2 conformance: btcd --v2transport as a local process", Label("process", "e2e"), Ordered, func() {
-	var node *integration.ProcessNode
+	var node *integration.Process
 	// Each probe binds a loopback source /24 of its own
 	// (harness.DefaultProbeLocalAddr): btcd's per-source v2 admission
 	// never bites, and nothing needs pacing.
@@ -217,7 +217,7 @@ var _ = Describe("v2 conformance: btcd --v2transport as a local process", Label(
 
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		node, err = integration.StartProcess(ctx, integration.WithV2Transport(true), integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBtcd(ctx, "", integration.WithV2Transport(true), integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))
@@ -272,7 +272,7 @@ var _ = Describe("v2 conformance: btcd --v2transport as a local process", Label(
 })
 
 var _ = Describe("v2 conformance: btcd --v2transport in a Docker container", Label("docker", "e2e"), Ordered, func() {
-	var node *integration.BtcdContainer
+	var node *integration.Container
 	// Every probe reaches the container from the bridge's gateway: one
 	// source /24, whose v2 bucket (2/s, bursts of 4) the pacer respects.
 	// The pacer runs a little slower than btcd's bucket (newV2Pacer), and
@@ -487,11 +487,11 @@ func (r *keyRelay) client(addr string) (head []byte, sent int64) {
 }
 
 var _ = Describe("v2 conformance: the v2 probes against btcd without --v2transport, as a local process", Label("process", "e2e"), Ordered, func() {
-	var node *integration.ProcessNode
+	var node *integration.Process
 
 	BeforeAll(func(ctx SpecContext) {
 		var err error
-		node, err = integration.StartProcess(ctx, integration.WithLogOutput(GinkgoWriter))
+		node, err = integration.StartBtcd(ctx, "", integration.WithLogOutput(GinkgoWriter))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(node.Stop(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	}, NodeTimeout(5*time.Minute))
