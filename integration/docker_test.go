@@ -9,6 +9,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gleak"
 	"github.com/testcontainers/testcontainers-go"
 	"github.com/testcontainers/testcontainers-go/network"
@@ -59,6 +60,7 @@ var _ = Describe("btcd in a Docker container", Label("docker"), Ordered, func() 
 
 var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ordered, func() {
 	var a, b *integration.Container
+	logA := gbytes.NewBuffer()
 
 	BeforeAll(func(ctx SpecContext) {
 		requireDocker(ctx)
@@ -73,7 +75,8 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 		var errA, errB error
 		var ca, cb *integration.Container
 		wg.Go(func() {
-			ca, errA = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID), network.WithNetwork([]string{"btcd-a"}, nw))
+			ca, errA = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID), network.WithNetwork([]string{"btcd-a"}, nw),
+				integration.WithLogOutput(logA))
 		})
 		wg.Go(func() {
 			cb, errB = integration.RunBtcd(ctx, img, integration.WithRunID(suite.RunID), network.WithNetwork([]string{"btcd-b"}, nw))
@@ -108,6 +111,11 @@ var _ = Describe("two btcd containers on a Docker network", Label("docker"), Ord
 			HaveField("SubVer", ContainSubstring("/btcd:")),
 		)), "btcd-b has no inbound peer btcd-a (%s)", ipA)
 	}, SpecTimeout(time.Minute))
+
+	It("copies its output to WithLogOutput's writer as it is written", func(ctx SpecContext) {
+		Eventually(logA.Contents).WithContext(ctx).Should(ContainSubstring(integration.BtcdReadyLog))
+		Expect(a.Logs(ctx)).To(ContainSubstring(string(logA.Contents()[:20])))
+	}, SpecTimeout(30*time.Second))
 
 	It("each complete a v1 handshake with a client on the Docker host", func(ctx SpecContext) {
 		for _, n := range []*integration.Container{a, b} {

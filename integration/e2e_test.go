@@ -74,8 +74,16 @@ func probeTable(js []harness.ProbeJudgement) string {
 	return b.String()
 }
 
-// e2eSpecs are the end-to-end specs every lane passes against its btcd.
+// e2eSpecs are the end-to-end specs every lane passes against its btcd: our
+// client, our CLI and a mock peer the node connects to, then the probes.
 func e2eSpecs(l *lane) {
+	e2eClientSpecs(l)
+	e2eProbeSpecs(l)
+}
+
+// e2eClientSpecs are the specs of our client, our CLI, and a mock peer
+// that a lane's btcd connects out to.
+func e2eClientSpecs(l *lane) {
 	It("completes a handshake with our client, and getpeerinfo lists our user agent and version once it is complete", func(ctx SpecContext) {
 		n := l.node()
 		ua := fmt.Sprintf("/btc-handshake-e2e:%d/", rand.Uint32())
@@ -154,6 +162,11 @@ func e2eSpecs(l *lane) {
 		expectNoLeakedGoroutines(goroutines)
 	}, SpecTimeout(time.Minute))
 
+}
+
+// e2eProbeSpecs are the conformance probes against a lane's btcd, and the
+// comparison of its reactions with mockpeer's btcd profile.
+func e2eProbeSpecs(l *lane) {
 	It("reacts to every conformance probe as the btcd profile expects (slow probes: 30 s)", func(ctx SpecContext) {
 		l.probes = harness.RunProbes(ctx, l.node().P2PAddr(), wire.Regtest, scenarios.ProfileBtcd)
 		AddReportEntry("probes against real btcd ("+l.name+")", probeTable(l.probes), ReportEntryVisibilityFailureOrVerbose)
