@@ -23,8 +23,8 @@ import (
 // "downstream"); ToNode returns the same proxy adding them to what the
 // client sends the node ("upstream"), and ToClient the other way again:
 //
-//	p.ToNode().Stall(0)          // our version never reaches the node
-//	p.Delay(150*time.Millisecond, 0)  // the node's answer comes late
+//	p.ToNode().Stall(0)              // our version never reaches the node
+//	p.Delay(150*time.Millisecond, 0) // the node's answer comes late
 //
 // A fault added acts on connections opened from then on and on those
 // already open.

@@ -69,7 +69,7 @@ var _ = SynchronizedBeforeSuite(func(ctx SpecContext) []byte {
 		}
 	}
 	if (mayRun("process") || mayRun("fault")) && os.Getenv(integration.EnvBtcdBinary) == "" {
-		// A failure shows again, where it belongs, in StartProcess.
+		// A failure shows again, where it belongs, in StartBtcd.
 		_, _ = integration.BuildBtcd(ctx, runtime.GOOS, runtime.GOARCH)
 	}
 	if mayRun("e2e") {
