@@ -12,18 +12,21 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Run performs the handshake on an established connection, which it does
-// not close. On return the connection's deadlines are cleared (unless ctx
-// ended), so the caller can go on using it. Bytes the peer sent right
-// after its verack may already be in Run's read buffer and are not handed
-// back; Linger records them in the transcript. After a v2 handshake the
-// connection carries BIP324 packets whose keys stay inside Run, so only
-// Linger can read on. Run cannot reconnect: Config.Transport auto is v2
-// here. The returned Result is never nil; its Err is the returned error.
+// Run performs the handshake on a connection you already have, which it
+// does not close, and hands it back: once the handshake completes,
+// Result.Conn goes on with it at the level of messages, holding whatever
+// the peer sent after its verack that Run had already read and, over v2,
+// the session's ciphers. Read and write through Result.Conn from then on,
+// not through conn. On return conn's deadlines are cleared (unless ctx
+// ended). Run cannot reconnect: Config.Transport auto is v2 here. The
+// returned Result is never nil; its Err is the returned error.
 func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
 	cfg = cfg.withDefaults()
 	b := newResult(conn.RemoteAddr().String(), cfg.Now())
 	err := run(ctx, conn, cfg, b, b.res.Started, true)
+	if err == nil {
+		b.res.Conn = &b.conn
+	}
 	return &b.res, err
 }
 
@@ -35,12 +38,14 @@ func ctxKind(ctx context.Context) Kind {
 }
 
 // resultBlock is a Result with room for what a handshake fills in (its
-// transcript, its quirks, the peer's version), allocated in one piece.
+// transcript, its quirks, the peer's version, the Conn Run hands back),
+// allocated in one piece.
 type resultBlock struct {
 	res    Result
 	events [transcriptRoom]Event
 	quirks [quirkRoom]Quirk
 	peer   wire.Version
+	conn   Conn
 	// retryV1: a v2 attempt met Core's condition for a v1 reconnection
 	// (session.v2Failed).
 	retryV1 bool
@@ -63,7 +68,7 @@ func newResult(addr string, started time.Time) *resultBlock {
 // run performs the handshake on conn; start is the current time. handBack
 // says the caller goes on using conn (Run), so the deadlines are cleared
 // at the end; Dial closes conn, which clears them anyway.
-func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start time.Time, handBack bool) error {
+func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start time.Time, handBack bool) (err error) {
 	res := &b.res
 	// Cancelling the context unblocks any read or write at once, without
 	// a goroutine per connection. Every later deadline is set through
@@ -83,6 +88,9 @@ func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start t
 		if stop() && handBack && !(s.readDeadline.IsZero() && s.writeDeadline.IsZero()) {
 			_ = conn.SetDeadline(time.Time{})
 		}
+		if handBack && err == nil {
+			b.conn.adopt(s)
+		}
 		s.release()
 	}()
 	s.lastRead = start
@@ -91,7 +99,7 @@ func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start t
 		s.handshakeDeadline = d
 	}
 	res.Transport = TransportV1
-	err := s.handshake(ctx, start)
+	err = s.handshake(ctx, start)
 	if err == nil && cfg.Linger > 0 {
 		s.linger(ctx)
 	}
@@ -128,20 +136,20 @@ func (s *session) fail(ctx context.Context, kind Kind, err error) error {
 		}
 	}
 	err = hangUpHint(kind, s.res, s.cfg.Network, err)
-	e := &Error{Kind: kind, Phase: s.res.Phase, Addr: s.res.Addr, Err: err}
+	e := &failure{Kind: kind, Phase: s.res.Phase, Addr: s.res.Addr, Err: err}
 	s.res.Err = e
 	return e
 }
 
 // record adds an event at time at: when the frame was received (the
 // read that brought its last byte returned), or when we queued it.
-func (s *session) record(dir Direction, cmd string, size int, errText string, at time.Time) {
+func (s *session) record(recv bool, cmd string, size int, errText string, at time.Time) {
 	if len(s.res.Transcript) >= s.cfg.MaxTranscript {
 		s.res.TranscriptDropped++
 		return
 	}
 	s.res.Transcript = append(s.res.Transcript, Event{
-		Dir: dir, Command: cmd, Size: size, At: at.Sub(s.res.Started), Err: errText,
+		Received: recv, Command: cmd, Size: size, At: at.Sub(s.res.Started), Err: errText,
 	})
 }
 
@@ -200,11 +208,11 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 		s.consumedSinceVersion += m.size
 		if m.dropped != nil {
 			// Core drops such a message and keeps the connection.
-			s.record(Received, m.cmd, len(m.payload), m.dropped.Error(), at)
+			s.record(received, m.cmd, len(m.payload), m.dropped.Error(), at)
 			s.res.addQuirk(m.quirk)
 			continue
 		}
-		s.record(Received, m.cmd, len(m.payload), "", at)
+		s.record(received, m.cmd, len(m.payload), "", at)
 		done, err := s.handle(ctx, m.cmd, m.payload, at)
 		if err != nil {
 			return err
@@ -218,7 +226,7 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 // sendVersion sends our version.
 func (s *session) sendVersion(ctx context.Context, now time.Time) error {
 	n := s.t.queue(s.ourVersion(now))
-	s.record(Sent, wire.CmdVersion, n, "", now)
+	s.record(sent, wire.CmdVersion, n, "", now)
 	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return s.fail(ctx, classify(err), err)
 	}
@@ -327,12 +335,12 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	// are at 70016 (NP, VERSION branch), all in one burst.
 	if s.res.NegotiatedVersion >= wire.WtxidRelayVersion {
 		s.t.queue(wire.WtxidRelay{})
-		s.record(Sent, wire.CmdWtxidRelay, 0, "", now)
+		s.record(sent, wire.CmdWtxidRelay, 0, "", now)
 		s.t.queue(wire.SendAddrV2{})
-		s.record(Sent, wire.CmdSendAddrV2, 0, "", now)
+		s.record(sent, wire.CmdSendAddrV2, 0, "", now)
 	}
 	s.t.queue(wire.Verack{})
-	s.record(Sent, wire.CmdVerack, 0, "", now)
+	s.record(sent, wire.CmdVerack, 0, "", now)
 	// The peer's version is in: whatever fails from here, sending our
 	// verack included, fails in the verack phase, with Result.Peer set.
 	s.enterPhase(PhaseVerack, now)
@@ -396,10 +404,10 @@ func (s *session) linger(ctx context.Context) {
 			return
 		}
 		if m.dropped != nil {
-			s.record(Received, m.cmd, len(m.payload), m.dropped.Error(), at)
+			s.record(received, m.cmd, len(m.payload), m.dropped.Error(), at)
 			continue
 		}
-		s.record(Received, m.cmd, len(m.payload), "", at)
+		s.record(received, m.cmd, len(m.payload), "", at)
 		switch m.cmd {
 		case wire.CmdVerack:
 			s.res.addQuirk(QuirkDuplicateVerack)
@@ -419,7 +427,7 @@ func (s *session) linger(ctx context.Context) {
 				continue
 			}
 			s.t.queue(wire.Pong{Nonce: p.Nonce})
-			s.record(Sent, wire.CmdPong, 8, "", at)
+			s.record(sent, wire.CmdPong, 8, "", at)
 			if s.flush(ctx, deadline) != nil {
 				return
 			}
