@@ -90,9 +90,8 @@ func boundedCtx(ctx context.Context, deadline time.Time) context.Context {
 // connect enforces the context's deadline itself, as the socket's write
 // deadline, whenever Done is not nil (net/fd_unix.go). A context from
 // context.WithDeadline would also start a runtime timer and give the
-// parent a child map for the dial's cancellation hook: per loopback
-// handshake (both ends) 4 allocations and 500 bytes more, 3.8 instead of
-// 3.3 KB. Done is the parent's, or a channel that never closes; the spec
+// parent a child map for the dial's cancellation hook, allocations a
+// survey makes per peer (BENCHMARKS.md, 4dad065). Done is the parent's, or a channel that never closes; the spec
 // "a connect the peer never completes" shows the deadline holds, with and
 // without a cancelable parent. Not for host names: a resolver waits on
 // Done.

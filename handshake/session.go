@@ -10,7 +10,7 @@ import (
 
 // session is the state of one handshake. Sessions are pooled with their
 // v1 transport's read and output buffers: a handshake needs them only
-// while it runs, and a fresh 1 KB buffer per handshake is most of what a
+// while it runs, and a fresh read buffer per handshake is most of what a
 // survey allocates (BENCHMARKS.md).
 type session struct {
 	cfg   Config

@@ -67,7 +67,7 @@ func (t *v2Transport) start(garbageLen int) error {
 	// The key and garbage go out from a buffer of their own, which then
 	// keeps our garbage for the version packet's AAD (readKey starts a new
 	// output buffer): one allocation where a growing output buffer and a
-	// copy of the garbage took three (2 KB each on average).
+	// copy of the garbage took three (BENCHMARKS.md, 3715ac6).
 	hello := make([]byte, bip324.KeyLen+garbageLen)
 	copy(hello, k.EllSwift[:])
 	t.ourGarbage = hello[bip324.KeyLen:]
