@@ -274,8 +274,8 @@ func benchV2Declared(b *testing.B) error {
 	runtime.ReadMemStats(&m0)
 	n := 0
 	for b.Loop() {
-		_, err := handshake.Dial(context.Background(), srv.Addr(), oursV2Config)
-		if k := handshake.KindOf(err); k != handshake.KindPeerClosed && k != handshake.KindReset {
+		res, err := handshake.Dial(context.Background(), srv.Addr(), oursV2Config)
+		if k := res.Kind(); k != handshake.KindPeerClosed && k != handshake.KindReset {
 			return fmt.Errorf("against a packet declaring %d bytes: %v (kind %s), want peer-closed", declaredLen, err, k)
 		}
 		n++

@@ -220,7 +220,7 @@ var _ = Describe("replaying the recordings of real Core v30", func() {
 			Expect(res.OK()).To(BeTrue())
 			var received []string
 			for _, e := range res.Transcript {
-				if e.Dir == handshake.Received {
+				if e.Received {
 					received = append(received, e.Command)
 				}
 			}

@@ -10,7 +10,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -81,29 +80,22 @@ func (r *Recorder) wrap(nc net.Conn, we string, start time.Time, dialed string) 
 	return rc
 }
 
-// Dialer returns a dialer that dials with d (a net.Dialer when nil) and
-// records every connection it makes as the client: give it to
-// handshake.Config.Dialer (or to a harness.GoClient's Config) to record
-// each run.
-func (r *Recorder) Dialer(d handshake.ContextDialer) handshake.ContextDialer {
+// Dialer returns a dial function that dials with d (a net.Dialer's when
+// nil) and records every connection it makes as the client: give it to
+// handshake.Config.DialContext (or to a harness.GoClient's Config) to
+// record each run.
+func (r *Recorder) Dialer(d func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	if d == nil {
-		d = &net.Dialer{KeepAlive: -1}
+		d = (&net.Dialer{KeepAlive: -1}).DialContext
 	}
-	return recDialer{r: r, d: d}
-}
-
-type recDialer struct {
-	r *Recorder
-	d handshake.ContextDialer
-}
-
-func (d recDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
-	start := time.Now()
-	nc, err := d.d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		start := time.Now()
+		nc, err := d(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return r.wrap(nc, Client, start, addr), nil
 	}
-	return d.r.wrap(nc, Client, start, addr), nil
 }
 
 // Listener returns l with every accepted connection recorded as the node:

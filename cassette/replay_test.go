@@ -50,10 +50,10 @@ func serve(sc mockpeer.Script, n *notes, opts ...mockpeer.Option) *mockpeer.Serv
 }
 
 // ourHandshake runs our client against addr, through d when not nil.
-func ourHandshake(addr string, net wire.Network, d handshake.ContextDialer) *handshake.Result {
+func ourHandshake(addr string, net wire.Network, d func(ctx context.Context, network, addr string) (net.Conn, error)) *handshake.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: net, Timeout: clientTimeout, Dialer: d})
+	res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: net, Timeout: clientTimeout, DialContext: d})
 	return res
 }
 
@@ -61,7 +61,11 @@ func ourHandshake(addr string, net wire.Network, d handshake.ContextDialer) *han
 func transcript(res *handshake.Result) []string {
 	var out []string
 	for _, e := range res.Transcript {
-		out = append(out, fmt.Sprintf("%s %s", e.Dir, e.Command))
+		dir := "sent"
+		if e.Received {
+			dir = "received"
+		}
+		out = append(out, fmt.Sprintf("%s %s", dir, e.Command))
 	}
 	return out
 }

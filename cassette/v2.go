@@ -62,7 +62,7 @@ func (r *Recorder) Annotate(res *handshake.Result) bool {
 	peerVersion := res.Peer
 	for _, te := range res.Transcript {
 		from := Client
-		if te.Dir == handshake.Received {
+		if te.Received {
 			from = Node
 		}
 		// The Result's clock started before the dial, the recording's

@@ -23,7 +23,7 @@ func v2Handshake(addr string, rec *cassette.Recorder, t handshake.Transport) *ha
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: wire.Regtest, Timeout: 3 * time.Second,
-		Dialer: rec.Dialer(nil), Transport: t})
+		DialContext: rec.Dialer(nil), Transport: t})
 	return res
 }
 
@@ -76,15 +76,15 @@ var _ = Describe("recording a v2 handshake", func() {
 		Expect(fromClient).To(HaveExactElements("version", "wtxidrelay", "sendaddrv2", "verack"))
 		Expect(fromNode).To(HaveExactElements("version", "wtxidrelay", "sendaddrv2", "verack"))
 		var want, got []string
-		for _, dir := range []handshake.Direction{handshake.Sent, handshake.Received} {
+		for _, received := range []bool{false, true} {
 			for _, e := range res.Transcript {
-				if e.Dir == dir {
-					want = append(want, fmt.Sprintf("%s %s %d %q", e.Dir, e.Command, e.Size, e.Err))
+				if e.Received == received {
+					want = append(want, fmt.Sprintf("%v %s %d %q", e.Received, e.Command, e.Size, e.Err))
 				}
 			}
 			for _, e := range cn.Events {
-				if e.Decrypted && (e.From == cassette.Client) == (dir == handshake.Sent) {
-					got = append(got, fmt.Sprintf("%s %s %d %q", dir, e.Msgs[0].Cmd, e.Msgs[0].Len, e.Msgs[0].Err))
+				if e.Decrypted && (e.From == cassette.Client) == !received {
+					got = append(got, fmt.Sprintf("%v %s %d %q", received, e.Msgs[0].Cmd, e.Msgs[0].Len, e.Msgs[0].Err))
 				}
 			}
 		}

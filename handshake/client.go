@@ -2,7 +2,6 @@ package handshake
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -12,98 +11,14 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Run performs the handshake on an established connection, which it does
-// not close. On return the connection's deadlines are cleared (unless ctx
-// ended), so the caller can go on using it. Bytes the peer sent right
-// after its verack may already be in Run's read buffer and are not handed
-// back; Linger records them in the transcript. After a v2 handshake the
-// connection carries BIP324 packets whose keys stay inside Run, so only
-// Linger can read on. Run cannot reconnect: Config.Transport auto is v2
-// here. The returned Result is never nil; its Err is the returned error.
-func Run(ctx context.Context, conn net.Conn, cfg Config) (*Result, error) {
-	cfg = cfg.withDefaults()
-	b := newResult(conn.RemoteAddr().String(), cfg.Now())
-	err := run(ctx, conn, cfg, b, b.res.Started, true)
-	return &b.res, err
-}
+// This file is the client's state machine, over either transport:
+// handshake sends our version and hands each message the peer sends to
+// handle; onVersion answers the peer's version; complete ends it on the
+// peer's verack, finish sends what is still queued, and linger observes
+// what follows. enterPhase bounds each wait. Run and Dial (run.go,
+// dial.go) set it up; client_v2.go is the BIP324 handshake before it.
 
-func ctxKind(ctx context.Context) Kind {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return KindTimeout
-	}
-	return KindCanceled
-}
-
-// resultBlock is a Result with room for what a handshake fills in (its
-// transcript, its quirks, the peer's version), allocated in one piece.
-type resultBlock struct {
-	res    Result
-	events [transcriptRoom]Event
-	quirks [quirkRoom]Quirk
-	peer   wire.Version
-	// retryV1: a v2 attempt met Core's condition for a v1 reconnection
-	// (session.v2Failed).
-	retryV1 bool
-}
-
-// transcriptRoom is the transcript a handshake fills without regrowing:
-// a Core peer's handshake is eight messages, both ways.
-const transcriptRoom = 8
-
-// quirkRoom is how many quirks fit before Quirks regrows: a Core peer
-// shows one (its verack comes with its version).
-const quirkRoom = 2
-
-func newResult(addr string, started time.Time) *resultBlock {
-	b := new(resultBlock)
-	b.res = Result{Addr: addr, Started: started, Transcript: b.events[:0], Quirks: b.quirks[:0]}
-	return b
-}
-
-// run performs the handshake on conn; start is the current time. handBack
-// says the caller goes on using conn (Run), so the deadlines are cleared
-// at the end; Dial closes conn, which clears them anyway.
-func run(ctx context.Context, conn net.Conn, cfg Config, b *resultBlock, start time.Time, handBack bool) error {
-	res := &b.res
-	// Cancelling the context unblocks any read or write at once, without
-	// a goroutine per connection. Every later deadline is set through
-	// setReadDeadline/flush, which check the context afterwards, so a
-	// cancellation cannot be overwritten by a phase deadline. A context
-	// that can never end needs no hook.
-	stop := func() bool { return true }
-	if ctx.Done() != nil {
-		stop = context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	}
-	s := getSession(conn, cfg, b)
-	s.closeAfter = !handBack && cfg.Linger <= 0
-	defer func() {
-		// Run hands the connection back: clear our deadlines so that the
-		// caller's reads do not time out at the handshake's deadline. If
-		// the context ended, leave the past deadline in place.
-		if stop() && handBack && !(s.readDeadline.IsZero() && s.writeDeadline.IsZero()) {
-			_ = conn.SetDeadline(time.Time{})
-		}
-		s.release()
-	}()
-	s.lastRead = start
-	s.handshakeDeadline = start.Add(cfg.Timeout)
-	if d, ok := ctx.Deadline(); ok && d.Before(s.handshakeDeadline) {
-		s.handshakeDeadline = d
-	}
-	res.Transport = TransportV1
-	err := s.handshake(ctx, start)
-	if err == nil && cfg.Linger > 0 {
-		s.linger(ctx)
-	}
-	res.Timings.Total = cfg.Now().Sub(res.Started)
-	if cfg.Logger.Enabled(ctx, slog.LevelDebug) {
-		cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "handshake finished", slog.String("peer", res.Addr),
-			slog.String("network", cfg.Network.String()), slog.String("phase", string(res.Phase)),
-			slog.Any("err", err))
-	}
-	return err
-}
-
+// enterPhase moves to phase p, whose deadline starts at now.
 func (s *session) enterPhase(p Phase, now time.Time) {
 	s.res.Phase = p
 	s.phaseDeadline = s.handshakeDeadline
@@ -119,6 +34,8 @@ func (s *session) enterPhase(p Phase, now time.Time) {
 	}
 }
 
+// fail ends the handshake with kind in the current phase; a read or write
+// that the context ended counts as the context's end, not the peer's.
 func (s *session) fail(ctx context.Context, kind Kind, err error) error {
 	if ctx.Err() != nil && (kind == KindTimeout || kind == KindIO || kind == KindPeerClosed) {
 		// The context, not the peer, ended the read.
@@ -128,23 +45,24 @@ func (s *session) fail(ctx context.Context, kind Kind, err error) error {
 		}
 	}
 	err = hangUpHint(kind, s.res, s.cfg.Network, err)
-	e := &Error{Kind: kind, Phase: s.res.Phase, Addr: s.res.Addr, Err: err}
+	e := &failure{Kind: kind, Phase: s.res.Phase, Addr: s.res.Addr, Err: err}
 	s.res.Err = e
 	return e
 }
 
 // record adds an event at time at: when the frame was received (the
 // read that brought its last byte returned), or when we queued it.
-func (s *session) record(dir Direction, cmd string, size int, errText string, at time.Time) {
+func (s *session) record(recv bool, cmd string, size int, errText string, at time.Time) {
 	if len(s.res.Transcript) >= s.cfg.MaxTranscript {
 		s.res.TranscriptDropped++
 		return
 	}
 	s.res.Transcript = append(s.res.Transcript, Event{
-		Dir: dir, Command: cmd, Size: size, At: at.Sub(s.res.Started), Err: errText,
+		Received: recv, Command: cmd, Size: size, At: at.Sub(s.res.Started), Err: errText,
 	})
 }
 
+// ourVersion builds our version message in the session's own.
 func (s *session) ourVersion(now time.Time) *wire.Version {
 	relay := !s.cfg.NoRelay
 	v := &s.ver
@@ -170,6 +88,8 @@ func (s *session) ourVersion(now time.Time) *wire.Version {
 	return v
 }
 
+// handshake runs the exchange from our version to the peer's verack:
+// each message read is recorded, then handled, until one completes it.
 func (s *session) handshake(ctx context.Context, now time.Time) error {
 	var err error
 	if s.cfg.Transport == TransportV1 {
@@ -200,11 +120,11 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 		s.consumedSinceVersion += m.size
 		if m.dropped != nil {
 			// Core drops such a message and keeps the connection.
-			s.record(Received, m.cmd, len(m.payload), m.dropped.Error(), at)
+			s.record(received, m.cmd, len(m.payload), m.dropped.Error(), at)
 			s.res.addQuirk(m.quirk)
 			continue
 		}
-		s.record(Received, m.cmd, len(m.payload), "", at)
+		s.record(received, m.cmd, len(m.payload), "", at)
 		done, err := s.handle(ctx, m.cmd, m.payload, at)
 		if err != nil {
 			return err
@@ -218,7 +138,7 @@ func (s *session) handshake(ctx context.Context, now time.Time) error {
 // sendVersion sends our version.
 func (s *session) sendVersion(ctx context.Context, now time.Time) error {
 	n := s.t.queue(s.ourVersion(now))
-	s.record(Sent, wire.CmdVersion, n, "", now)
+	s.record(sent, wire.CmdVersion, n, "", now)
 	if err := s.flush(ctx, s.handshakeDeadline); err != nil {
 		return s.fail(ctx, classify(err), err)
 	}
@@ -293,6 +213,8 @@ func (s *session) checkDecodes(err error) {
 	}
 }
 
+// onVersion accepts or refuses the peer's version and answers it with our
+// feature negotiation and verack, in one write.
 func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) (bool, error) {
 	if s.gotVersion {
 		s.res.addQuirk(QuirkDuplicateVersion)
@@ -327,12 +249,12 @@ func (s *session) onVersion(ctx context.Context, payload []byte, now time.Time) 
 	// are at 70016 (NP, VERSION branch), all in one burst.
 	if s.res.NegotiatedVersion >= wire.WtxidRelayVersion {
 		s.t.queue(wire.WtxidRelay{})
-		s.record(Sent, wire.CmdWtxidRelay, 0, "", now)
+		s.record(sent, wire.CmdWtxidRelay, 0, "", now)
 		s.t.queue(wire.SendAddrV2{})
-		s.record(Sent, wire.CmdSendAddrV2, 0, "", now)
+		s.record(sent, wire.CmdSendAddrV2, 0, "", now)
 	}
 	s.t.queue(wire.Verack{})
-	s.record(Sent, wire.CmdVerack, 0, "", now)
+	s.record(sent, wire.CmdVerack, 0, "", now)
 	// The peer's version is in: whatever fails from here, sending our
 	// verack included, fails in the verack phase, with Result.Peer set.
 	s.enterPhase(PhaseVerack, now)
@@ -396,10 +318,10 @@ func (s *session) linger(ctx context.Context) {
 			return
 		}
 		if m.dropped != nil {
-			s.record(Received, m.cmd, len(m.payload), m.dropped.Error(), at)
+			s.record(received, m.cmd, len(m.payload), m.dropped.Error(), at)
 			continue
 		}
-		s.record(Received, m.cmd, len(m.payload), "", at)
+		s.record(received, m.cmd, len(m.payload), "", at)
 		switch m.cmd {
 		case wire.CmdVerack:
 			s.res.addQuirk(QuirkDuplicateVerack)
@@ -419,7 +341,7 @@ func (s *session) linger(ctx context.Context) {
 				continue
 			}
 			s.t.queue(wire.Pong{Nonce: p.Nonce})
-			s.record(Sent, wire.CmdPong, 8, "", at)
+			s.record(sent, wire.CmdPong, 8, "", at)
 			if s.flush(ctx, deadline) != nil {
 				return
 			}

@@ -199,7 +199,7 @@ var _ = Describe("Dial", func() {
 					Expect(res.Peer.Relay).To(BeTrue(), "absent relay means true")
 					Expect(res.Peer.UserAgent).To(BeEmpty())
 					Expect(res.Transcript).To(ContainElement(SatisfyAll(
-						HaveField("Dir", handshake.Received), HaveField("Command", wire.CmdVersion), HaveField("Size", 46))))
+						HaveField("Received", true), HaveField("Command", wire.CmdVersion), HaveField("Size", 46))))
 				}}),
 		Entry("a version without the relay byte",
 			completion{peer: reply(versionWith(70016, func(v *wire.Version) { v.Tail = wire.TailNoRelay; v.Relay = false }), wire.Verack{}),
@@ -228,7 +228,7 @@ var _ = Describe("Dial", func() {
 				quirks: []handshake.Quirk{coalesced, handshake.QuirkBadChecksum},
 				check: func(res *handshake.Result, _ *peerConn) {
 					Expect(res.Transcript).To(ContainElement(SatisfyAll(
-						HaveField("Dir", handshake.Received), HaveField("Command", wire.CmdInv),
+						HaveField("Received", true), HaveField("Command", wire.CmdInv),
 						HaveField("Err", ContainSubstring("checksum")))))
 				}}),
 		Entry("a frame with invalid command bytes before verack (dropped, as Core does)",

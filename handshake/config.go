@@ -10,19 +10,15 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Defaults used when a Config field is zero.
+// Defaults used when a Config field is zero; each field's comment says
+// its default.
 const (
-	DefaultTimeout   = 5 * time.Second
-	DefaultUserAgent = "/btc-handshake:0.1.0/"
-	// DefaultMaxTranscript bounds the transcript so that a peer flooding
+	defaultTimeout   = 5 * time.Second
+	defaultUserAgent = "/btc-handshake:0.1.0/"
+	// defaultMaxTranscript bounds the transcript so that a peer flooding
 	// messages cannot make the client grow without limit.
-	DefaultMaxTranscript = 1000
+	defaultMaxTranscript = 1000
 )
-
-// ContextDialer dials connections; *net.Dialer is one.
-type ContextDialer interface {
-	DialContext(ctx context.Context, network, address string) (net.Conn, error)
-}
 
 // Config sets up a handshake. The zero value is usable: mainnet, protocol
 // 70016, no services, our default user agent, 5 s timeout, minimum peer
@@ -34,7 +30,7 @@ type Config struct {
 	ProtocolVersion int32
 	// Services we announce (default 0: we serve nothing).
 	Services uint64
-	// UserAgent we announce (default DefaultUserAgent).
+	// UserAgent we announce (default "/btc-handshake:0.1.0/").
 	UserAgent string
 	// StartHeight we announce.
 	StartHeight int32
@@ -57,9 +53,11 @@ type Config struct {
 	Linger time.Duration
 	// Nonce returns the nonce for our version (default: random).
 	Nonce func() uint64
-	// Dialer dials (default: a net.Dialer with TCP keep-alive off, which a
-	// connection that lasts one handshake never needs).
-	Dialer ContextDialer
+	// DialContext opens Dial's connections, as net.Dialer's method of
+	// that name does (default: a net.Dialer with TCP keep-alive off, which
+	// a connection that lasts one handshake never needs). Wrap it to
+	// record or shape the connections (cassette.Recorder.Dialer does).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// MaxTranscript bounds the recorded messages (default 1000).
 	MaxTranscript int
 	// Transport is how messages travel: TransportV1 (the default here),
@@ -104,10 +102,10 @@ func (c Config) withDefaults() Config {
 		c.ProtocolVersion = wire.ProtocolVersion
 	}
 	if c.UserAgent == "" {
-		c.UserAgent = DefaultUserAgent
+		c.UserAgent = defaultUserAgent
 	}
 	if c.Timeout <= 0 {
-		c.Timeout = DefaultTimeout
+		c.Timeout = defaultTimeout
 	}
 	if c.DialTimeout <= 0 {
 		c.DialTimeout = c.Timeout
@@ -122,7 +120,7 @@ func (c Config) withDefaults() Config {
 		c.Nonce = rand.Uint64
 	}
 	if c.MaxTranscript <= 0 {
-		c.MaxTranscript = DefaultMaxTranscript
+		c.MaxTranscript = defaultMaxTranscript
 	}
 	if c.Logger == nil {
 		c.Logger = discardLogger

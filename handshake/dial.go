@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// defaultDialer dials when Config.Dialer is nil. TCP keep-alive is off: a
+// defaultDialer dials when Config.DialContext is nil. TCP keep-alive is off: a
 // handshake is over long before the first probe would go out (15 s), and
 // turning it on costs four system calls per connection.
 var defaultDialer = &net.Dialer{KeepAlive: -1}
@@ -38,11 +38,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Result, error) {
 func dialRun(ctx context.Context, addr string, cfg Config, b *resultBlock) error {
 	res := &b.res
 	res.Phase = PhaseConnect
-	dialer := cfg.Dialer
-	if dialer == nil {
-		dialer = defaultDialer
-	}
-	conn, err := dial(ctx, dialer, addr, cfg.DialTimeout)
+	conn, err := dial(ctx, cfg.DialContext, addr, cfg.DialTimeout)
 	if err != nil {
 		kind := KindDial
 		switch {
@@ -51,7 +47,7 @@ func dialRun(ctx context.Context, addr string, cfg Config, b *resultBlock) error
 		case errors.Is(err, context.DeadlineExceeded) || classify(err) == KindTimeout:
 			kind = KindTimeout
 		}
-		res.Err = &Error{Kind: kind, Phase: PhaseConnect, Addr: addr, Err: err}
+		res.Err = &failure{Kind: kind, Phase: PhaseConnect, Addr: addr, Err: err}
 		res.Timings.Total = cfg.Now().Sub(res.Started)
 		return res.Err
 	}
@@ -61,20 +57,32 @@ func dialRun(ctx context.Context, addr string, cfg Config, b *resultBlock) error
 	return run(ctx, conn, cfg, b, now, false)
 }
 
-// dial connects to addr within timeout.
-func dial(ctx context.Context, d ContextDialer, addr string, timeout time.Duration) (net.Conn, error) {
+// dial connects to addr within timeout, with d or (nil) defaultDialer.
+func dial(ctx context.Context, d func(context.Context, string, string) (net.Conn, error), addr string, timeout time.Duration) (net.Conn, error) {
+	if d == nil {
+		d = defaultDialer.DialContext
+		if _, err := netip.ParseAddrPort(addr); err == nil {
+			// net.Dialer's own connect honours the deadline: no timer
+			// (connectCtx).
+			return defaultDialer.DialContext(boundedCtx(ctx, time.Now().Add(timeout)), "tcp", addr)
+		}
+	}
 	deadline := time.Now().Add(timeout)
 	if parent, ok := ctx.Deadline(); ok && !deadline.Before(parent) {
-		return d.DialContext(ctx, "tcp", addr) // ctx's own deadline comes first
-	}
-	if _, ok := d.(*net.Dialer); ok {
-		if _, err := netip.ParseAddrPort(addr); err == nil {
-			return d.DialContext(&connectCtx{Context: ctx, deadline: deadline}, "tcp", addr)
-		}
+		return d(ctx, "tcp", addr) // ctx's own deadline comes first
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	return d.DialContext(ctx, "tcp", addr)
+	return d(ctx, "tcp", addr)
+}
+
+// boundedCtx is ctx bounded by deadline: ctx itself when its own deadline
+// comes first, else a connectCtx.
+func boundedCtx(ctx context.Context, deadline time.Time) context.Context {
+	if parent, ok := ctx.Deadline(); ok && !deadline.Before(parent) {
+		return ctx
+	}
+	return &connectCtx{Context: ctx, deadline: deadline}
 }
 
 // connectCtx bounds the dial of an IP address by a deadline without a
@@ -82,9 +90,8 @@ func dial(ctx context.Context, d ContextDialer, addr string, timeout time.Durati
 // connect enforces the context's deadline itself, as the socket's write
 // deadline, whenever Done is not nil (net/fd_unix.go). A context from
 // context.WithDeadline would also start a runtime timer and give the
-// parent a child map for the dial's cancellation hook: per loopback
-// handshake (both ends) 4 allocations and 500 bytes more, 3.8 instead of
-// 3.3 KB. Done is the parent's, or a channel that never closes; the spec
+// parent a child map for the dial's cancellation hook, allocations a
+// survey makes per peer (BENCHMARKS.md, 4dad065). Done is the parent's, or a channel that never closes; the spec
 // "a connect the peer never completes" shows the deadline holds, with and
 // without a cancelable parent. Not for host names: a resolver waits on
 // Done.

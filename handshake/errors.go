@@ -14,7 +14,9 @@ import (
 
 // Kind classifies a failed handshake. Kinds are stable names: reports,
 // scenario verdicts and the CLI's JSON use them. A Kind is also an error,
-// so errors.Is(err, handshake.KindTimeout) works on any *Error.
+// in the chain of every error this package returns: errors.Is(err,
+// handshake.KindTimeout) tests for one kind, and errors.As with a *Kind
+// target reads it (Result.Kind does the same).
 type Kind string
 
 // The kinds of failure.
@@ -30,15 +32,41 @@ const (
 	KindSelfConnection Kind = "self-connection"   // the peer's version carries our nonce
 	KindCanceled       Kind = "canceled"          // the caller's context ended
 	KindIO             Kind = "io"                // any other I/O failure
+
+	// The BIP324 (v2 transport) kinds.
+
+	// KindV2Decrypt: a packet failed authentication: tampered bytes, the
+	// peer's garbage not matching the first packet's AAD, or keys derived
+	// for another network. Core disconnects.
+	KindV2Decrypt Kind = "v2-decrypt"
+	// KindV2NoTerminator: no garbage terminator in the 4095+16 bytes after
+	// the peer's key. Core disconnects.
+	KindV2NoTerminator Kind = "v2-no-terminator"
+	// KindV2Oversized: a packet's length field declares contents over the
+	// limit (Core's 4,000,000+13 bytes, or Config.MaxPayload+13); judged
+	// before anything is allocated for the packet.
+	KindV2Oversized Kind = "v2-oversized-packet"
+	// KindV2Handshake: the key exchange failed (a key btcec rejects).
+	KindV2Handshake Kind = "v2-handshake"
 )
 
-// Kinds lists every Kind, for documentation and validation.
-func Kinds() []Kind {
-	return append([]Kind{KindDial, KindTimeout, KindPeerClosed, KindReset, KindBadMagic, KindOversized,
-		KindMalformed, KindVersionTooLow, KindSelfConnection, KindCanceled, KindIO}, v2Kinds...)
-}
+// kinds lists every Kind, for Known.
+var kinds = [...]Kind{KindDial, KindTimeout, KindPeerClosed, KindReset, KindBadMagic, KindOversized,
+	KindMalformed, KindVersionTooLow, KindSelfConnection, KindCanceled, KindIO,
+	KindV2Decrypt, KindV2NoTerminator, KindV2Oversized, KindV2Handshake}
 
 func (k Kind) Error() string { return string(k) }
+
+// Known reports whether k is one of the kinds above: a verdict or report
+// naming another is a typo or comes from a newer version.
+func (k Kind) Known() bool {
+	for _, have := range kinds {
+		if have == k {
+			return true
+		}
+	}
+	return false
+}
 
 // Phase is a step of the handshake.
 type Phase string
@@ -46,20 +74,27 @@ type Phase string
 // The phases, in order.
 const (
 	PhaseConnect Phase = "connect" // dialing
+	// PhaseV2 is the BIP324 handshake (v2 transport only): keys, garbage,
+	// terminators and version packets. Our version goes out at its end,
+	// with our version packet; the phase ends when the peer's version
+	// packet is in.
+	PhaseV2      Phase = "v2-handshake"
 	PhaseVersion Phase = "version" // our version sent, waiting for the peer's
 	PhaseVerack  Phase = "verack"  // versions exchanged, waiting for the peer's verack
 	PhaseDone    Phase = "done"    // handshake complete
 )
 
-// Error is a failed handshake: what went wrong, in which phase, with whom.
-type Error struct {
+// failure is the error of a failed handshake. Its text names the peer,
+// the phase and the kind; it unwraps to its Kind and its cause. The
+// Result that comes with it holds the same phase and address as fields.
+type failure struct {
 	Kind  Kind
 	Phase Phase
 	Addr  string
 	Err   error
 }
 
-func (e *Error) Error() string {
+func (e *failure) Error() string {
 	msg := fmt.Sprintf("handshake with %s failed in phase %s: %s", e.Addr, e.Phase, e.Kind)
 	if e.Err != nil {
 		msg += ": " + e.Err.Error()
@@ -68,29 +103,30 @@ func (e *Error) Error() string {
 }
 
 // Unwrap returns the kind and the cause, so errors.Is matches either.
-func (e *Error) Unwrap() []error {
+func (e *failure) Unwrap() []error {
 	if e.Err == nil {
 		return []error{e.Kind}
 	}
 	return []error{e.Kind, e.Err}
 }
 
-// PeerNetwork is the network whose magic the peer used, when the
+// peerNetwork is the network whose magic the peer used, when the
 // handshake failed with KindBadMagic and the magic is one of the known
 // networks' (wire.Networks); 0 otherwise. A peer answering with mainnet's
-// magic to our regtest version is on mainnet, not broken.
-func (e *Error) PeerNetwork() wire.Network {
-	if wn, ok := errors.AsType[*wrongNetworkError](e.Err); ok {
+// magic to our regtest version is on mainnet, not broken. Reports show it
+// (Report's error.peer_network).
+func peerNetwork(err error) wire.Network {
+	if wn, ok := errors.AsType[*wrongNetworkError](err); ok {
 		return wn.peer
 	}
 	return 0
 }
 
-// KindOf returns the Kind of err, or "" when err is nil or not from this package.
-func KindOf(err error) Kind {
-	var he *Error
-	if errors.As(err, &he) {
-		return he.Kind
+// errKind returns the Kind of err, or "" when err is nil or not from this package.
+func errKind(err error) Kind {
+	var k Kind
+	if errors.As(err, &k) {
+		return k
 	}
 	return ""
 }
@@ -173,7 +209,7 @@ func hangUpHint(kind Kind, res *Result, ours wire.Network, err error) error {
 		return err
 	}
 	for _, e := range res.Transcript {
-		if e.Dir == Received {
+		if e.Received {
 			return err // it said something: not a silent refusal
 		}
 	}

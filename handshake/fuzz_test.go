@@ -200,7 +200,7 @@ func checkResult(res *handshake.Result, err error, cfg handshake.Config) string 
 	if len(res.Transcript) > cfg.MaxTranscript {
 		return "transcript over MaxTranscript"
 	}
-	if len(res.Transcript) == 0 || res.Transcript[0].Dir != handshake.Sent || res.Transcript[0].Command != wire.CmdVersion {
+	if len(res.Transcript) == 0 || res.Transcript[0].Received || res.Transcript[0].Command != wire.CmdVersion {
 		return "the transcript does not start with our version"
 	}
 	if res.OK() {

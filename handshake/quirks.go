@@ -65,14 +65,23 @@ const (
 	QuirkV2LongFormCommand Quirk = "v2-long-form-command"
 )
 
-// Quirks lists every Quirk.
-func Quirks() []Quirk {
-	return []Quirk{QuirkCoalescedVerack, QuirkVerackBeforeVersion, QuirkMessageBeforeVersion,
-		QuirkSendCmpctBeforeVerack, QuirkSendHeadersBeforeVerack, QuirkPingBeforeVerack,
-		QuirkUnexpectedBeforeVerack, QuirkNegotiationAfterVerack, QuirkDuplicateVersion,
-		QuirkDuplicateVerack, QuirkOldProtocol, QuirkNewerProtocol, QuirkVersionNoRelay,
-		QuirkVersionShort, QuirkVersionTrailingBytes, QuirkNegativeTimestamp, QuirkAlert,
-		QuirkBadChecksum, QuirkBadCommand, QuirkMalformedIgnored,
-		QuirkV2Decoy, QuirkV2DecoyBeforeVersionPacket, QuirkV2VersionPacketContents,
-		QuirkV2UnknownShortID, QuirkV2LongFormCommand}
+// quirks lists every Quirk, for Known.
+var quirks = [...]Quirk{QuirkCoalescedVerack, QuirkVerackBeforeVersion, QuirkMessageBeforeVersion,
+	QuirkSendCmpctBeforeVerack, QuirkSendHeadersBeforeVerack, QuirkPingBeforeVerack,
+	QuirkUnexpectedBeforeVerack, QuirkNegotiationAfterVerack, QuirkDuplicateVersion,
+	QuirkDuplicateVerack, QuirkOldProtocol, QuirkNewerProtocol, QuirkVersionNoRelay,
+	QuirkVersionShort, QuirkVersionTrailingBytes, QuirkNegativeTimestamp, QuirkAlert,
+	QuirkBadChecksum, QuirkBadCommand, QuirkMalformedIgnored,
+	QuirkV2Decoy, QuirkV2DecoyBeforeVersionPacket, QuirkV2VersionPacketContents,
+	QuirkV2UnknownShortID, QuirkV2LongFormCommand}
+
+// Known reports whether q is one of the quirks above: a scenario or report
+// naming another is a typo or comes from a newer version.
+func (q Quirk) Known() bool {
+	for _, have := range quirks {
+		if have == q {
+			return true
+		}
+	}
+	return false
 }

@@ -6,19 +6,12 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Direction says who sent a message.
-type Direction string
-
-// Directions of transcript events.
-const (
-	Sent     Direction = "sent"
-	Received Direction = "received"
-)
-
-// Event is one message of the transcript.
+// Event is one message of the transcript. In a Report it is a JSON object
+// {"dir": "sent" or "received", "command", "size", "at_ms", "error"}.
 type Event struct {
-	Dir     Direction
-	Command string
+	// Received says the peer sent the message; otherwise we did.
+	Received bool
+	Command  string
 	// Size is the payload size in bytes.
 	Size int
 	// At is the time since the attempt started (Result.Started).
@@ -27,8 +20,16 @@ type Event struct {
 	Err string
 }
 
+// The values of Event.Received, for readable calls of session.record.
+const (
+	sent     = false
+	received = true
+)
+
 // Timings are offsets from the start of the attempt (Result.Started);
-// a phase never reached stays zero.
+// a phase never reached stays zero. In a Report they are a JSON object of
+// milliseconds: {"connect_ms", "version_ms", "verack_ms", "total_ms", and
+// for v2 "v2_key_ms", "v2_terminator_ms", "v2_version_packet_ms"}.
 type Timings struct {
 	// Connect is when the connection was established (zero for Run).
 	Connect time.Duration
@@ -49,7 +50,8 @@ type Timings struct {
 type Result struct {
 	// Addr is the peer's address as dialed (or the connection's remote address).
 	Addr string
-	// Err is nil when the handshake completed; otherwise an *Error.
+	// Err is nil when the handshake completed; otherwise an error naming
+	// the peer, the phase and the Kind (in its chain, see Kind).
 	Err error
 	// Phase is the phase reached (PhaseDone on success, the failing phase otherwise).
 	Phase Phase
@@ -81,13 +83,16 @@ type Result struct {
 	Decoys                   int
 	// Started is when the attempt began.
 	Started time.Time
+	// Conn goes on with the connection after a completed Run (nil for
+	// Dial and Survey, which close theirs, and after a failure).
+	Conn *Conn
 }
 
 // OK reports whether the handshake completed.
 func (r *Result) OK() bool { return r.Err == nil && r.Phase == PhaseDone }
 
 // Kind is the failure kind, or "" on success.
-func (r *Result) Kind() Kind { return KindOf(r.Err) }
+func (r *Result) Kind() Kind { return errKind(r.Err) }
 
 // HasQuirk reports whether q was seen.
 func (r *Result) HasQuirk(q Quirk) bool {

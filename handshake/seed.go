@@ -11,37 +11,51 @@ import (
 	"time"
 )
 
-// Resolver looks up addresses; *net.Resolver is one.
-type Resolver interface {
-	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+// Seed is a DNS seed: a name whose A and AAAA records are the addresses
+// of peers, and how to ask for them.
+type Seed struct {
+	// Name is the seed's host name, e.g. "seed.bitcoin.sipa.be".
+	Name string
+	// Port is the peers' port, usually the network's
+	// (wire.Network.DefaultPort).
+	Port uint16
+	// Server is the DNS server to ask (host:port), over UDP with TCP
+	// fallback; "" asks the system's resolver.
+	Server string
+	// Timeout bounds each exchange with Server (default 5 s): Go's
+	// resolver would otherwise wait resolv.conf's timeout (5 s by
+	// default) per attempt, whatever is asked here. A lookup makes a few
+	// attempts, so bound the whole of it with Resolve's context.
+	Timeout time.Duration
+	// MaxAddrs caps the addresses taken from one answer (default 256): a
+	// hostile DNS server must not make us open unbounded connections.
+	MaxAddrs int
 }
 
-// DefaultMaxSeedAddrs caps the addresses taken from one seed answer: a
-// hostile DNS server must not make us open unbounded connections.
-const DefaultMaxSeedAddrs = 256
+// defaultMaxSeedAddrs is Seed.MaxAddrs's default.
+const defaultMaxSeedAddrs = 256
 
-// ErrNoAddresses means a seed resolved to nothing: an answer without A or
-// AAAA records, or (Go's resolver does not tell the two apart) a name that
-// does not exist. The resolver's *net.DNSError stays in the chain.
-var ErrNoAddresses = errors.New("seed returned no addresses")
-
-// ResolveSeed resolves a DNS seed's A and AAAA records into host:port
-// targets, deduplicated, in the resolver's order, at most maxAddrs of them
-// (DefaultMaxSeedAddrs when ≤ 0). A nil resolver means the system's.
-func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxAddrs int) ([]string, error) {
-	if r == nil {
-		r = net.DefaultResolver
+// Resolve resolves the seed's A and AAAA records into host:port targets,
+// deduplicated, in the resolver's order, at most MaxAddrs of them. A seed
+// that gives no address fails with a *net.DNSError whose IsNotFound is
+// set, as Go's resolver reports both a missing name and an answer without
+// A or AAAA records (it cannot tell the two apart).
+func (s Seed) Resolve(ctx context.Context) ([]string, error) {
+	r := net.DefaultResolver
+	if s.Server != "" {
+		r = serverResolver(s.Server, s.Timeout)
 	}
+	maxAddrs := s.MaxAddrs
 	if maxAddrs <= 0 {
-		maxAddrs = DefaultMaxSeedAddrs
+		maxAddrs = defaultMaxSeedAddrs
 	}
-	host := strings.TrimSpace(seed)
+	host := strings.TrimSpace(s.Name)
 	if host == "" {
 		return nil, errors.New("empty seed name")
 	}
 	addrs, err := r.LookupNetIP(ctx, "ip", host)
 	if err != nil {
-		return nil, lookupError(seed, r, err)
+		return nil, lookupError(s, err)
 	}
 	seen := make(map[netip.Addr]bool, len(addrs))
 	var out []string
@@ -51,13 +65,13 @@ func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxA
 			continue
 		}
 		seen[a] = true
-		out = append(out, net.JoinHostPort(a.String(), strconv.Itoa(int(port))))
+		out = append(out, net.JoinHostPort(a.String(), strconv.Itoa(int(s.Port))))
 		if len(out) == maxAddrs {
 			break
 		}
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("resolve seed %s: %w", seed, ErrNoAddresses)
+		return nil, lookupError(s, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true})
 	}
 	return out, nil
 }
@@ -67,33 +81,26 @@ func ResolveSeed(ctx context.Context, seed string, port uint16, r Resolver, maxA
 // is resolv.conf's server even when another was dialed).
 type seedLookupError struct {
 	seed, what, asked string
-	errs              []error
+	err               error
 }
 
 func (e *seedLookupError) Error() string {
 	return fmt.Sprintf("resolve %s: %s (asked %s)", e.seed, e.what, e.asked)
 }
 
-func (e *seedLookupError) Unwrap() []error { return e.errs }
+func (e *seedLookupError) Unwrap() error { return e.err }
 
-// lookupError describes err, from r's lookup of seed. Go's resolvers
-// report an answer without A or AAAA records as "no such host", exactly
-// as they report NXDOMAIN (DNSError's IsNotFound covers both), so both
-// mean the seed gave us nothing: ErrNoAddresses.
-func lookupError(seed string, r Resolver, err error) error {
+// lookupError describes err, from the lookup of s: a *net.DNSError gets
+// a text of its own (seedLookupError).
+func lookupError(s Seed, err error) error {
 	dnsErr, ok := errors.AsType[*net.DNSError](err)
 	if !ok {
-		return fmt.Errorf("resolve seed %s: %w", seed, err)
+		return fmt.Errorf("resolve seed %s: %w", s.Name, err)
 	}
-	e := &seedLookupError{seed: seed, what: dnsErr.Err, errs: []error{err}}
-	if dnsErr.IsNotFound {
-		e.errs = append(e.errs, ErrNoAddresses)
-	}
-	switch sr, ok := r.(*serverResolver); {
-	case ok:
-		e.asked = sr.server
-	case r != net.DefaultResolver:
-		e.asked = "the given resolver"
+	e := &seedLookupError{seed: s.Name, what: dnsErr.Err, err: err}
+	switch {
+	case s.Server != "":
+		e.asked = s.Server
 	case dnsErr.Server != "":
 		e.asked = "the system resolver, " + dnsErr.Server
 	default:
@@ -102,24 +109,13 @@ func lookupError(seed string, r Resolver, err error) error {
 	return e
 }
 
-// serverResolver is NewResolver's: it knows which server it asks, which
-// its errors cannot say (see seedLookupError).
-type serverResolver struct {
-	*net.Resolver
-	server string
-}
-
-// NewResolver returns a resolver that asks the DNS server at server
-// (host:port) instead of the system's, over UDP with TCP fallback. timeout
-// (DefaultTimeout when ≤ 0) bounds each exchange with the server: Go's
-// resolver would otherwise wait resolv.conf's timeout (5 s by default) per
-// attempt, whatever is asked here. A lookup makes a few attempts, so bound
-// the whole of it with ctx.
-func NewResolver(server string, timeout time.Duration) Resolver {
+// serverResolver returns a resolver that asks the DNS server at server
+// instead of the system's, each exchange bounded by timeout (default 5 s).
+func serverResolver(server string, timeout time.Duration) *net.Resolver {
 	if timeout <= 0 {
-		timeout = DefaultTimeout
+		timeout = defaultTimeout
 	}
-	return &serverResolver{server: server, Resolver: &net.Resolver{
+	return &net.Resolver{
 		PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			d := net.Dialer{Timeout: timeout}
@@ -140,7 +136,7 @@ func NewResolver(server string, timeout time.Duration) Resolver {
 			}
 			return &cappedConn{Conn: c, limit: limit}, nil
 		},
-	}}
+	}
 }
 
 func capDeadline(t, limit time.Time) time.Time {

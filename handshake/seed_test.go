@@ -107,10 +107,13 @@ func aRecords(name string, n int) []dns.RR {
 	return out
 }
 
-var _ = Describe("ResolveSeed", func() {
+var _ = Describe("Seed.Resolve", func() {
 	var server *dnsServer
-	var resolver handshake.Resolver
 	var ctx context.Context
+	// seed is name on the test's DNS server.
+	seed := func(name string, port uint16, maxAddrs int) handshake.Seed {
+		return handshake.Seed{Name: name, Port: port, Server: server.addr, Timeout: time.Second, MaxAddrs: maxAddrs}
+	}
 
 	BeforeEach(func() {
 		server = startDNS(map[string][]dns.RR{
@@ -126,20 +129,19 @@ var _ = Describe("ResolveSeed", func() {
 			"many.test.":  aRecords("many.test.", 50),
 			"big.test.":   aRecords("big.test.", 300),
 		})
-		resolver = handshake.NewResolver(server.addr, time.Second)
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
 		DeferCleanup(cancel)
 	})
 
 	It("returns the A and AAAA addresses, deduplicated, with the port applied", func() {
-		got, err := handshake.ResolveSeed(ctx, "seed.test", 18444, resolver, 0)
+		got, err := seed("seed.test", 18444, 0).Resolve(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(got).To(ConsistOf("10.0.0.1:18444", "10.0.0.2:18444", "[2001:db8::1]:18444"))
 	})
 
 	It("honours maxAddrs", func() {
-		got, err := handshake.ResolveSeed(ctx, "many.test.", 8333, resolver, 10)
+		got, err := seed("many.test.", 8333, 10).Resolve(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(got).To(HaveLen(10))
 		Expect(got).To(HaveEach(HaveSuffix(":8333")))
@@ -150,15 +152,15 @@ var _ = Describe("ResolveSeed", func() {
 		}
 	})
 
-	It("caps a large answer (fetched over TCP after a truncated UDP answer) at DefaultMaxSeedAddrs", func() {
-		got, err := handshake.ResolveSeed(ctx, "big.test.", 8333, resolver, 0)
+	It("caps a large answer (fetched over TCP after a truncated UDP answer) at 256 by default", func() {
+		got, err := seed("big.test.", 8333, 0).Resolve(ctx)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(got).To(HaveLen(handshake.DefaultMaxSeedAddrs))
 		Expect(server.tcpQueries.Load()).To(BeNumerically(">", 0))
 	})
 
 	It("fails for NXDOMAIN, naming the seed", func() {
-		got, err := handshake.ResolveSeed(ctx, "missing.test.", 8333, resolver, 0)
+		got, err := seed("missing.test.", 8333, 0).Resolve(ctx)
 		Expect(err).To(HaveOccurred())
 		Expect(got).To(BeEmpty())
 		Expect(err.Error()).To(Equal(fmt.Sprintf("resolve missing.test.: no such host (asked %s)", server.addr)),
@@ -166,14 +168,14 @@ var _ = Describe("ResolveSeed", func() {
 		var dnsErr *net.DNSError
 		Expect(errors.As(err, &dnsErr)).To(BeTrue())
 		Expect(dnsErr.IsNotFound).To(BeTrue())
-		// Go's resolver cannot tell NXDOMAIN from an empty answer.
-		Expect(err).To(MatchError(handshake.ErrNoAddresses))
 	})
 
-	It("fails with ErrNoAddresses for an answer without addresses", func() {
-		got, err := handshake.ResolveSeed(ctx, "empty.test.", 8333, resolver, 0)
-		Expect(err).To(MatchError(handshake.ErrNoAddresses))
+	It("fails as for NXDOMAIN for an answer without addresses (Go's resolver cannot tell the two apart)", func() {
+		got, err := seed("empty.test.", 8333, 0).Resolve(ctx)
 		Expect(got).To(BeEmpty())
+		dnsErr, ok := errors.AsType[*net.DNSError](err)
+		Expect(ok).To(BeTrue())
+		Expect(dnsErr.IsNotFound).To(BeTrue())
 	})
 
 	It("gives up on a silent DNS server after a few exchanges of the resolver's timeout", func() {
@@ -181,7 +183,7 @@ var _ = Describe("ResolveSeed", func() {
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(silentDNS.Close)
 		start := time.Now()
-		_, err = handshake.ResolveSeed(ctx, "seed.test.", 8333, handshake.NewResolver(silentDNS.LocalAddr().String(), 100*time.Millisecond), 0)
+		_, err = handshake.Seed{Name: "seed.test.", Port: 8333, Server: silentDNS.LocalAddr().String(), Timeout: 100 * time.Millisecond}.Resolve(ctx)
 		elapsed := time.Since(start)
 		var dnsErr *net.DNSError
 		Expect(errors.As(err, &dnsErr)).To(BeTrue())
@@ -192,7 +194,7 @@ var _ = Describe("ResolveSeed", func() {
 	})
 
 	It("fails for an empty seed name", func() {
-		_, err := handshake.ResolveSeed(ctx, "  ", 8333, resolver, 0)
+		_, err := seed("  ", 8333, 0).Resolve(ctx)
 		Expect(err).To(HaveOccurred())
 	})
 })

@@ -10,7 +10,7 @@ import (
 
 // session is the state of one handshake. Sessions are pooled with their
 // v1 transport's read and output buffers: a handshake needs them only
-// while it runs, and a fresh 1 KB buffer per handshake is most of what a
+// while it runs, and a fresh read buffer per handshake is most of what a
 // survey allocates (BENCHMARKS.md).
 type session struct {
 	cfg   Config
@@ -55,6 +55,9 @@ const maxPooledOut = 4 << 10
 func getSession(conn net.Conn, cfg Config, b *resultBlock) *session {
 	s := sessions.Get().(*session)
 	v1, last := s.v1, s.last
+	if v1.r == nil { // a Conn took it (Conn.adopt)
+		v1.r = wire.NewReaderSize(nil, 0, wire.DefaultReaderSize, 0)
+	}
 	*s = session{cfg: cfg, conn: conn, res: &b.res, block: b, peer: &b.peer, nonce: cfg.Nonce(), v1: v1, last: last}
 	s.v1.reset(conn, &s.cfg)
 	s.t = &s.v1
@@ -68,7 +71,9 @@ func (s *session) release() {
 	if cap(v1.out) > maxPooledOut {
 		v1.out = make([]byte, 0, 256)
 	}
-	v1.r.Reset(nil, 0, 0)
+	if v1.r != nil {
+		v1.r.Reset(nil, 0, 0)
+	}
 	v1.out = v1.out[:0]
 	*s = session{v1: v1, last: last}
 	sessions.Put(s)

@@ -8,21 +8,22 @@ import (
 	"time"
 )
 
-// DefaultConcurrency is Survey's bound when none is given.
-const DefaultConcurrency = 32
+// defaultConcurrency is Survey's bound when none is given.
+const defaultConcurrency = 32
 
-// MaxConcurrency caps Survey's concurrency whatever is asked, so that one
+// maxConcurrency caps Survey's concurrency whatever is asked, so that one
 // run cannot exhaust file descriptors.
-const MaxConcurrency = 4096
+const maxConcurrency = 4096
 
 // Survey handshakes with every target, at most concurrency at a time
-// (DefaultConcurrency when ≤ 0, capped at MaxConcurrency), and streams the
+// (32 when ≤ 0, capped at 4096 so that one survey cannot exhaust file
+// descriptors), and streams the
 // results in completion order, one per target. The channel is closed when
 // all are done; once ctx ends, handshakes in progress end as canceled and
 // targets not started are reported with KindCanceled at once.
 //
 // Each peer's whole attempt, connecting included, takes at most
-// cfg.Timeout (DefaultTimeout when ≤ 0) plus cfg.Linger: a survey's time
+// cfg.Timeout (5 s when ≤ 0) plus cfg.Linger: a survey's time
 // per peer is what the caller asked for, however it splits between
 // connecting and the handshake (Dial alone allows DialTimeout for
 // connecting on top of Timeout).
@@ -32,12 +33,12 @@ const MaxConcurrency = 4096
 // without canceling leaves them only until the remaining handshakes end.
 func Survey(ctx context.Context, targets []string, cfg Config, concurrency int) <-chan *Result {
 	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
+		concurrency = defaultConcurrency
 	}
-	concurrency = min(concurrency, MaxConcurrency, max(len(targets), 1))
+	concurrency = min(concurrency, maxConcurrency, max(len(targets), 1))
 	perPeer := cfg.Timeout
 	if perPeer <= 0 {
-		perPeer = DefaultTimeout
+		perPeer = defaultTimeout
 	}
 	perPeer += max(cfg.Linger, 0)
 	// Room for every result: a worker that had to wait for the caller to
@@ -61,7 +62,7 @@ func Survey(ctx context.Context, targets []string, cfg Config, concurrency int) 
 				addr := targets[i]
 				if err := ctx.Err(); err != nil {
 					out <- &Result{Addr: addr, Phase: PhaseConnect,
-						Err: &Error{Kind: KindCanceled, Phase: PhaseConnect, Addr: addr, Err: err}}
+						Err: &failure{Kind: KindCanceled, Phase: PhaseConnect, Addr: addr, Err: err}}
 					continue
 				}
 				out <- dialWithin(ctx, addr, cfg, perPeer)

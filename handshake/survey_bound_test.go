@@ -52,7 +52,7 @@ var _ = Describe("Survey's bounds", func() {
 	It("bounds each peer's whole attempt, connecting included, by Timeout", func() {
 		p := startPeer(silent)
 		const timeout, connect = 400 * time.Millisecond, 300 * time.Millisecond
-		cfg := handshake.Config{Timeout: timeout, Dialer: slowDialer{delay: connect}}
+		cfg := handshake.Config{Timeout: timeout, DialContext: slowDialer{delay: connect}.DialContext}
 		start := time.Now()
 		var res *handshake.Result
 		Eventually(handshake.Survey(context.Background(), []string{p.Addr()}, cfg, 1)).

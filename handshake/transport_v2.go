@@ -17,6 +17,8 @@ import (
 // v1Transport's does. Not pooled: the key exchange costs far more than
 // the buffers.
 type v2Transport struct {
+	// res is the handshake's Result, where decoys and quirks are
+	// counted; nil once a Conn has taken the transport over.
 	res   *Result
 	key   bip324.Key
 	c     *bip324.Cipher
@@ -65,7 +67,7 @@ func (t *v2Transport) start(garbageLen int) error {
 	// The key and garbage go out from a buffer of their own, which then
 	// keeps our garbage for the version packet's AAD (readKey starts a new
 	// output buffer): one allocation where a growing output buffer and a
-	// copy of the garbage took three (2 KB each on average).
+	// copy of the garbage took three (BENCHMARKS.md, 3715ac6).
 	hello := make([]byte, bip324.KeyLen+garbageLen)
 	copy(hello, k.EllSwift[:])
 	t.ourGarbage = hello[bip324.KeyLen:]
@@ -137,8 +139,17 @@ func (t *v2Transport) readVersionPacket() error {
 }
 
 func (t *v2Transport) decoy() {
-	t.res.Decoys++
-	t.res.addQuirk(QuirkV2Decoy)
+	if t.res != nil {
+		t.res.Decoys++
+	}
+	t.quirk(QuirkV2Decoy)
+}
+
+// quirk counts q in the handshake's Result, if there still is one.
+func (t *v2Transport) quirk(q Quirk) {
+	if t.res != nil {
+		t.res.addQuirk(q)
+	}
 }
 
 // packet reads and decrypts the next packet. Its length is judged from
@@ -211,7 +222,7 @@ func (t *v2Transport) next() (message, error) {
 		case err == nil:
 			if contents[0] == 0 {
 				if _, ok := bip324.ShortID(cmd); ok {
-					t.res.addQuirk(QuirkV2LongFormCommand)
+					t.quirk(QuirkV2LongFormCommand)
 				}
 			}
 		case errors.Is(err, bip324.ErrUnknownShortID):

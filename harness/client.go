@@ -82,7 +82,7 @@ func FromReport(rep handshake.Report) Outcome {
 		Phase:             string(rep.Phase),
 		NegotiatedVersion: rep.NegotiatedVersion,
 		Detailed:          true,
-		Duration:          time.Duration(rep.Timings.TotalMS * float64(time.Millisecond)),
+		Duration:          rep.Timings.Total,
 	}
 	if rep.Error != nil {
 		o.Kind = string(rep.Error.Kind)

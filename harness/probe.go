@@ -16,7 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -475,6 +475,6 @@ func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement, elapsed time.Duration) e
 		}
 	}
 	p, f, e, s := ProbeCounts(js)
-	return enc.Encode(runSummary{Summary: handshake.Summary{Type: "summary", Command: "conform", Total: len(js),
+	return enc.Encode(runSummary{Summary: ndjson.Summary{Type: "summary", Command: "conform", Total: len(js),
 		Passed: p, Failed: f, Skipped: s, ElapsedMS: ms(elapsed)}, Errors: &e})
 }

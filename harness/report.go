@@ -10,7 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 )
 
@@ -159,10 +159,10 @@ type ndjsonWitness struct {
 }
 
 // runSummary is the closing NDJSON object of check and conform: the shape
-// every command of the CLI ends with (handshake.Summary), plus the counts
+// every command of the CLI ends with (ndjson.Summary), plus the counts
 // only these two have.
 type runSummary struct {
-	handshake.Summary
+	ndjson.Summary
 	Interrupted *int `json:"interrupted,omitempty"`
 	Errors      *int `json:"errors,omitempty"`
 }
@@ -190,7 +190,7 @@ func WriteNDJSON(w io.Writer, js []Judgement, elapsed time.Duration) error {
 	}
 	p, f := Counts(js)
 	n := interrupted(js)
-	return enc.Encode(runSummary{Summary: handshake.Summary{Type: "summary", Command: "check", Total: p + f,
+	return enc.Encode(runSummary{Summary: ndjson.Summary{Type: "summary", Command: "check", Total: p + f,
 		Passed: p, Failed: f, ElapsedMS: ms(elapsed)}, Interrupted: &n})
 }
 

@@ -58,7 +58,7 @@ type v2Lane struct {
 	// within btcd's admission: from a source of its own (process lane) or
 	// once the pacer allows (Docker: every connection comes from the
 	// bridge's gateway).
-	admit func(ctx context.Context) handshake.ContextDialer
+	admit func(ctx context.Context) contextDialer
 	// hangUp is how btcd closing a connection whose input it left unread
 	// reaches us: the kernel resets it (process lane), but Docker's
 	// userland proxy in front of a published port (docker-proxy, on by
@@ -70,10 +70,10 @@ type v2Lane struct {
 // (harness.DefaultProbeLocalAddr, as the conformance probes do), so that
 // none waits; where that is not possible (not Linux, not loopback) it
 // paces them instead.
-func sourceAdmitter(addr func() string) func(ctx context.Context) handshake.ContextDialer {
+func sourceAdmitter(addr func() string) func(ctx context.Context) contextDialer {
 	var n atomic.Int32
 	pacer := newV2Pacer()
-	return func(ctx context.Context) handshake.ContextDialer {
+	return func(ctx context.Context) contextDialer {
 		GinkgoHelper()
 		local := harness.DefaultProbeLocalAddr(addr())(int(n.Add(1)))
 		if local == "" {
@@ -87,9 +87,9 @@ func sourceAdmitter(addr func() string) func(ctx context.Context) handshake.Cont
 }
 
 // pacedAdmitter makes each handshake wait for the pacer.
-func pacedAdmitter() func(ctx context.Context) handshake.ContextDialer {
+func pacedAdmitter() func(ctx context.Context) contextDialer {
 	pacer := newV2Pacer()
-	return func(ctx context.Context) handshake.ContextDialer {
+	return func(ctx context.Context) contextDialer {
 		GinkgoHelper()
 		Expect(pacer.Wait(ctx)).To(Succeed())
 		return &net.Dialer{}
@@ -99,7 +99,7 @@ func pacedAdmitter() func(ctx context.Context) handshake.ContextDialer {
 // headRecorder is a dialer that keeps the first 64 bytes written on each
 // connection it opens: our v2 key, when the client starts with v2.
 type headRecorder struct {
-	d     handshake.ContextDialer
+	d     contextDialer
 	mu    sync.Mutex
 	conns []*headConn
 }
@@ -145,9 +145,18 @@ func (c *headConn) Write(b []byte) (int, error) {
 }
 
 // v2Config is our client's configuration in the v2 specs.
-func v2Config(t handshake.Transport, d handshake.ContextDialer) handshake.Config {
-	return handshake.Config{Network: wire.Regtest, Transport: t, V2GarbageLen: v2Garbage,
-		Timeout: 10 * time.Second, Dialer: d}
+func v2Config(t handshake.Transport, d contextDialer) handshake.Config {
+	cfg := handshake.Config{Network: wire.Regtest, Transport: t, V2GarbageLen: v2Garbage,
+		Timeout: 10 * time.Second}
+	if d != nil {
+		cfg.DialContext = d.DialContext
+	}
+	return cfg
+}
+
+// contextDialer dials connections; *net.Dialer is one.
+type contextDialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // expectV2Session checks what a completed v2 handshake reports.

@@ -103,8 +103,8 @@ var _ = Describe("the v2 transport", func() {
 
 	It("closes on another network's v1 header, as Core does", func() {
 		srv := serveProfile(mockpeer.CoreResponder())
-		_, err := handshake.Dial(context.Background(), srv.Addr(), handshake.Config{Network: wire.Testnet4, Timeout: time.Second})
-		Expect(handshake.KindOf(err)).To(BeElementOf(handshake.KindPeerClosed, handshake.KindReset))
+		res, _ := handshake.Dial(context.Background(), srv.Addr(), handshake.Config{Network: wire.Testnet4, Timeout: time.Second})
+		Expect(res.Kind()).To(BeElementOf(handshake.KindPeerClosed, handshake.KindReset))
 	})
 
 	It("btcd with --v2transport misses the terminator after exactly 4095 bytes of garbage", func() {

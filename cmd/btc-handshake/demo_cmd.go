@@ -14,6 +14,7 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/internal/seeddns"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -103,10 +104,10 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 		seed := demoSeedFor(t)
 		fmt.Fprintf(errOut, "# btc-handshake --dns-server %s -n regtest -p %s -t %s --concurrency 64 --transport %s %s\n",
 			dns.Addr(), port, timeout, t, seed)
-		var part handshake.Summary
+		var part ndjson.Summary
 		f := surveyFlags{
 			port: fleet.Port(), timeout: timeout, network: "regtest", concurrency: 64, json: asJSON,
-			dnsServer: dns.Addr(), userAgent: handshake.DefaultUserAgent, protocolVersion: wire.ProtocolVersion,
+			dnsServer: dns.Addr(), userAgent: "", protocolVersion: wire.ProtocolVersion,
 			minPeerVersion: wire.MinPeerProtoVersion, maxAddrs: len(groups[t]), onResult: results.add,
 			summary: &part, transport: t,
 		}
@@ -115,7 +116,7 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 			return serr
 		}
 	}
-	var survey handshake.Summary
+	var survey ndjson.Summary
 	for _, res := range results.all {
 		survey.Add(res)
 	}
@@ -138,7 +139,7 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 		v.Match = len(v.Reasons) == 0
 		verdicts = append(verdicts, v)
 	}
-	sum := handshake.Summary{Type: "summary", Command: "demo", Total: len(verdicts), Counts: survey.Counts,
+	sum := ndjson.Summary{Type: "summary", Command: "demo", Total: len(verdicts), Counts: survey.Counts,
 		ElapsedMS: float64(time.Since(start).Microseconds()) / 1000}
 	for _, v := range verdicts {
 		if v.Match {

@@ -92,13 +92,13 @@ func reportConn(id int, rep handshake.Report) cassette.Conn {
 	var last int64
 	for _, m := range rep.Messages {
 		from := cassette.Client
-		if m.Dir == handshake.Received {
+		if m.Received {
 			from = cassette.Node
 		}
-		at := max(int64(m.AtMS*1000), last)
+		at := max(m.At.Microseconds(), last)
 		last = at
 		cn.Events = append(cn.Events, cassette.Event{From: from, At: at,
-			Msgs: []cassette.Message{{Cmd: m.Command, Len: max(m.Size, 0), Err: m.Error}}})
+			Msgs: []cassette.Message{{Cmd: m.Command, Len: max(m.Size, 0), Err: m.Err}}})
 	}
 	cn.End.At = last
 	if rep.Error != nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 )
 
 // humanLine is one peer's line of human output: address, SUCCESS/FAILED,
@@ -74,7 +75,7 @@ const maxSummaryValues = 10
 
 // writeSurveySummary prints a survey's closing lines: the totals, then
 // one line per category, most frequent values first.
-func writeSurveySummary(w io.Writer, s handshake.Summary) {
+func writeSurveySummary(w io.Writer, s ndjson.Summary) {
 	fmt.Fprintf(w, "finished with %d SUCCESS & %d FAILED\n", s.Passed, s.Failed)
 	for _, c := range summaryCategories {
 		fmt.Fprintf(w, "  %-12s %s\n", c.label+":", countsLine(c.key, s.Counts[c.key]))

@@ -14,7 +14,17 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/cassette"
 	"github.com/btc-handshake/btc-handshake/handshake"
+	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/wire"
+)
+
+// The CLI's defaults and limits. Survey caps concurrency at 4096 itself;
+// the CLI refuses more rather than have it quietly reduced.
+const (
+	defaultTimeout     = 5 * time.Second
+	defaultConcurrency = 32
+	maxConcurrency     = 4096
+	defaultMaxAddrs    = 256
 )
 
 // surveyFlags are the flags of the root command.
@@ -40,7 +50,7 @@ type surveyFlags struct {
 	onResult func(*handshake.Result)
 	// summary, when set, receives the survey's counts instead of the
 	// survey printing its JSON summary: the demo prints one of its own.
-	summary *handshake.Summary
+	summary *ndjson.Summary
 }
 
 func newRootCmd() *cobra.Command {
@@ -76,17 +86,17 @@ resolution errors.`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%v", err) })
 	fl := cmd.Flags()
 	fl.Uint16VarP(&f.port, "port", "p", 0, "target's TCP port (default: the network's port)")
-	durationVarP(fl, &f.timeout, "timeout", "t", handshake.DefaultTimeout, false, "time allowed per peer, connecting included")
+	durationVarP(fl, &f.timeout, "timeout", "t", defaultTimeout, false, "time allowed per peer, connecting included")
 	fl.StringVarP(&f.network, "network", "n", "mainnet", "target network: "+strings.Join(wire.NetworkNames(), ", "))
 	fl.StringArrayVar(&f.connect, "connect", nil, "handshake with host:port instead of resolving a seed (repeatable)")
-	fl.IntVar(&f.concurrency, "concurrency", handshake.DefaultConcurrency, fmt.Sprintf("handshakes in flight at once (at most %d)", handshake.MaxConcurrency))
+	fl.IntVar(&f.concurrency, "concurrency", defaultConcurrency, fmt.Sprintf("handshakes in flight at once (at most %d)", maxConcurrency))
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per peer, then a summary object (NDJSON)")
 	fl.StringVar(&f.dnsServer, "dns-server", "", "resolve the seed with this DNS server (host:port) instead of the system resolver")
-	fl.StringVar(&f.userAgent, "user-agent", handshake.DefaultUserAgent, "user agent we announce")
+	fl.StringVar(&f.userAgent, "user-agent", "", "user agent we announce (default: btc-handshake's own)")
 	fl.Int32Var(&f.protocolVersion, "protocol-version", wire.ProtocolVersion, "protocol version we announce")
 	fl.Int32Var(&f.minPeerVersion, "min-peer-version", wire.MinPeerProtoVersion, "lowest peer protocol version accepted")
 	durationVarP(fl, &f.linger, "linger", "", 0, true, "keep reading this long after the handshake to record what the peer sends next")
-	fl.IntVar(&f.maxAddrs, "max-addrs", handshake.DefaultMaxSeedAddrs, "most addresses taken from one seed answer")
+	fl.IntVar(&f.maxAddrs, "max-addrs", defaultMaxAddrs, "most addresses taken from one seed answer")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "log each handshake's progress to stderr")
 	fl.StringVar(&f.record, "record", "", "record every connection, byte for byte, into this cassette file (redacted: see --no-redact)")
 	fl.BoolVar(&f.noRedact, "no-redact", false, "keep addresses and our nonce in --record and --diagram output")
@@ -150,7 +160,7 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 	if f.timeout <= 0 { // the flag refuses it; the demo passes its own
 		return usageErr("--timeout must be more than zero")
 	}
-	if err := checkRange("--concurrency", f.concurrency, 1, handshake.MaxConcurrency); err != nil {
+	if err := checkRange("--concurrency", f.concurrency, 1, maxConcurrency); err != nil {
 		return err
 	}
 	if err := checkRange("--max-addrs", f.maxAddrs, 1, 1<<20); err != nil {
@@ -175,12 +185,9 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 	targets, command := f.connect, "connect"
 	if len(args) == 1 {
 		command = "survey"
-		var resolver handshake.Resolver
-		if f.dnsServer != "" {
-			resolver = handshake.NewResolver(f.dnsServer, f.timeout)
-		}
+		seed := handshake.Seed{Name: args[0], Port: port, Server: f.dnsServer, Timeout: f.timeout, MaxAddrs: f.maxAddrs}
 		rctx, cancel := context.WithTimeout(ctx, f.timeout)
-		targets, err = handshake.ResolveSeed(rctx, args[0], port, resolver, f.maxAddrs)
+		targets, err = seed.Resolve(rctx)
 		cancel()
 		if err != nil {
 			return &exitError{code: exitUsage, err: err}
@@ -203,10 +210,10 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 	var rec *cassette.Recorder
 	if f.record != "" || f.diagram != "" {
 		rec = cassette.NewRecorder(net)
-		cfg.Dialer = rec.Dialer(nil)
+		cfg.DialContext = rec.Dialer(nil)
 	}
 	start := time.Now()
-	sum := handshake.Summary{Type: "summary", Command: command}
+	sum := ndjson.Summary{Type: "summary", Command: command}
 	enc := json.NewEncoder(stdout)
 	prog := newProgress(stderr, len(targets))
 	defer prog.done()

@@ -8,7 +8,6 @@ import (
 	. "github.com/onsi/gomega"
 	"github.com/onsi/gomega/gexec"
 
-	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/internal/seeddns"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
@@ -65,6 +64,7 @@ var _ = Describe("security", func() {
 	)
 
 	It("has a concurrency cap of 4096", func() {
-		Expect(handshake.MaxConcurrency).To(Equal(4096))
+		s := run("--concurrency", "4096", "--connect", "127.0.0.1:1")
+		Eventually(s).WithTimeout(10*time.Second).Should(gexec.Exit(1), "the peer fails; the flag is accepted")
 	})
 })
