@@ -23,6 +23,7 @@ import (
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
 	"github.com/btc-handshake/btc-handshake/integration"
+	"github.com/btc-handshake/btc-handshake/internal/loopback"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -75,7 +76,7 @@ func sourceAdmitter(addr func() string) func(ctx context.Context) handshake.Cont
 	pacer := newV2Pacer()
 	return func(ctx context.Context) handshake.ContextDialer {
 		GinkgoHelper()
-		local := harness.DefaultProbeLocalAddr(addr())(int(n.Add(1)))
+		local := loopback.Sources(addr())(int(n.Add(1)))
 		if local == "" {
 			Expect(pacer.Wait(ctx)).To(Succeed())
 			return &net.Dialer{}
@@ -444,7 +445,7 @@ var _ = Describe("v2 fault lane: our v2 client through an embedded toxiproxy to 
 			cfg.Timeout = v2FaultTimeout
 			res, _ := handshake.Dial(ctx, proxy.Addr(), cfg)
 			o := harness.FromResult(res)
-			Expect(harness.Judge(want, o, v2FaultTimeout+time.Second)).To(BeEmpty(), "outcome: %+v", o)
+			Expect(o.Judge(want, v2FaultTimeout+time.Second)).To(BeEmpty(), "outcome: %+v", o)
 			Expect(res.Transport).To(Equal(handshake.TransportV2))
 			Expect(res.Fallback).To(BeFalse())
 			if check != nil {
