@@ -8,6 +8,13 @@
 // (CompleteHandshake, FailWithKind, HaveQuirk, HaveNegotiatedVersion) work
 // on both handshake results and harness outcomes.
 //
+// The other way round, RunProbes plays the conformance probes of package
+// scenarios against a node, as a client, and judges what the node does
+// against a node model (scenarios.ModelCore, ModelBtcd, ...). Both runs
+// return their judgements as a list (Judgements, ProbeJudgements) that
+// counts itself and writes itself as a table or NDJSON (scenarios also as
+// JUnit XML).
+//
 // With plain testing, Run judges a client against the catalog (see the
 // examples). With Ginkgo, one Entry per scenario gives each its own
 // spec, its own line in the report and its own focus; the harness's own

@@ -7,6 +7,7 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
@@ -74,4 +75,21 @@ func ExampleCommandClient() {
 	// Output:
 	// completed: true passed: false
 	// the client never connected to the mock peer (it reported success)
+}
+
+// Probing a node: here a mock playing Bitcoin Core, judged against the
+// Core model. conform runs every probe of the model (no probes given).
+func ExampleRunProbes() {
+	node := mockpeer.NewServer()
+	defer node.Close()
+	node.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).Script())
+
+	probes, _ := scenarios.Probes().Select("ping-before-verack", "wrong-magic")
+	js := harness.RunProbes(context.Background(), node.Addr(), harness.ProbeOptions{Model: scenarios.ModelCore}, probes...)
+	for _, j := range js {
+		fmt.Println(j.Probe, j.Verdict(), j.Observation.Summary())
+	}
+	// Output:
+	// ping-before-verack pass nothing → open
+	// wrong-magic pass nothing → closed
 }

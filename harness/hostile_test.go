@@ -41,7 +41,7 @@ var _ = Describe("probes against hostile nodes", func() {
 	It("passes no probe of any profile against a mute node (accepts, never sends, never closes)", func(ctx SpecContext) {
 		addr := serveRaw(hostile.Mute)
 		for _, profile := range scenarios.Models() {
-			js := harness.RunProbes(ctx, addr, quickOpts(profile))
+			js := harness.RunProbes(ctx, addr, quickOpts(profile), scenarios.Probes().Transport("v1")...)
 			Expect(js).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 			for _, j := range js {
 				Expect(j.Passed()).To(BeFalse(), "%s/%s passed against a mute node: %s", profile, j.Probe, j.Observation.Summary())

@@ -59,7 +59,7 @@ var _ = Describe("RunProbes", func() {
 		// A peer timeout of 2 s: self-connection leaves its first
 		// connection without a verack for about a second (its own watch,
 		// then the harness's), which a 1 s timeout would cut short.
-		// ProfileCore is -v2transport=0.
+		// ModelCore is -v2transport=0.
 		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(nil)))
 		opts := probeOpts(scenarios.ModelCore)
 		opts.PeerTimeout = 2 * mockTimeout
@@ -189,7 +189,7 @@ var _ = Describe("RunProbes", func() {
 	})
 })
 
-var _ = Describe("JudgeProbe", func() {
+var _ = Describe("Observation.Judge", func() {
 	obs := func(closed bool, after time.Duration, tokens ...string) harness.Observation {
 		o := harness.Observation{Closed: closed, ClosedAfter: after, PeerTimeout: 10 * time.Second}
 		for _, t := range tokens {

@@ -13,7 +13,7 @@ import (
 )
 
 var _ = Describe("A mock peer that cannot listen", func() {
-	It("fails RunOne's judgement with the reason instead of panicking", func() {
+	It("fails Run's judgement with the reason instead of panicking", func() {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(l.Close)

@@ -68,7 +68,7 @@ type v2Lane struct {
 }
 
 // sourceAdmitter gives each handshake a loopback source /24 of its own
-// (harness.DefaultProbeLocalAddr, as the conformance probes do), so that
+// (loopback.Sources, as the conformance probes do), so that
 // none waits; where that is not possible (not Linux, not loopback) it
 // paces them instead.
 func sourceAdmitter(addr func() string) func(ctx context.Context) handshake.ContextDialer {

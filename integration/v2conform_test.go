@@ -211,7 +211,7 @@ func v2ConformSpecs(l *v2ConformLane) {
 var _ = Describe("v2 conformance: btcd --v2transport as a local process", Label("process", "e2e"), Ordered, func() {
 	var node *integration.ProcessNode
 	// Each probe binds a loopback source /24 of its own
-	// (harness.DefaultProbeLocalAddr): btcd's per-source v2 admission
+	// (loopback.Sources): btcd's per-source v2 admission
 	// never bites, and nothing needs pacing.
 	l := &v2ConformLane{name: "process", node: func() integration.Node { return node }}
 

@@ -64,8 +64,8 @@ var _ = Describe("btc-handshake mock serve --peer-timeout", func() {
 			Expect(sum).To(HaveKeyWithValue("errors", float64(0)))
 			Expect(sum).To(HaveKeyWithValue("skipped", float64(0)))
 		},
-		Entry("Bitcoin Core", "core-v30-responder", scenarios.ModelCore),
-		Entry("btcd", "btcd-v0.26.2-responder", scenarios.ModelBtcd),
+		Entry("Bitcoin Core", "core-v30-responder", string(scenarios.ModelCore)),
+		Entry("btcd", "btcd-v0.26.2-responder", string(scenarios.ModelBtcd)),
 	)
 
 	DescribeTable("refuses a peer timeout it cannot keep, with exit 2",
