@@ -147,7 +147,8 @@ type ProbeJudgement struct {
 	Probe   string `json:"probe"`
 	Rule    string `json:"rule"`
 	Summary string `json:"summary"`
-	// Model is the node model the node was judged by.
+	// Model is the node model the node was judged by (its JSON key is
+	// "profile", as conform's --profile).
 	Model scenarios.Model `json:"profile"`
 	// Expected is the model's reaction; HasExpectation is false when the
 	// probe has none for this model (the probe is then not judged).
@@ -164,7 +165,7 @@ type ProbeJudgement struct {
 	Duration time.Duration `json:"-"`
 }
 
-// Passed reports whether the node reacted as the profile expects: the
+// Passed reports whether the node reacted as the model expects: the
 // probe's setup worked and the reaction fell short in nothing (a skipped
 // probe has not failed).
 func (j ProbeJudgement) Passed() bool { return len(j.Reasons) == 0 && j.Observation.Error == "" }
@@ -226,7 +227,7 @@ func RunProbes(ctx context.Context, addr string, opts ProbeOptions, probes ...sc
 		}
 		if !ok {
 			// Nothing to judge (a v2 probe that needs a finished v2
-			// handshake, against a v1-only profile): not worth a
+			// handshake, against a v1-only model): not worth a
 			// connection, and its setup would fail.
 			j.Skipped = "no expectation for profile " + string(opts.Model)
 			out[i] = j
