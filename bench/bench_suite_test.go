@@ -79,7 +79,7 @@ var _ = Describe("the benchmarks, run small", Label("bench"), Serial, func() {
 	})
 
 	It("BenchmarkCatalog: our client passes every scenario of the catalog", func() {
-		scs := scenarios.All()
+		scs := scenarios.All().Transport("v1")
 		res, err := smoke("1x", func(b *testing.B) error { return benchCatalog(b, scs) })
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Extra).To(HaveKeyWithValue("scenarios", BeNumerically("==", len(scs))))

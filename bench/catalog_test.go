@@ -23,7 +23,7 @@ const catalogTimeout = 500 * time.Millisecond
 // a time) and reports its wall time; every scenario must pass. One op is
 // one run of the catalog.
 func BenchmarkCatalog(b *testing.B) {
-	if err := benchCatalog(b, scenarios.All()); err != nil {
+	if err := benchCatalog(b, scenarios.All().Transport("v1")); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -35,7 +35,7 @@ func benchCatalog(b *testing.B, scs []scenarios.Scenario) error {
 	runs := 0
 	for b.Loop() {
 		start := time.Now()
-		js := harness.Run(context.Background(), client, scs, opts)
+		js := harness.Run(context.Background(), client, opts, scs...)
 		total += time.Since(start)
 		runs++
 		if err := catalogFailures(js); err != nil {

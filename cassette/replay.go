@@ -86,7 +86,7 @@ func Scenario(name string, cn Conn, o ReplayOptions) (scenarios.Scenario, error)
 	if err != nil {
 		return scenarios.Scenario{}, err
 	}
-	s := scenarios.Scenario{Name: name, Role: scenarios.RoleNode, Script: sc,
+	s := scenarios.Scenario{Name: name, Script: sc,
 		Summary: fmt.Sprintf("replays the node of conn %d (%s, ended %s)", cn.ID, orDash(cn.Node), cn.End.How),
 		Origin:  "cassette", Expect: scenarios.Verdict{}}
 	if Completed(cn) {

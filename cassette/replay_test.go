@@ -78,16 +78,8 @@ func verdict(res *handshake.Result) string {
 	return "fail " + string(res.Kind())
 }
 
-// nodeScenarios are the catalog's scenarios that play a node.
-func nodeScenarios() []string {
-	var out []string
-	for _, s := range scenarios.All() {
-		if s.Role == "" || s.Role == scenarios.RoleNode {
-			out = append(out, s.Name)
-		}
-	}
-	return out
-}
+// nodeScenarios are the v1 catalog's scenarios (each plays a node).
+func nodeScenarios() []string { return scenarios.All().Transport("v1").Names() }
 
 var _ = Describe("recording and replaying our client against the catalog", func() {
 	entries := []TableEntry{}
@@ -96,7 +88,7 @@ var _ = Describe("recording and replaying our client against the catalog", func(
 	}
 	DescribeTable("the replay of a recording brings our client to the same verdict with the same transcript",
 		func(name string) {
-			sc, ok := scenarios.Get(name)
+			sc, ok := scenarios.All().Get(name)
 			Expect(ok).To(BeTrue())
 			var origNotes, replayNotes notes
 			orig := serve(sc.Script, &origNotes)
@@ -192,7 +184,7 @@ var _ = Describe("recording and replaying our client against the catalog", func(
 })
 
 func mustScenario(name string) scenarios.Scenario {
-	s, ok := scenarios.Get(name)
+	s, ok := scenarios.All().Get(name)
 	Expect(ok).To(BeTrue(), name)
 	return s
 }

@@ -26,13 +26,13 @@ var btcdV2Races = map[string]bool{"v2-core-v30-responder": true, "v2-btcd-respon
 
 var _ = Describe("the v2 scenarios against btcd's own v2 peer (peer.Config.UsingV2Conn)", func() {
 	It("reaches every verdict except the documented differences", func() {
-		v2, _ := scenarios.ForTransport("v2")
-		auto, _ := scenarios.ForTransport("auto")
+		v2 := scenarios.All().Transport("v2")
+		auto := scenarios.All().Transport("auto")
 		scs := append(v2, auto...)
 		// 3 s: a v2 handshake under -race on a busy machine takes a while.
 		opts := catalogOpts
 		opts.ClientTimeout = 3 * time.Second
-		js := harness.Run(context.Background(), btcdV2Client(opts.ClientTimeout), scs, opts)
+		js := harness.Run(context.Background(), btcdV2Client(opts.ClientTimeout), opts, scs...)
 		Expect(js).To(HaveLen(len(scs)))
 		missed := map[string]bool{}
 		for _, j := range js {

@@ -22,7 +22,7 @@ var catalogOpts = harness.Options{ClientTimeout: time.Second, Slack: 500 * time.
 
 func catalogEntries() []TableEntry {
 	var entries []TableEntry
-	for _, sc := range scenarios.All() {
+	for _, sc := range scenarios.All().Transport("v1") {
 		entries = append(entries, Entry(fmt.Sprintf("%s: %s", sc.Name, sc.Expect), sc.Name))
 	}
 	return entries
@@ -31,11 +31,11 @@ func catalogEntries() []TableEntry {
 var _ = Describe("the scenario catalog against our client", func() {
 	DescribeTable("each scenario's verdict, quirks required (strict)",
 		func(name string) {
-			sc, ok := scenarios.Get(name)
+			sc, ok := scenarios.All().Get(name)
 			Expect(ok).To(BeTrue())
 			opts := catalogOpts
 			opts.Strict = true
-			j := harness.RunOne(context.Background(), ourClient, sc, opts)
+			j := harness.Run(context.Background(), ourClient, opts, sc)[0]
 			Expect(j).To(harness.PassVerdict(), "mock notes: %s", strings.Join(j.MockNotes, "\n"))
 			// Our client reaches the verdict's first outcome everywhere.
 			Expect(j.Behaviour).To(Equal(sc.Expect.Behaviour))
@@ -59,8 +59,8 @@ var _ = Describe("the scenario catalog against our client", func() {
 
 var _ = Describe("the scenario catalog against a Core-like client", func() {
 	It("passes every scenario, reported core-like wherever correct clients differ", func() {
-		js := harness.Run(context.Background(), coreLikeClient(), scenarios.All(), catalogOpts)
-		Expect(js).To(HaveLen(len(scenarios.All())))
+		js := harness.Run(context.Background(), coreLikeClient(), catalogOpts, scenarios.All().Transport("v1")...)
+		Expect(js).To(HaveLen(len(scenarios.All().Transport("v1"))))
 		for _, j := range js {
 			Expect(j).To(harness.PassVerdict(), "mock notes: %s", strings.Join(j.MockNotes, "\n"))
 			Expect(j.Outcome.Quirks).To(BeEmpty())
@@ -71,8 +71,8 @@ var _ = Describe("the scenario catalog against a Core-like client", func() {
 	})
 
 	It("differs from our client where Core ignores what our client accepts or refuses", func() {
-		ours := harness.Run(context.Background(), ourClient, scenarios.All(), catalogOpts)
-		theirs := harness.Run(context.Background(), coreLikeClient(), scenarios.All(), catalogOpts)
+		ours := harness.Run(context.Background(), ourClient, catalogOpts, scenarios.All().Transport("v1")...)
+		theirs := harness.Run(context.Background(), coreLikeClient(), catalogOpts, scenarios.All().Transport("v1")...)
 		differ := map[string]scenarios.Behaviour{}
 		for i := range ours {
 			if ours[i].Behaviour != theirs[i].Behaviour {
@@ -88,17 +88,17 @@ var _ = Describe("the scenario catalog against a Core-like client", func() {
 	})
 
 	It("fails where --expect tolerant asks for what Core does not do, and passes --expect core", func() {
-		sc, _ := scenarios.Get("verack-before-version")
+		sc, _ := scenarios.All().Get("verack-before-version")
 		opts := catalogOpts
 		opts.Expect = scenarios.Tolerant
-		j := harness.RunOne(context.Background(), coreLikeClient(), sc, opts)
+		j := harness.Run(context.Background(), coreLikeClient(), opts, sc)[0]
 		Expect(j).NotTo(harness.PassVerdict())
 		Expect(j.Behaviour).To(Equal(scenarios.CoreLike))
 		Expect(strings.Join(j.Reasons, "; ")).To(ContainSubstring("tolerant behaviour was required"))
 
 		opts.Expect = scenarios.CoreLike
-		Expect(harness.RunOne(context.Background(), coreLikeClient(), sc, opts)).To(harness.PassVerdict())
-		j = harness.RunOne(context.Background(), ourClient, sc, opts)
+		Expect(harness.Run(context.Background(), coreLikeClient(), opts, sc)[0]).To(harness.PassVerdict())
+		j = harness.Run(context.Background(), ourClient, opts, sc)[0]
 		Expect(j).NotTo(harness.PassVerdict())
 		Expect(strings.Join(j.Reasons, "; ")).To(ContainSubstring("the client showed tolerant behaviour"))
 	})
@@ -106,8 +106,8 @@ var _ = Describe("the scenario catalog against a Core-like client", func() {
 	It("fails a strict run for the quirks it never names, and only those", func() {
 		opts := catalogOpts
 		opts.Strict = true
-		scs, _ := scenarios.Select("sendcmpct-before-verack", "btcd-v0.26.2-responder")
-		js := harness.Run(context.Background(), coreLikeClient(), scs, opts)
+		scs, _ := scenarios.All().Select("sendcmpct-before-verack", "btcd-v0.26.2-responder")
+		js := harness.Run(context.Background(), coreLikeClient(), opts, scs...)
 		Expect(js[0]).NotTo(harness.PassVerdict())
 		Expect(strings.Join(js[0].Reasons, "; ")).To(ContainSubstring(`expected quirk "sendcmpct-before-verack"`))
 		Expect(js[1]).To(harness.PassVerdict())
@@ -118,11 +118,10 @@ var _ = Describe("clients that never connect", func() {
 	DescribeTable("pass no scenario, and the reason says so",
 		func(o harness.Outcome) {
 			client := harness.ClientFunc(func(context.Context, string, wire.Network) harness.Outcome { return o })
-			js := harness.Run(context.Background(), client, scenarios.All(),
-				harness.Options{ClientTimeout: 100 * time.Millisecond, Slack: 100 * time.Millisecond})
-			passed, failed := harness.Counts(js)
+			js := harness.Run(context.Background(), client, harness.Options{ClientTimeout: 100 * time.Millisecond, Slack: 100 * time.Millisecond}, scenarios.All().Transport("v1")...)
+			passed, failed := js.Counts()
 			Expect(passed).To(BeZero())
-			Expect(failed).To(Equal(len(scenarios.All())))
+			Expect(failed).To(Equal(len(scenarios.All().Transport("v1"))))
 			for _, j := range js {
 				Expect(j.Witness.Connected).To(BeFalse())
 				Expect(j.Reasons).To(ConsistOf(ContainSubstring("the client never connected")), j.Scenario)
@@ -137,7 +136,7 @@ var _ = Describe("clients that never connect", func() {
 var _ = Describe("the timeout contract", func() {
 	timing := func() []scenarios.Scenario {
 		var out []scenarios.Scenario
-		for _, sc := range scenarios.All() {
+		for _, sc := range scenarios.All().Transport("v1") {
 			if sc.HasTag("timing") {
 				out = append(out, sc)
 			}
@@ -146,7 +145,7 @@ var _ = Describe("the timeout contract", func() {
 	}
 
 	It("hands the client a context whose deadline is its own: start + ClientTimeout", func() {
-		sc, _ := scenarios.Get("core-v30-responder")
+		sc, _ := scenarios.All().Get("core-v30-responder")
 		var left time.Duration
 		client := harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 			dl, ok := ctx.Deadline()
@@ -154,7 +153,7 @@ var _ = Describe("the timeout contract", func() {
 			left = time.Until(dl)
 			return ourClient.Handshake(ctx, addr, n)
 		})
-		Expect(harness.RunOne(context.Background(), client, sc, harness.Options{ClientTimeout: 700 * time.Millisecond, Slack: 5 * time.Second})).
+		Expect(harness.Run(context.Background(), client, harness.Options{ClientTimeout: 700 * time.Millisecond, Slack: 5 * time.Second}, sc)[0]).
 			To(harness.PassVerdict())
 		Expect(left).To(BeNumerically("~", 700*time.Millisecond, 100*time.Millisecond))
 	})
@@ -166,7 +165,7 @@ var _ = Describe("the timeout contract", func() {
 		ctxOnly := harness.GoClient(handshake.Config{Timeout: time.Hour})
 		opts := harness.Options{ClientTimeout: 400 * time.Millisecond, Slack: time.Second}
 		for _, client := range []harness.Client{ctxOnly, coreLikeClient()} {
-			for _, j := range harness.Run(context.Background(), client, scs, opts) {
+			for _, j := range harness.Run(context.Background(), client, opts, scs...) {
 				Expect(j).To(harness.PassVerdict(), j.Scenario)
 				Expect(j.Witness.Elapsed).To(BeNumerically("<", opts.ClientTimeout+opts.Slack), j.Scenario)
 			}
@@ -174,12 +173,12 @@ var _ = Describe("the timeout contract", func() {
 	})
 
 	It("judges a failure after the deadline plus Slack too slow", func() {
-		sc, _ := scenarios.Get("silent-after-accept")
+		sc, _ := scenarios.All().Get("silent-after-accept")
 		late := harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 			o := ourClient.Handshake(context.WithoutCancel(ctx), addr, n) // waits its own 1 s
 			return o
 		})
-		j := harness.RunOne(context.Background(), late, sc, harness.Options{ClientTimeout: 200 * time.Millisecond, Slack: 200 * time.Millisecond})
+		j := harness.Run(context.Background(), late, harness.Options{ClientTimeout: 200 * time.Millisecond, Slack: 200 * time.Millisecond}, sc)[0]
 		Expect(j).NotTo(harness.PassVerdict())
 		Expect(strings.Join(j.Reasons, "; ")).To(ContainSubstring("more than the bound 400ms"))
 	})

@@ -75,8 +75,8 @@ func FromResult(res *handshake.Result) Outcome {
 	return o
 }
 
-// FromReport turns a JSON peer report into an Outcome.
-func FromReport(rep handshake.Report) Outcome {
+// fromReport turns a JSON peer report into an Outcome.
+func fromReport(rep handshake.Report) Outcome {
 	o := Outcome{
 		Completed:         rep.OK,
 		Phase:             string(rep.Phase),

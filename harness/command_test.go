@@ -94,8 +94,8 @@ var _ = Describe("CommandClient", func() {
 			Eventually(outcome).WithTimeout(2 * time.Second).Should(Receive(&o))
 			Expect(o.Interrupted).To(BeTrue())
 			Expect(o).NotTo(harness.CompleteHandshake())
-			Expect(harness.Judge(scenarios.Verdict{Kind: string(handshake.KindTimeout)}, o, time.Minute)).To(ContainElement(ContainSubstring("interrupted")))
-			Expect(harness.Judge(scenarios.Verdict{Complete: true}, o, time.Minute)).NotTo(BeEmpty())
+			Expect(o.Judge(scenarios.Verdict{Kind: string(handshake.KindTimeout)}, time.Minute)).To(ContainElement(ContainSubstring("interrupted")))
+			Expect(o.Judge(scenarios.Verdict{Complete: true}, time.Minute)).NotTo(BeEmpty())
 			Eventually(func() []string { return liveInGroup(pgid) }).WithTimeout(2 * time.Second).Should(BeEmpty())
 		})
 
@@ -182,7 +182,7 @@ var _ = Describe("CommandClient", func() {
 			Expect(o.Detailed).To(BeTrue())
 			Expect(o).To(harness.FailWithKind(handshake.KindTimeout))
 			Expect(o).To(harness.FailInPhase(handshake.PhaseVerack))
-			Expect(harness.Judge(scenarios.Verdict{Complete: true}, o, time.Minute)).NotTo(BeEmpty())
+			Expect(o.Judge(scenarios.Verdict{Complete: true}, time.Minute)).NotTo(BeEmpty())
 		})
 
 		DescribeTable("is found line by line, whatever surrounds it",
@@ -212,8 +212,8 @@ var _ = Describe("CommandClient", func() {
 			o := handshakeWith(context.Background(), `printf '{"type":"peer","ok":true,"user_agent":"'; head -c 2000000 /dev/zero | tr '\0' a; echo '"}'; exit 0 # {addr}`)
 			Expect(o).NotTo(harness.CompleteHandshake())
 			Expect(o.Invalid).To(ContainSubstring("over the 1048576-byte bound"))
-			Expect(harness.Judge(scenarios.Verdict{Complete: true}, o, time.Minute)).To(ConsistOf(ContainSubstring("could not read")))
-			Expect(harness.Judge(scenarios.Verdict{}, o, time.Minute)).To(ConsistOf(ContainSubstring("could not read")))
+			Expect(o.Judge(scenarios.Verdict{Complete: true}, time.Minute)).To(ConsistOf(ContainSubstring("could not read")))
+			Expect(o.Judge(scenarios.Verdict{}, time.Minute)).To(ConsistOf(ContainSubstring("could not read")))
 		})
 
 		It("has its client-chosen text bounded", func() {

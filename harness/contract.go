@@ -11,7 +11,7 @@ import (
 
 // The timeout contract between the harness and a client.
 //
-// RunOne hands the client a context whose deadline is the client's own
+// Run hands the client a context whose deadline is the client's own
 // deadline: the moment by which a correct client has given up and
 // reported. A Go client honours ctx's deadline; a command is told it as
 // {timeout} / {timeout_ms} on its command line and BTC_HANDSHAKE_TIMEOUT

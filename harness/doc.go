@@ -8,8 +8,15 @@
 // (CompleteHandshake, FailWithKind, HaveQuirk, HaveNegotiatedVersion) work
 // on both handshake results and harness outcomes.
 //
-// With plain testing, Run judges a client against the whole catalog (see
-// the examples). With Ginkgo, one Entry per scenario gives each its own
+// The other way round, RunProbes plays the conformance probes of package
+// scenarios against a node, as a client, and judges what the node does
+// against a node model (scenarios.ModelCore, ModelBtcd, ...). Both runs
+// return their judgements as a list (Judgements, ProbeJudgements) that
+// counts itself and writes itself as a table or NDJSON (scenarios also as
+// JUnit XML).
+//
+// With plain testing, Run judges a client against the catalog (see the
+// examples). With Ginkgo, one Entry per scenario gives each its own
 // spec, its own line in the report and its own focus; the harness's own
 // suite runs our client this way (catalog_test.go):
 //
@@ -19,13 +26,13 @@
 //			return harness.FromResult(res)
 //		})
 //		var entries []TableEntry
-//		for _, sc := range scenarios.All() {
+//		for _, sc := range scenarios.All().Transport("v1") {
 //			entries = append(entries, Entry(sc.Name, sc))
 //		}
 //		DescribeTable("each scenario's verdict",
 //			func(ctx SpecContext, sc scenarios.Scenario) {
-//				j := harness.RunOne(ctx, client, sc, harness.Options{ClientTimeout: time.Second})
-//				Expect(j).To(harness.PassVerdict())
+//				js := harness.Run(ctx, client, harness.Options{ClientTimeout: time.Second}, sc)
+//				Expect(js).To(harness.PassVerdict())
 //			},
 //			entries,
 //		)

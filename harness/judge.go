@@ -14,8 +14,8 @@ import (
 // a survey of real peers), and returns the reasons it falls short of every
 // acceptable outcome; none means the report is one a correct client may
 // give. limit bounds how long a failing client may take. Quirks are not
-// required. RunOne judges with what its mock peer witnessed as well.
-func Judge(v scenarios.Verdict, o Outcome, limit time.Duration) []string {
+// required. Run judges with what its mock peer witnessed as well.
+func (o Outcome) Judge(v scenarios.Verdict, limit time.Duration) []string {
 	_, reasons := judge(v, o, nil, limit, Options{})
 	return reasons
 }

@@ -26,7 +26,7 @@ var _ = Describe("Judge", func() {
 	}
 	DescribeTable("verdicts",
 		func(v scenarios.Verdict, o harness.Outcome, want string) {
-			reasons := harness.Judge(v, o, time.Second)
+			reasons := o.Judge(v, time.Second)
 			if want == "" {
 				Expect(reasons).To(BeEmpty())
 			} else {
@@ -55,7 +55,7 @@ var _ = Describe("Judge", func() {
 var _ = Describe("reports", func() {
 	seen := harness.Witness{Connected: true, Connections: 1, Received: []string{"version", "verack"}, Closed: "client-fin"}
 	hostile := "\x00\x1b[2J\x1b]0;pwned\x07\xff\xfe\u202e evil"
-	js := []harness.Judgement{
+	js := harness.Judgements{
 		{Scenario: "good", Summary: "s1", Expected: scenarios.Verdict{Complete: true, Behaviour: scenarios.Tolerant,
 			Or: []scenarios.Verdict{{Kind: "timeout", Behaviour: scenarios.CoreLike}}},
 			Outcome: harness.Outcome{Completed: true, Quirks: []string{"q"}}, Witness: seen, Behaviour: scenarios.Tolerant},
@@ -71,7 +71,7 @@ var _ = Describe("reports", func() {
 
 	It("writes a table with the behaviour seen, the witness, interrupted runs and a total, escaped", func() {
 		var b bytes.Buffer
-		Expect(harness.WriteTable(&b, js)).To(Succeed())
+		Expect(js.WriteTable(&b)).To(Succeed())
 		out := b.String()
 		Expect(out).To(MatchRegexp(`RESULT\s+SCENARIO\s+EXPECTED\s+GOT\s+BEHAVIOUR\s+WITNESS\s+TIME\s+WHY`))
 		Expect(out).To(MatchRegexp(`PASS\s+good\s+complete \(or 1 more\)\s+complete \[q\]\s+tolerant\s+version,verack; client-fin`))
@@ -87,7 +87,7 @@ var _ = Describe("reports", func() {
 
 	It("writes NDJSON with the witness, the acceptable outcomes and a summary", func() {
 		var b bytes.Buffer
-		Expect(harness.WriteNDJSON(&b, js, time.Second)).To(Succeed())
+		Expect(js.WriteNDJSON(&b, time.Second)).To(Succeed())
 		lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 		Expect(lines).To(HaveLen(5))
 		var first, cut, last map[string]any
@@ -109,7 +109,7 @@ var _ = Describe("reports", func() {
 
 	It("writes JUnit XML that parses whatever the client printed: failures, an error for the interrupted run, the witness", func() {
 		var b bytes.Buffer
-		Expect(harness.WriteJUnit(&b, "suite", js)).To(Succeed())
+		Expect(js.WriteJUnit(&b, "suite")).To(Succeed())
 		Expect(utf8.Valid(b.Bytes())).To(BeTrue())
 		Expect(b.String()).NotTo(ContainSubstring("\x00"))
 		Expect(b.String()).NotTo(ContainSubstring("\x1b"))
@@ -200,8 +200,8 @@ var _ = Describe("Run", func() {
 	})
 
 	It("runs scenarios in parallel and keeps their order; a client that claims what the mock did not see fails", func() {
-		scs, _ := scenarios.Select("core-v30-responder", "wrong-magic", "nonce-echoed")
-		js := harness.Run(context.Background(), silentOK, scs, harness.Options{ClientTimeout: 200 * time.Millisecond, Slack: 100 * time.Millisecond})
+		scs, _ := scenarios.All().Select("core-v30-responder", "wrong-magic", "nonce-echoed")
+		js := harness.Run(context.Background(), silentOK, harness.Options{ClientTimeout: 200 * time.Millisecond, Slack: 100 * time.Millisecond}, scs...)
 		Expect(js).To(HaveLen(3))
 		Expect(js[0].Scenario).To(Equal("core-v30-responder"))
 		for _, j := range js {
@@ -234,16 +234,16 @@ var _ = Describe("Run", func() {
 			})
 		}
 		opts := harness.Options{ClientTimeout: 200 * time.Millisecond, Slack: 200 * time.Millisecond}
-		sc, _ := scenarios.Get("close-after-verack")
-		j := harness.RunOne(context.Background(), versionOnly(true, ""), sc, opts)
+		sc, _ := scenarios.All().Get("close-after-verack")
+		j := harness.Run(context.Background(), versionOnly(true, ""), opts, sc)[0]
 		Expect(j).NotTo(harness.PassVerdict())
 		Expect(j.Witness.Received).To(Equal([]string{"version"}))
 		// The mock waits longer for the verack than the client stays.
 		Expect(j.Witness.Closed).To(Equal("client-fin"))
 		Expect(strings.Join(j.Reasons, "; ")).To(ContainSubstring("never received its verack after its version"))
 
-		sc, _ = scenarios.Get("verack-skipped-held")
-		j = harness.RunOne(context.Background(), versionOnly(false, "timeout"), sc, opts)
+		sc, _ = scenarios.All().Get("verack-skipped-held")
+		j = harness.Run(context.Background(), versionOnly(false, "timeout"), opts, sc)[0]
 		Expect(j).NotTo(harness.PassVerdict())
 		Expect(strings.Join(j.Reasons, "; ")).To(ContainSubstring("without taking part as far as the scenario allows"))
 	})
@@ -264,8 +264,8 @@ var _ = Describe("Run", func() {
 			Expect(err).NotTo(HaveOccurred())
 			return harness.Outcome{Completed: true}
 		})
-		sc, _ := scenarios.Get("verack-skipped-held")
-		j := harness.RunOne(context.Background(), leaves, sc, harness.Options{ClientTimeout: 100 * time.Millisecond, Slack: 100 * time.Millisecond})
+		sc, _ := scenarios.All().Get("verack-skipped-held")
+		j := harness.Run(context.Background(), leaves, harness.Options{ClientTimeout: 100 * time.Millisecond, Slack: 100 * time.Millisecond}, sc)[0]
 		(<-held).Close()
 		Expect(j.Witness.Closed).To(Equal("open"))
 		Expect(j).NotTo(harness.PassVerdict())
@@ -291,14 +291,14 @@ var _ = Describe("Run", func() {
 			<-connected
 			cancel()
 		}()
-		scs, _ := scenarios.Select("core-v30-responder", "wrong-magic")
-		js := harness.Run(ctx, waits, scs, harness.Options{Parallel: 1, ClientTimeout: 10 * time.Second})
+		scs, _ := scenarios.All().Select("core-v30-responder", "wrong-magic")
+		js := harness.Run(ctx, waits, harness.Options{Parallel: 1, ClientTimeout: 10 * time.Second}, scs...)
 		for _, j := range js {
 			Expect(j.Outcome.Interrupted).To(BeTrue(), j.Scenario)
 			Expect(j).NotTo(harness.PassVerdict())
 		}
 		var b bytes.Buffer
-		Expect(harness.WriteTable(&b, js)).To(Succeed())
+		Expect(js.WriteTable(&b)).To(Succeed())
 		Expect(b.String()).To(HaveSuffix("2 scenarios: 0 passed, 2 failed (2 interrupted)\n"))
 	})
 })

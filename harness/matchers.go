@@ -22,9 +22,9 @@ func outcomeOf(actual any) (Outcome, error) {
 	case handshake.Result:
 		return FromResult(&a), nil
 	case handshake.Report:
-		return FromReport(a), nil
+		return fromReport(a), nil
 	case *handshake.Report:
-		return FromReport(*a), nil
+		return fromReport(*a), nil
 	case Outcome:
 		return a, nil
 	case *Outcome:
@@ -88,10 +88,21 @@ func HaveNegotiatedVersion(v int32) types.GomegaMatcher {
 	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have negotiated version {{.Data}}", v)
 }
 
-// PassVerdict succeeds when a Judgement passed; its failure message lists
-// the reasons.
+// PassVerdict succeeds when a Judgement passed, or every one of
+// Judgements (as Run returns them); its failure message lists the
+// reasons.
 func PassVerdict() types.GomegaMatcher {
-	return gcustom.MakeMatcher(func(j Judgement) (bool, error) {
-		return j.Passed(), nil
+	return gcustom.MakeMatcher(func(actual any) (bool, error) {
+		switch a := actual.(type) {
+		case Judgement:
+			return a.Passed(), nil
+		case Judgements:
+			if len(a) == 0 {
+				return false, fmt.Errorf("PassVerdict: no judgements (nothing ran)")
+			}
+			_, failed := a.Counts()
+			return failed == 0, nil
+		}
+		return false, fmt.Errorf("PassVerdict takes a harness.Judgement or harness.Judgements, not %T", actual)
 	}).WithTemplate("Expected scenario verdict {{.To}} pass:\n{{.Actual | format}}")
 }

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -17,44 +15,24 @@ import (
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/internal/ndjson"
+	"github.com/btc-handshake/btc-handshake/internal/loopback"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Defaults of ProbeOptions.
-const (
-	// DefaultProbeParallel is how many probes run at once. btcd admits at
-	// most 8 unfinished inbound handshakes per source /24, and every
-	// connection from a Docker host to a container comes from one source.
-	DefaultProbeParallel = 4
-	// DefaultTimeoutSlack is how long after the node's peer timeout a slow
-	// probe still waits for the disconnection.
-	DefaultTimeoutSlack = 3 * time.Second
-)
-
-// PeerTimeoutOf returns a profile's peer timeout: how long the node waits
-// for a silent or verack-less peer (Core's -peertimeout default, btcd's
-// negotiate timeout).
-func PeerTimeoutOf(profile string) time.Duration {
-	if profile == scenarios.ProfileBtcd || profile == scenarios.ProfileBtcdV2 {
-		return mockpeer.BtcdNegotiateTimeout
-	}
-	return mockpeer.CorePeerTimeout
-}
-
-// ProbeOptions configure RunProbesWith.
+// ProbeOptions configure RunProbes.
 type ProbeOptions struct {
 	// Network is the node's network (default regtest).
 	Network wire.Network
-	// Profile names the expectations to judge by (scenarios.ProfileCore,
-	// ProfileCoreV2, ProfileBtcd, ProfileBtcdV2; default core).
-	Profile string
+	// Model is the node model whose expectations the node is judged by
+	// (default scenarios.ModelCore).
+	Model scenarios.Model
 	// Observe is how long each probe watches the connection after its last
-	// message (default scenarios.DefaultProbeObserve).
+	// message (default DefaultObserve).
 	Observe time.Duration
 	// PeerTimeout is the node's peer timeout, for the slow probes (default
-	// PeerTimeoutOf(Profile); set it to what a bitcoind runs with as
+	// Model.PeerTimeout(); set it to what a bitcoind runs with as
 	// -peertimeout).
 	PeerTimeout time.Duration
 	// TimeoutSlack is how long after PeerTimeout a slow probe keeps waiting
@@ -84,14 +62,14 @@ func (o ProbeOptions) withDefaults(addr string) ProbeOptions {
 	if o.Network == 0 {
 		o.Network = wire.Regtest
 	}
-	if o.Profile == "" {
-		o.Profile = scenarios.ProfileCore
+	if o.Model == "" {
+		o.Model = scenarios.ModelCore
 	}
 	if o.Observe <= 0 {
-		o.Observe = scenarios.DefaultProbeObserve
+		o.Observe = DefaultObserve
 	}
 	if o.PeerTimeout <= 0 {
-		o.PeerTimeout = PeerTimeoutOf(o.Profile)
+		o.PeerTimeout = o.Model.PeerTimeout()
 	}
 	if o.TimeoutSlack <= 0 {
 		o.TimeoutSlack = DefaultTimeoutSlack
@@ -103,32 +81,16 @@ func (o ProbeOptions) withDefaults(addr string) ProbeOptions {
 		o.StepTimeout = mockpeer.DefaultStepTimeout
 	}
 	if o.LocalAddr == nil {
-		o.LocalAddr = DefaultProbeLocalAddr(addr)
+		o.LocalAddr = loopback.Sources(addr)
 	}
 	return o
 }
 
-// DefaultProbeLocalAddr is ProbeOptions' default LocalAddr for a node at addr.
-func DefaultProbeLocalAddr(addr string) func(i int) string {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return func(int) string { return "" }
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.Unmap().Is4() || !ip.IsLoopback() || runtime.GOOS != "linux" {
-		return func(int) string { return "" }
-	}
-	return func(i int) string {
-		n := i + 1
-		return fmt.Sprintf("127.%d.%d.1:0", (n/254)%256, 1+n%254)
-	}
-}
-
-// JudgeProbe compares an observation with the expected reaction and returns
+// Judge compares the observation with the expected reaction and returns
 // the reasons it falls short; none means the node reacted as expected. An
 // expected open connection also needs the follow-up answered, when one was
 // played. An observation with an Error is not a reaction: do not judge it.
-func JudgeProbe(r scenarios.Reaction, o Observation) []string {
+func (o Observation) Judge(r scenarios.Expectation) []string {
 	var reasons []string
 	cmds := o.commands()
 	if r.Silent && (len(o.Frames) > 0 || o.MoreFrames > 0) {
@@ -174,10 +136,10 @@ func subsequence(want, got []string) bool {
 
 // Verdicts of a ProbeJudgement.
 const (
-	VerdictPass  = "pass"
-	VerdictFail  = "fail"
-	VerdictError = "error"
-	VerdictSkip  = "skip"
+	verdictPass  = "pass"
+	verdictFail  = "fail"
+	verdictError = "error"
+	verdictSkip  = "skip"
 )
 
 // ProbeJudgement is one probe run against a node, judged.
@@ -185,11 +147,13 @@ type ProbeJudgement struct {
 	Probe   string `json:"probe"`
 	Rule    string `json:"rule"`
 	Summary string `json:"summary"`
-	Profile string `json:"profile"`
-	// Expected is the profile's reaction; HasExpectation is false when the
-	// probe has none for this profile (the probe is then not judged).
-	Expected       scenarios.Reaction `json:"-"`
-	HasExpectation bool               `json:"-"`
+	// Model is the node model the node was judged by (its JSON key is
+	// "profile", as conform's --profile).
+	Model scenarios.Model `json:"profile"`
+	// Expected is the model's reaction; HasExpectation is false when the
+	// probe has none for this model (the probe is then not judged).
+	Expected       scenarios.Expectation `json:"-"`
+	HasExpectation bool                  `json:"-"`
 	// Observation is what the node did; zero when the probe was skipped.
 	// Its Error, when set, makes the verdict error.
 	Observation Observation `json:"observation"`
@@ -201,23 +165,23 @@ type ProbeJudgement struct {
 	Duration time.Duration `json:"-"`
 }
 
-// Passed reports whether the node reacted as the profile expects: the
+// Passed reports whether the node reacted as the model expects: the
 // probe's setup worked and the reaction fell short in nothing (a skipped
 // probe has not failed).
 func (j ProbeJudgement) Passed() bool { return len(j.Reasons) == 0 && j.Observation.Error == "" }
 
-// Verdict is VerdictSkip, VerdictError (the probe could not observe a
-// reaction), VerdictFail or VerdictPass.
+// Verdict is "skip", "error" (the probe could not observe a reaction),
+// "fail" or "pass".
 func (j ProbeJudgement) Verdict() string {
 	switch {
 	case j.Skipped != "" && j.Observation.Error == "":
-		return VerdictSkip
+		return verdictSkip
 	case j.Observation.Error != "":
-		return VerdictError
+		return verdictError
 	case len(j.Reasons) > 0:
-		return VerdictFail
+		return verdictFail
 	}
-	return VerdictPass
+	return verdictPass
 }
 
 // MarshalJSON adds the expected reaction and the verdict.
@@ -237,26 +201,24 @@ func (j ProbeJudgement) MarshalJSON() ([]byte, error) {
 	}{"probe", plain(j), exp, j.Passed(), j.Verdict(), ms(j.Duration)})
 }
 
-// RunProbes runs probes (all of scenarios.AllProbes when none are given)
-// against the node at addr on network n and judges each against the
-// profile's expected reaction, with the default options. Judgements come
-// back in the probes' order.
-func RunProbes(ctx context.Context, addr string, n wire.Network, profile string, probes ...scenarios.Probe) []ProbeJudgement {
-	return RunProbesWith(ctx, addr, ProbeOptions{Network: n, Profile: profile}, probes...)
-}
+// ProbeJudgements are the judgements of a run of probes, in the probes'
+// order.
+type ProbeJudgements []ProbeJudgement
 
-// RunProbesWith is RunProbes with options.
-func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes ...scenarios.Probe) []ProbeJudgement {
-	if len(probes) == 0 {
-		probes = scenarios.AllProbes()
-	}
+// RunProbes plays probes against the node at addr and judges each against
+// the expected reaction of opts.Model; with no probes, the model's
+// (Model.Probes). Judgements come back in the probes' order.
+func RunProbes(ctx context.Context, addr string, opts ProbeOptions, probes ...scenarios.Probe) ProbeJudgements {
 	opts = opts.withDefaults(addr)
-	out := make([]ProbeJudgement, len(probes))
+	if len(probes) == 0 {
+		probes = opts.Model.Probes()
+	}
+	out := make(ProbeJudgements, len(probes))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
 	for i, p := range probes {
-		exp, ok := p.ExpectFor(opts.Profile)
-		j := ProbeJudgement{Probe: p.Name, Rule: p.Rule, Summary: p.Summary, Profile: opts.Profile,
+		exp, ok := p.ExpectFor(opts.Model)
+		j := ProbeJudgement{Probe: p.Name, Rule: p.Rule, Summary: p.Summary, Model: opts.Model,
 			Expected: exp, HasExpectation: ok}
 		if p.Slow && opts.SkipSlow {
 			j.Skipped = "waits for the peer timeout (slow probes skipped)"
@@ -265,9 +227,9 @@ func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes .
 		}
 		if !ok {
 			// Nothing to judge (a v2 probe that needs a finished v2
-			// handshake, against a v1-only profile): not worth a
+			// handshake, against a v1-only model): not worth a
 			// connection, and its setup would fail.
-			j.Skipped = "no expectation for profile " + opts.Profile
+			j.Skipped = "no expectation for profile " + string(opts.Model)
 			out[i] = j
 			continue
 		}
@@ -286,10 +248,10 @@ func RunProbesWith(ctx context.Context, addr string, opts ProbeOptions, probes .
 		wg.Go(func() {
 			defer func() { <-sem }()
 			start := time.Now()
-			j.Observation = ObserveProbe(ctx, addr, p, opts, opts.LocalAddr(i))
+			j.Observation = observeProbe(ctx, addr, p, opts, opts.LocalAddr(i))
 			j.Duration = time.Since(start)
 			if j.Observation.Error == "" {
-				j.Reasons = JudgeProbe(exp, j.Observation)
+				j.Reasons = j.Observation.Judge(exp)
 			}
 			out[i] = j
 		})
@@ -312,12 +274,12 @@ var errNoFollowUp = errors.New("the node reacted: no follow-up")
 
 const followUpNoAnswer = "no answer: "
 
-// ObserveProbe plays one probe against addr from localAddr ("" for any)
+// observeProbe plays one probe against addr from localAddr ("" for any)
 // and returns what the node did after the probe's last message. When the
 // node sent nothing and kept the connection, the probe's follow-up
 // (scenarios.Probe.Alive) then checks that it still answers. opts must
-// have its defaults filled in (RunProbesWith does).
-func ObserveProbe(ctx context.Context, addr string, p scenarios.Probe, opts ProbeOptions, localAddr string) Observation {
+// have its defaults filled in (RunProbes does).
+func observeProbe(ctx context.Context, addr string, p scenarios.Probe, opts ProbeOptions, localAddr string) Observation {
 	watch := opts.watchOf(p)
 	// The probe's script, then the watch: HoldOpen reads (and records)
 	// until the node closes or the time is up, and never fails.
@@ -393,16 +355,16 @@ func connectReason(err error) string {
 	return err.Error()
 }
 
-// ProbeCounts returns how many judgements passed, failed, could not
-// observe a reaction (error) and were skipped.
-func ProbeCounts(js []ProbeJudgement) (passed, failed, errored, skipped int) {
+// Counts returns how many judgements passed, failed, could not observe a
+// reaction (error) and were skipped.
+func (js ProbeJudgements) Counts() (passed, failed, errored, skipped int) {
 	for _, j := range js {
 		switch j.Verdict() {
-		case VerdictFail:
+		case verdictFail:
 			failed++
-		case VerdictError:
+		case verdictError:
 			errored++
-		case VerdictSkip:
+		case verdictSkip:
 			skipped++
 		default:
 			passed++
@@ -411,11 +373,11 @@ func ProbeCounts(js []ProbeJudgement) (passed, failed, errored, skipped int) {
 	return passed, failed, errored, skipped
 }
 
-// WriteProbeTable writes a human table: probe, rule, expected, observed,
+// WriteTable writes a human table: probe, rule, expected, observed,
 // verdict; then the reasons of failures and errors and a closing count
 // line. Whatever the node chose (commands, reject reasons, errors quoting
 // them) is escaped.
-func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
+func (js ProbeJudgements) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROBE\tRULE\tEXPECTED\tOBSERVED\tVERDICT")
 	for _, j := range js {
@@ -425,11 +387,11 @@ func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
 		}
 		obs, verdict := j.Observation.Summary(), "pass"
 		switch j.Verdict() {
-		case VerdictFail:
+		case verdictFail:
 			verdict = "FAIL"
-		case VerdictError:
+		case verdictError:
 			verdict, obs = "ERROR", "-"
-		case VerdictSkip:
+		case verdictSkip:
 			verdict = "skip"
 			if j.Observation.LocalAddr == "" {
 				obs = "-"
@@ -442,19 +404,19 @@ func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
 	}
 	for _, j := range js {
 		switch j.Verdict() {
-		case VerdictFail:
+		case verdictFail:
 			fmt.Fprintf(w, "\n%s: %s\n", escapeText(j.Probe), escapeText(strings.Join(j.Reasons, "; ")))
 			if j.Observation.Note != "" {
 				fmt.Fprintf(w, "  probe note: %s\n", escapeText(j.Observation.Note))
 			}
-		case VerdictError:
+		case verdictError:
 			fmt.Fprintf(w, "\n%s: error: %s\n", escapeText(j.Probe), escapeText(j.Observation.Error))
 		}
 	}
-	p, f, e, s := ProbeCounts(js)
+	p, f, e, s := js.Counts()
 	profile := ""
 	if len(js) > 0 {
-		profile = " (profile " + escapeText(js[0].Profile) + ")"
+		profile = " (profile " + escapeText(string(js[0].Model)) + ")"
 	}
 	errs := ""
 	if e > 0 {
@@ -464,17 +426,17 @@ func WriteProbeTable(w io.Writer, js []ProbeJudgement) error {
 	return err
 }
 
-// WriteProbeNDJSON writes one JSON object per judgement, then the summary
+// WriteNDJSON writes one JSON object per judgement, then the summary
 // {"type":"summary","command":"conform","total","passed","failed","skipped",
 // "errors","elapsed_ms"}; elapsed is the run's wall time.
-func WriteProbeNDJSON(w io.Writer, js []ProbeJudgement, elapsed time.Duration) error {
+func (js ProbeJudgements) WriteNDJSON(w io.Writer, elapsed time.Duration) error {
 	enc := json.NewEncoder(w)
 	for _, j := range js {
 		if err := enc.Encode(j); err != nil {
 			return err
 		}
 	}
-	p, f, e, s := ProbeCounts(js)
+	p, f, e, s := js.Counts()
 	return enc.Encode(runSummary{Summary: ndjson.Summary{Type: "summary", Command: "conform", Total: len(js),
 		Passed: p, Failed: f, Skipped: s, ElapsedMS: ms(elapsed)}, Errors: &e})
 }

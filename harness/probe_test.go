@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/internal/loopback"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -29,8 +30,8 @@ func serveNode(profile mockpeer.Profile) *mockpeer.Server {
 	return srv
 }
 
-func probeOpts(profile string) harness.ProbeOptions {
-	return harness.ProbeOptions{Network: wire.Regtest, Profile: profile, PeerTimeout: mockTimeout, Parallel: 8}
+func probeOpts(profile scenarios.Model) harness.ProbeOptions {
+	return harness.ProbeOptions{Network: wire.Regtest, Model: profile, PeerTimeout: mockTimeout, Parallel: 8}
 }
 
 func failedProbes(js []harness.ProbeJudgement) map[string]string {
@@ -46,10 +47,10 @@ func failedProbes(js []harness.ProbeJudgement) map[string]string {
 var _ = Describe("RunProbes", func() {
 	It("finds mockpeer's btcd profile conforming to the btcd expectations of every probe", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
-		js := harness.RunProbesWith(ctx, srv.Addr(), probeOpts(scenarios.ProfileBtcd))
-		Expect(js).To(HaveLen(len(scenarios.AllProbes())))
+		js := harness.RunProbes(ctx, srv.Addr(), probeOpts(scenarios.ModelBtcd))
+		Expect(js).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 		Expect(failedProbes(js)).To(BeEmpty())
-		_, _, errored, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := js.Counts()
 		Expect(errored).To(BeZero())
 		Expect(skipped).To(BeZero())
 	}, SpecTimeout(30*time.Second))
@@ -58,35 +59,35 @@ var _ = Describe("RunProbes", func() {
 		// A peer timeout of 2 s: self-connection leaves its first
 		// connection without a verack for about a second (its own watch,
 		// then the harness's), which a 1 s timeout would cut short.
-		// ProfileCore is -v2transport=0.
+		// ModelCore is -v2transport=0.
 		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(nil)))
-		opts := probeOpts(scenarios.ProfileCore)
+		opts := probeOpts(scenarios.ModelCore)
 		opts.PeerTimeout = 2 * mockTimeout
-		js := harness.RunProbesWith(ctx, srv.Addr(), opts)
-		Expect(js).To(HaveLen(len(scenarios.AllProbes())))
+		js := harness.RunProbes(ctx, srv.Addr(), opts)
+		Expect(js).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 		// self-connection included: the probe echoes the nonce the mock
 		// sent on that inbound connection, and Core checks only its own
 		// unfinished outbound connections' (CConnman::CheckIncomingNonce).
 		Expect(failedProbes(js)).To(BeEmpty())
-		_, _, errored, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := js.Counts()
 		Expect(errored).To(BeZero())
 		Expect(skipped).To(BeZero())
 	}, SpecTimeout(30*time.Second))
 
 	It("finds mockpeer's Core profile, v2-capable by default, conforming to the core-v2 expectations of every probe", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2 * mockTimeout)))
-		opts := probeOpts(scenarios.ProfileCoreV2)
+		opts := probeOpts(scenarios.ModelCoreV2)
 		opts.PeerTimeout = 2 * mockTimeout
-		js := harness.RunProbesWith(ctx, srv.Addr(), opts)
-		Expect(js).To(HaveLen(len(scenarios.AllProbes())))
+		js := harness.RunProbes(ctx, srv.Addr(), opts, scenarios.Probes().Transport("v1")...)
+		Expect(js).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 		Expect(failedProbes(js)).To(BeEmpty())
 	}, SpecTimeout(30*time.Second))
 
 	It("tells btcd from Core: the btcd profile fails the core expectations and the other way round", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
-		opts := probeOpts(scenarios.ProfileCore)
+		opts := probeOpts(scenarios.ModelCore)
 		opts.SkipSlow = true
-		failed := failedProbes(harness.RunProbesWith(ctx, srv.Addr(), opts))
+		failed := failedProbes(harness.RunProbes(ctx, srv.Addr(), opts))
 		Expect(failed).To(HaveKey("verack-before-version"))
 		Expect(failed).To(HaveKey("ping-before-verack"))
 		Expect(failed).To(HaveKey("wtxidrelay-after-verack"))
@@ -94,23 +95,23 @@ var _ = Describe("RunProbes", func() {
 
 	It("skips the slow probes when asked, and runs only the probes given", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
-		opts := probeOpts(scenarios.ProfileBtcd)
+		opts := probeOpts(scenarios.ModelBtcd)
 		opts.SkipSlow = true
-		probes, unknown := scenarios.SelectProbes("silent-peer", "ping-after-verack")
+		probes, unknown := scenarios.Probes().Select("silent-peer", "ping-after-verack")
 		Expect(unknown).To(BeEmpty())
-		js := harness.RunProbesWith(ctx, srv.Addr(), opts, probes...)
+		js := harness.RunProbes(ctx, srv.Addr(), opts, probes...)
 		Expect(js).To(HaveLen(2))
 		Expect(js[0].Skipped).To(ContainSubstring("slow"))
 		Expect(js[1].Skipped).To(BeEmpty())
 		Expect(js[1].Observation.Summary()).To(Equal("pong(same nonce) → open"))
-		passed, failed, errored, skipped := harness.ProbeCounts(js)
+		passed, failed, errored, skipped := js.Counts()
 		Expect([]int{passed, failed, errored, skipped}).To(Equal([]int{1, 0, 0, 1}))
 	}, SpecTimeout(10*time.Second))
 
 	It("probes from a distinct loopback /24 per probe, never from 127.0.0.1", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.BtcdResponder())
-		probes, _ := scenarios.SelectProbes("ping-after-verack", "duplicate-verack", "pre-verack-messages")
-		js := harness.RunProbes(ctx, srv.Addr(), wire.Regtest, scenarios.ProfileBtcd, probes...)
+		probes, _ := scenarios.Probes().Select("ping-after-verack", "duplicate-verack", "pre-verack-messages")
+		js := harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{Network: wire.Regtest, Model: scenarios.ModelBtcd}, probes...)
 		seen := map[string]bool{}
 		for _, j := range js {
 			host, _, err := net.SplitHostPort(j.Observation.LocalAddr)
@@ -121,16 +122,16 @@ var _ = Describe("RunProbes", func() {
 			Expect(seen).NotTo(HaveKey(prefix))
 			seen[prefix] = true
 		}
-		Expect(harness.DefaultProbeLocalAddr("192.0.2.1:8333")(0)).To(BeEmpty())
-		Expect(harness.DefaultProbeLocalAddr("127.0.0.1:18444")(0)).To(Equal("127.0.2.1:0"))
+		Expect(loopback.Sources("192.0.2.1:8333")(0)).To(BeEmpty())
+		Expect(loopback.Sources("127.0.0.1:18444")(0)).To(Equal("127.0.2.1:0"))
 	}, SpecTimeout(10*time.Second))
 
 	It("sees btcd's regtest leniency for malformed messages from 127.0.0.1 itself", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.BtcdResponder())
-		p, _ := scenarios.GetProbe("bad-checksum-after-verack")
-		opts := probeOpts(scenarios.ProfileBtcd)
+		p, _ := scenarios.Probes().Get("bad-checksum-after-verack")
+		opts := probeOpts(scenarios.ModelBtcd)
 		opts.LocalAddr = func(int) string { return "127.0.0.1:0" }
-		js := harness.RunProbesWith(ctx, srv.Addr(), opts, p)
+		js := harness.RunProbes(ctx, srv.Addr(), opts, p)
 		Expect(js[0].Observation.Summary()).To(Equal("pong(same nonce) → open"))
 		Expect(js[0].Passed()).To(BeFalse())
 	}, SpecTimeout(10*time.Second))
@@ -140,30 +141,30 @@ var _ = Describe("RunProbes", func() {
 		Expect(err).NotTo(HaveOccurred())
 		addr := ln.Addr().String()
 		Expect(ln.Close()).To(Succeed())
-		probes, _ := scenarios.SelectProbes("ping-after-verack", "wrong-magic", "version-below-minimum")
-		js := harness.RunProbes(ctx, addr, wire.Regtest, scenarios.ProfileCore, probes...)
+		probes, _ := scenarios.Probes().Select("ping-after-verack", "wrong-magic", "version-below-minimum")
+		js := harness.RunProbes(ctx, addr, harness.ProbeOptions{Network: wire.Regtest, Model: scenarios.ModelCore}, probes...)
 		for _, j := range js {
 			Expect(j.Passed()).To(BeFalse(), j.Probe)
-			Expect(j.Verdict()).To(Equal(harness.VerdictError), j.Probe)
+			Expect(j.Verdict()).To(Equal("error"), j.Probe)
 			Expect(j.Reasons).To(BeEmpty(), j.Probe)
 			Expect(j.Observation.Error).To(Equal("cannot connect: connection refused"), j.Probe)
 		}
-		passed, failed, errored, skipped := harness.ProbeCounts(js)
+		passed, failed, errored, skipped := js.Counts()
 		Expect([]int{passed, failed, errored, skipped}).To(Equal([]int{0, 0, 3, 0}))
 	}, SpecTimeout(10*time.Second))
 
 	It("writes a table and NDJSON", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.BtcdResponder())
-		probes, _ := scenarios.SelectProbes("ping-after-verack", "wtxidrelay-after-verack")
-		js := harness.RunProbes(ctx, srv.Addr(), wire.Regtest, scenarios.ProfileCore, probes...)
+		probes, _ := scenarios.Probes().Select("ping-after-verack", "wtxidrelay-after-verack")
+		js := harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{Network: wire.Regtest, Model: scenarios.ModelCore}, probes...)
 		var table bytes.Buffer
-		Expect(harness.WriteProbeTable(&table, js)).To(Succeed())
+		Expect(js.WriteTable(&table)).To(Succeed())
 		Expect(table.String()).To(ContainSubstring("PROBE"))
 		Expect(table.String()).To(MatchRegexp(`wtxidrelay-after-verack\s+5\s+nothing → closed\s+nothing → open\s+FAIL`))
 		Expect(table.String()).To(HaveSuffix("1 passed, 1 failed, 0 skipped (profile core)\n"))
 
 		var nd bytes.Buffer
-		Expect(harness.WriteProbeNDJSON(&nd, js, time.Second)).To(Succeed())
+		Expect(js.WriteNDJSON(&nd, time.Second)).To(Succeed())
 		lines := strings.Split(strings.TrimSpace(nd.String()), "\n")
 		Expect(lines).To(HaveLen(3))
 		var first map[string]any
@@ -181,14 +182,14 @@ var _ = Describe("RunProbes", func() {
 		srv := serveNode(mockpeer.BtcdResponder())
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		js := harness.RunProbes(ctx, srv.Addr(), wire.Regtest, scenarios.ProfileBtcd)
+		js := harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{Network: wire.Regtest, Model: scenarios.ModelBtcd})
 		for _, j := range js {
 			Expect(j.Skipped).To(ContainSubstring("canceled"))
 		}
 	})
 })
 
-var _ = Describe("JudgeProbe", func() {
+var _ = Describe("Observation.Judge", func() {
 	obs := func(closed bool, after time.Duration, tokens ...string) harness.Observation {
 		o := harness.Observation{Closed: closed, ClosedAfter: after, PeerTimeout: 10 * time.Second}
 		for _, t := range tokens {
@@ -199,29 +200,29 @@ var _ = Describe("JudgeProbe", func() {
 	}
 
 	DescribeTable("compares an observation with a reaction",
-		func(r scenarios.Reaction, o harness.Observation, want string) {
-			reasons := harness.JudgeProbe(r, o)
+		func(r scenarios.Expectation, o harness.Observation, want string) {
+			reasons := o.Judge(r)
 			if want == "" {
 				Expect(reasons).To(BeEmpty())
 			} else {
 				Expect(strings.Join(reasons, "; ")).To(ContainSubstring(want))
 			}
 		},
-		Entry("silence kept", scenarios.Ignores(), obs(false, 0), ""),
-		Entry("silence broken", scenarios.Ignores(), obs(false, 0, "pong(other nonce)"), "expected no reply"),
-		Entry("closed instead of open", scenarios.Ignores(), obs(true, time.Millisecond), "expected the connection open, it was closed"),
-		Entry("reject then close", scenarios.RejectsAndDisconnects(), obs(true, time.Millisecond, "reject(verack/0x12)"), ""),
-		Entry("close without the reject", scenarios.RejectsAndDisconnects(), obs(true, time.Millisecond), "expected reject"),
-		Entry("replies in order", scenarios.Replies("version", "verack"), obs(false, 0, "version", "verack"), ""),
-		Entry("replies out of order", scenarios.Replies("version", "verack"), obs(false, 0, "verack", "version"), "in this order"),
-		Entry("an extra reply", scenarios.Replies("version", "verack"), obs(false, 0, "version", "verack", "ping"), "unexpected ping"),
-		Entry("a pong with our nonce among others", scenarios.Pongs(), obs(false, 0, "sendcmpct", "pong(same nonce)"), ""),
-		Entry("a pong with another nonce", scenarios.Pongs(), obs(false, 0, "pong(other nonce)"), "nonce of our ping"),
-		Entry("closed at the peer timeout", scenarios.TimesOut(), obs(true, 10*time.Second), ""),
-		Entry("closed long before the peer timeout", scenarios.TimesOut(), obs(true, time.Second), "closed at the peer timeout, it was closed"),
-		Entry("non-v1 bytes", scenarios.Reaction{NonV1: true, End: scenarios.EndOpen},
+		Entry("silence kept", scenarios.Expectation{Silent: true, End: scenarios.EndOpen}, obs(false, 0), ""),
+		Entry("silence broken", scenarios.Expectation{Silent: true, End: scenarios.EndOpen}, obs(false, 0, "pong(other nonce)"), "expected no reply"),
+		Entry("closed instead of open", scenarios.Expectation{Silent: true, End: scenarios.EndOpen}, obs(true, time.Millisecond), "expected the connection open, it was closed"),
+		Entry("reject then close", scenarios.Expectation{Sends: []string{wire.CmdReject}, Only: []string{}, End: scenarios.EndClosed}, obs(true, time.Millisecond, "reject(verack/0x12)"), ""),
+		Entry("close without the reject", scenarios.Expectation{Sends: []string{wire.CmdReject}, Only: []string{}, End: scenarios.EndClosed}, obs(true, time.Millisecond), "expected reject"),
+		Entry("replies in order", replies("version", "verack"), obs(false, 0, "version", "verack"), ""),
+		Entry("replies out of order", replies("version", "verack"), obs(false, 0, "verack", "version"), "in this order"),
+		Entry("an extra reply", replies("version", "verack"), obs(false, 0, "version", "verack", "ping"), "unexpected ping"),
+		Entry("a pong with our nonce among others", scenarios.Expectation{Sends: []string{wire.CmdPong}, EchoNonce: true, End: scenarios.EndOpen}, obs(false, 0, "sendcmpct", "pong(same nonce)"), ""),
+		Entry("a pong with another nonce", scenarios.Expectation{Sends: []string{wire.CmdPong}, EchoNonce: true, End: scenarios.EndOpen}, obs(false, 0, "pong(other nonce)"), "nonce of our ping"),
+		Entry("closed at the peer timeout", scenarios.Expectation{End: scenarios.EndTimeout}, obs(true, 10*time.Second), ""),
+		Entry("closed long before the peer timeout", scenarios.Expectation{End: scenarios.EndTimeout}, obs(true, time.Second), "closed at the peer timeout, it was closed"),
+		Entry("non-v1 bytes", scenarios.Expectation{NonV1: true, End: scenarios.EndOpen},
 			harness.Observation{Frames: []harness.ObservedFrame{{Token: "non-v1 bytes"}}}, ""),
-		Entry("v1 instead of non-v1", scenarios.Reaction{NonV1: true, End: scenarios.EndOpen}, obs(false, 0, "version"), "not a v1 frame"),
+		Entry("v1 instead of non-v1", scenarios.Expectation{NonV1: true, End: scenarios.EndOpen}, obs(false, 0, "version"), "not a v1 frame"),
 	)
 
 	It("summarises observations canonically", func() {
@@ -240,7 +241,7 @@ const v2MockTimeout = 4 * mockTimeout
 var _ = Describe("RunProbes with the v2 probes", func() {
 	// v2Opts judges by profile against a mock with v2MockTimeout as its
 	// peer timeout.
-	v2Opts := func(profile string) harness.ProbeOptions {
+	v2Opts := func(profile scenarios.Model) harness.ProbeOptions {
 		o := probeOpts(profile)
 		o.PeerTimeout = v2MockTimeout
 		// The mock makes its key (ElligatorSwift) before it answers: under
@@ -255,25 +256,25 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 
 	It("finds mockpeer's btcd --v2transport profile conforming to the btcd-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
 		srv := serveNode(btcdV2())
-		probes := scenarios.ProbesFor(scenarios.ProfileBtcdV2)
-		Expect(len(probes)).To(Equal(len(scenarios.AllProbes()) + len(scenarios.V2Probes())))
-		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileBtcdV2), probes...)
+		probes := scenarios.ModelBtcdV2.Probes()
+		Expect(len(probes)).To(Equal(len(scenarios.Probes().Transport("v1")) + len(scenarios.Probes().Transport("v2"))))
+		js := harness.RunProbes(ctx, srv.Addr(), v2Opts(scenarios.ModelBtcdV2), probes...)
 		Expect(failedProbes(js)).To(BeEmpty())
-		_, _, errored, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := js.Counts()
 		Expect([]int{errored, skipped}).To(Equal([]int{0, 0}))
 	}, SpecTimeout(60*time.Second))
 
 	It("finds mockpeer's default Core profile (v2-capable) conforming to the core-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
 		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout)))
-		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.ProbesFor(scenarios.ProfileCoreV2)...)
+		js := harness.RunProbes(ctx, srv.Addr(), v2Opts(scenarios.ModelCoreV2), scenarios.ModelCoreV2.Probes()...)
 		Expect(failedProbes(js)).To(BeEmpty())
-		_, _, errored, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := js.Counts()
 		Expect([]int{errored, skipped}).To(Equal([]int{0, 0}))
 	}, SpecTimeout(60*time.Second))
 
 	It("tells btcd --v2transport from Core v2: the core-v2 expectations fail against mockpeer's btcd v2 profile, first the 4095-garbage probe", func(ctx SpecContext) {
 		srv := serveNode(btcdV2())
-		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.V2Probes()...)
+		js := harness.RunProbes(ctx, srv.Addr(), v2Opts(scenarios.ModelCoreV2), scenarios.Probes().Transport("v2")...)
 		failed := failedProbes(js)
 		Expect(failed).To(HaveKey("v2-garbage-4095"))
 		Expect(failed).To(HaveKey("v2-oversized-packet"))
@@ -287,16 +288,16 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 
 	It("judges v1-only nodes by what they do with a key, and skips the probes that need a finished v2 handshake", func(ctx SpecContext) {
 		for _, node := range []struct {
-			profile string
+			profile scenarios.Model
 			mock    mockpeer.Profile
 		}{
-			{scenarios.ProfileCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(nil))},
-			{scenarios.ProfileBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout))},
+			{scenarios.ModelCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(nil))},
+			{scenarios.ModelBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout))},
 		} {
 			srv := serveNode(node.mock)
-			js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(node.profile), scenarios.V2Probes()...)
+			js := harness.RunProbes(ctx, srv.Addr(), v2Opts(node.profile), scenarios.Probes().Transport("v2")...)
 			Expect(failedProbes(js)).To(BeEmpty(), node.profile)
-			passed, _, errored, skipped := harness.ProbeCounts(js)
+			passed, _, errored, skipped := js.Counts()
 			Expect(errored).To(BeZero(), node.profile)
 			Expect(skipped).To(Equal(3), node.profile) // oversized-packet, unknown-short-id, rekey
 			Expect(passed).To(Equal(len(js) - 3))
@@ -308,3 +309,9 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 		}
 	}, SpecTimeout(60*time.Second))
 })
+
+// replies is the reaction "sends exactly these commands, in order, and
+// keeps the connection".
+func replies(cmds ...string) scenarios.Expectation {
+	return scenarios.Expectation{Sends: cmds, Only: []string{}, End: scenarios.EndOpen}
+}

@@ -22,10 +22,10 @@ func myClient(ctx context.Context, addr string, net wire.Network) harness.Outcom
 	return harness.FromResult(res)
 }
 
-// With plain testing: the client against the whole catalog, scenarios in parallel.
+// With plain testing: the client against the v1 catalog, scenarios in parallel.
 func TestMyClientAgainstTheCatalog(t *testing.T) {
 	opts := harness.Options{ClientTimeout: time.Second}
-	for _, j := range harness.Run(t.Context(), harness.ClientFunc(myClient), scenarios.All(), opts) {
+	for _, j := range harness.Run(t.Context(), harness.ClientFunc(myClient), opts, scenarios.All().Transport("v1")...) {
 		if !j.Passed() {
 			t.Errorf("%s: expected %s: %v", j.Scenario, j.Expected, j.Reasons)
 		}
@@ -47,13 +47,13 @@ var _ = Describe("my client", func() {
 	})
 
 	var entries []TableEntry
-	for _, sc := range scenarios.All() {
+	for _, sc := range scenarios.All().Transport("v1") {
 		entries = append(entries, Entry(sc.Name, sc))
 	}
 	DescribeTable("against each scenario of the catalog",
 		func(ctx SpecContext, sc scenarios.Scenario) {
-			j := harness.RunOne(ctx, harness.ClientFunc(myClient), sc, harness.Options{ClientTimeout: time.Second})
-			Expect(j).To(harness.PassVerdict())
+			js := harness.Run(ctx, harness.ClientFunc(myClient), harness.Options{ClientTimeout: time.Second}, sc)
+			Expect(js).To(harness.PassVerdict())
 		},
 		entries,
 	)

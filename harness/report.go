@@ -78,9 +78,12 @@ func behaviourText(b scenarios.Behaviour) string {
 	return string(b)
 }
 
+// Judgements are the judgements of a run, in the scenarios' order.
+type Judgements []Judgement
+
 // Counts returns how many judgements passed and how many did not (failed
 // or interrupted).
-func Counts(js []Judgement) (passed, failed int) {
+func (js Judgements) Counts() (passed, failed int) {
 	for _, j := range js {
 		if j.Passed() {
 			passed++
@@ -91,7 +94,7 @@ func Counts(js []Judgement) (passed, failed int) {
 	return passed, failed
 }
 
-func interrupted(js []Judgement) int {
+func (js Judgements) interrupted() int {
 	n := 0
 	for _, j := range js {
 		if j.Outcome.Interrupted {
@@ -103,7 +106,7 @@ func interrupted(js []Judgement) int {
 
 // WriteTable writes a human table, one row per scenario, and a total line.
 // What the client and the mock peer saw is escaped.
-func WriteTable(w io.Writer, js []Judgement) error {
+func (js Judgements) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "RESULT\tSCENARIO\tEXPECTED\tGOT\tBEHAVIOUR\tWITNESS\tTIME\tWHY")
 	for _, j := range js {
@@ -114,9 +117,9 @@ func WriteTable(w io.Writer, js []Judgement) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	p, f := Counts(js)
+	p, f := js.Counts()
 	line := fmt.Sprintf("%d scenarios: %d passed, %d failed", p+f, p, f)
-	if n := interrupted(js); n > 0 {
+	if n := js.interrupted(); n > 0 {
 		line += fmt.Sprintf(" (%d interrupted)", n)
 	}
 	_, err := fmt.Fprintln(w, line)
@@ -170,7 +173,7 @@ type runSummary struct {
 // WriteNDJSON writes one JSON object per judgement, then the summary
 // {"type":"summary","command":"check","total","passed","failed","skipped",
 // "interrupted","elapsed_ms"}; elapsed is the run's wall time.
-func WriteNDJSON(w io.Writer, js []Judgement, elapsed time.Duration) error {
+func (js Judgements) WriteNDJSON(w io.Writer, elapsed time.Duration) error {
 	enc := json.NewEncoder(w)
 	for _, j := range js {
 		row := ndjsonRow{Type: "scenario", Scenario: j.Scenario, Pass: j.Passed(), Result: strings.ToLower(j.result()),
@@ -188,8 +191,8 @@ func WriteNDJSON(w io.Writer, js []Judgement, elapsed time.Duration) error {
 			return err
 		}
 	}
-	p, f := Counts(js)
-	n := interrupted(js)
+	p, f := js.Counts()
+	n := js.interrupted()
 	return enc.Encode(runSummary{Summary: ndjson.Summary{Type: "summary", Command: "check", Total: p + f,
 		Passed: p, Failed: f, ElapsedMS: ms(elapsed)}, Interrupted: &n})
 }
@@ -223,11 +226,12 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes a JUnit XML report with one testcase per scenario: a
-// failure for a scenario the client did not pass, an error for an
-// interrupted run. Text from the client and the mock is escaped line by
-// line, so the XML stays valid whatever the client printed.
-func WriteJUnit(w io.Writer, suite string, js []Judgement) error {
+// WriteJUnit writes a JUnit XML report, a test suite named suite with one
+// testcase per scenario: a failure for a scenario the client did not
+// pass, an error for an interrupted run. Text from the client and the mock
+// is escaped line by line, so the XML stays valid whatever the client
+// printed.
+func (js Judgements) WriteJUnit(w io.Writer, suite string) error {
 	s := junitSuite{Name: suite, Tests: len(js)}
 	var total time.Duration
 	for _, j := range js {

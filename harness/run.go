@@ -13,11 +13,25 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Defaults of Options.
+// Defaults of Options and ProbeOptions.
 const (
+	// DefaultClientTimeout is Options.ClientTimeout's default.
 	DefaultClientTimeout = 2 * time.Second
-	DefaultSlack         = time.Second
-	DefaultParallel      = 64
+	// DefaultSlack is Options.Slack's default.
+	DefaultSlack = time.Second
+	// DefaultParallel is how many scenarios run at once.
+	DefaultParallel = 64
+	// DefaultProbeParallel is how many probes run at once. btcd admits at
+	// most 8 unfinished inbound handshakes per source /24, and every
+	// connection from a Docker host to a container comes from one source.
+	DefaultProbeParallel = 4
+	// DefaultObserve is how long a probe watches the connection after its
+	// last message: long enough for a node on the same machine to answer,
+	// short enough for CI.
+	DefaultObserve = 500 * time.Millisecond
+	// DefaultTimeoutSlack is how long after the node's peer timeout a slow
+	// probe still waits for the disconnection.
+	DefaultTimeoutSlack = 3 * time.Second
 )
 
 // Options configure a run.
@@ -73,12 +87,20 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Run judges client against every scenario, at most opts.Parallel at a
+// Run judges client against each scenario, at most opts.Parallel at a
 // time, and returns the judgements in the scenarios' order. Scenarios not
 // started because ctx ended are judged interrupted.
-func Run(ctx context.Context, client Client, scs []scenarios.Scenario, opts Options) []Judgement {
+//
+// Each run starts a mock peer playing the scenario, points client at it
+// and judges the run by what the mock peer witnessed on the wire (did the
+// client connect, what did it send, who closed) together with what the
+// client reported. The client's context carries its deadline (see
+// Options). Run waits for the client to return: a Go client that ignores
+// its context holds it up. What went wrong on the mock's side is kept in
+// each judgement's MockNotes.
+func Run(ctx context.Context, client Client, opts Options, scs ...scenarios.Scenario) Judgements {
 	opts = opts.withDefaults()
-	out := make([]Judgement, len(scs))
+	out := make(Judgements, len(scs))
 	sem := make(chan struct{}, opts.Parallel)
 	var wg sync.WaitGroup
 	for i, sc := range scs {
@@ -96,7 +118,7 @@ func Run(ctx context.Context, client Client, scs []scenarios.Scenario, opts Opti
 				out[i] = notRun(ctx, sc)
 				return
 			}
-			out[i] = RunOne(ctx, client, sc, opts)
+			out[i] = runOne(ctx, client, sc, opts)
 		}()
 	}
 	wg.Wait()
@@ -109,20 +131,10 @@ func notRun(ctx context.Context, sc scenarios.Scenario) Judgement {
 		Reasons: []string{"interrupted before it ran"}}
 }
 
-// RunOne starts a mock peer playing sc, points client at it and judges the
-// run: by what the mock peer witnessed on the wire (did the client
-// connect, what did it send, who closed) together with what the client
-// reported. The client's context carries its deadline (see Options).
-// RunOne waits for the client to return: a Go client that ignores its
-// context holds it up. What went wrong on the mock's side is kept in the
-// judgement's MockNotes.
-func RunOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Options) Judgement {
-	opts = opts.withDefaults()
+// runOne judges client against one scenario (see Run); opts has its
+// defaults.
+func runOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Options) Judgement {
 	j := Judgement{Scenario: sc.Name, Summary: sc.Summary, Expected: sc.Expect}
-	if sc.Role != "" && sc.Role != scenarios.RoleNode {
-		j.Reasons = []string{fmt.Sprintf("scenario %s plays a %s, not a node", sc.Name, sc.Role)}
-		return j
-	}
 	if ctx.Err() != nil {
 		return notRun(ctx, sc)
 	}

@@ -13,11 +13,11 @@ import (
 )
 
 var _ = Describe("A mock peer that cannot listen", func() {
-	It("fails RunOne's judgement with the reason instead of panicking", func() {
+	It("fails Run's judgement with the reason instead of panicking", func() {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(l.Close)
-		sc, ok := scenarios.Get("core-v30-responder")
+		sc, ok := scenarios.All().Get("core-v30-responder")
 		Expect(ok).To(BeTrue())
 
 		called := false
@@ -25,7 +25,7 @@ var _ = Describe("A mock peer that cannot listen", func() {
 			called = true
 			return harness.Outcome{Completed: true}
 		})
-		j := harness.RunOne(context.Background(), client, sc, harness.Options{ListenAddr: l.Addr().String()})
+		j := harness.Run(context.Background(), client, harness.Options{ListenAddr: l.Addr().String()}, sc)[0]
 		Expect(called).To(BeFalse(), "no client is pointed at a mock that is not there")
 		Expect(j.Passed()).To(BeFalse())
 		Expect(j.Reasons).To(ConsistOf(ContainSubstring("address already in use")))

@@ -20,7 +20,7 @@ import (
 var ourV2Client = harness.GoClient(handshake.Config{Timeout: time.Second, V2GarbageLen: 1000})
 
 func v2Entries() []TableEntry {
-	all, _ := scenarios.ForTransport("all")
+	all := scenarios.All()
 	var entries []TableEntry
 	for _, sc := range all {
 		if sc.HasTag("v2") {
@@ -32,9 +32,8 @@ func v2Entries() []TableEntry {
 
 var _ = Describe("the v2 scenario catalog against our client", func() {
 	It("has at least 25 v2 scenarios, each with an origin, a summary and a transport", func() {
-		v2, ok := scenarios.ForTransport("v2")
-		Expect(ok).To(BeTrue())
-		auto, _ := scenarios.ForTransport("auto")
+		v2 := scenarios.All().Transport("v2")
+		auto := scenarios.All().Transport("auto")
 		Expect(len(v2) + len(auto)).To(BeNumerically(">=", 25))
 		Expect(auto).NotTo(BeEmpty())
 		for _, sc := range append(v2, auto...) {
@@ -42,17 +41,16 @@ var _ = Describe("the v2 scenario catalog against our client", func() {
 			Expect(sc.Summary).NotTo(BeEmpty(), sc.Name)
 			Expect(sc.HasTag("v2")).To(BeTrue(), sc.Name)
 		}
-		v1, _ := scenarios.ForTransport("v1")
-		Expect(v1).To(HaveLen(len(scenarios.All())))
+		Expect(scenarios.All().Transport("v1")).NotTo(ContainElement(HaveField("Transport", "v2")))
 	})
 
 	DescribeTable("each v2 scenario's verdict, with the scenario's transport, quirks required (strict)",
 		func(name string) {
-			sc, ok := scenarios.Get(name)
+			sc, ok := scenarios.All().Get(name)
 			Expect(ok).To(BeTrue())
 			opts := catalogOpts
 			opts.Strict = true
-			j := harness.RunOne(context.Background(), ourV2Client, sc, opts)
+			j := harness.Run(context.Background(), ourV2Client, opts, sc)[0]
 			Expect(j).To(harness.PassVerdict(), "mock notes: %s", strings.Join(j.MockNotes, "\n"))
 			Expect(j.Behaviour).To(Equal(sc.Expect.Behaviour))
 			Expect(j.Witness.Connected).To(BeTrue())

@@ -33,13 +33,15 @@ var corePeerTimeout = fmt.Sprintf("-peertimeout=%d", int(coreProbeTimeout/time.S
 const realCoreDir = "testdata/real-core"
 
 // realCoreFile is the run of profile in realCoreDir.
-func realCoreFile(profile string) string { return filepath.Join(realCoreDir, profile+".ndjson") }
+func realCoreFile(profile scenarios.Model) string {
+	return filepath.Join(realCoreDir, string(profile)+".ndjson")
+}
 
 // coreV2Profiles pairs each Core profile with the -v2transport it judges.
 var coreV2Profiles = []struct {
-	profile string
+	profile scenarios.Model
 	v2      bool
-}{{scenarios.ProfileCore, false}, {scenarios.ProfileCoreV2, true}}
+}{{scenarios.ModelCore, false}, {scenarios.ModelCoreV2, true}}
 
 // bitcoindLaneSkip is why a bitcoind lane cannot run here. Bitcoin Core
 // cannot be installed on our build machines: these lanes run only where a
@@ -56,14 +58,14 @@ func coreProbeSpecs(start func(ctx context.Context, v2 bool) (integration.Node, 
 		It(fmt.Sprintf("reacts to every conformance probe as the %s profile expects (-v2transport=%t)", pc.profile, pc.v2), func(ctx SpecContext) {
 			node, err := start(ctx, pc.v2)
 			Expect(err).NotTo(HaveOccurred())
-			js := harness.RunProbesWith(ctx, node.P2PAddr(), harness.ProbeOptions{
-				Network: wire.Regtest, Profile: pc.profile, PeerTimeout: coreProbeTimeout,
-			})
-			AddReportEntry("probes against real Core ("+pc.profile+")", probeTable(js), ReportEntryVisibilityFailureOrVerbose)
-			Expect(js).To(HaveLen(len(scenarios.AllProbes())))
+			js := harness.RunProbes(ctx, node.P2PAddr(), harness.ProbeOptions{
+				Network: wire.Regtest, Model: pc.profile, PeerTimeout: coreProbeTimeout,
+			}, scenarios.Probes().Transport("v1")...)
+			AddReportEntry("probes against real Core ("+string(pc.profile)+")", probeTable(js), ReportEntryVisibilityFailureOrVerbose)
+			Expect(js).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 			if os.Getenv(envUpdateFidelity) != "" {
 				var b bytes.Buffer
-				Expect(harness.WriteProbeNDJSON(&b, js, time.Second)).To(Succeed())
+				Expect(js.WriteNDJSON(&b, time.Second)).To(Succeed())
 				Expect(os.MkdirAll(realCoreDir, 0o755)).To(Succeed())
 				Expect(os.WriteFile(realCoreFile(pc.profile), b.Bytes(), 0o644)).To(Succeed())
 			}

@@ -30,7 +30,7 @@ type lane struct {
 	// mock peer that the test starts.
 	mockHost func(ctx context.Context) (string, error)
 	// probes keeps the lane's probe judgements for the fidelity specs.
-	probes []harness.ProbeJudgement
+	probes harness.ProbeJudgements
 }
 
 // cli runs our binary, built before the suite.
@@ -50,17 +50,17 @@ func cli(args ...string) *gexec.Session {
 const mockProbeTimeout = 2 * time.Second
 
 // probeMockBtcd runs the probes against mockpeer's btcd profile.
-func probeMockBtcd(ctx context.Context) []harness.ProbeJudgement {
+func probeMockBtcd(ctx context.Context) harness.ProbeJudgements {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
 	srv.SetDefaultScript(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockProbeTimeout)).Script())
-	return harness.RunProbesWith(ctx, srv.Addr(), harness.ProbeOptions{
-		Network: wire.Regtest, Profile: scenarios.ProfileBtcd, PeerTimeout: mockProbeTimeout, Parallel: 8,
+	return harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{
+		Network: wire.Regtest, Model: scenarios.ModelBtcd, PeerTimeout: mockProbeTimeout, Parallel: 8,
 	})
 }
 
 // summaries maps probe names to observation summaries.
-func summaries(js []harness.ProbeJudgement) map[string]string {
+func summaries(js harness.ProbeJudgements) map[string]string {
 	m := make(map[string]string, len(js))
 	for _, j := range js {
 		m[j.Probe] = j.Observation.Summary()
@@ -68,9 +68,9 @@ func summaries(js []harness.ProbeJudgement) map[string]string {
 	return m
 }
 
-func probeTable(js []harness.ProbeJudgement) string {
+func probeTable(js harness.ProbeJudgements) string {
 	var b strings.Builder
-	_ = harness.WriteProbeTable(&b, js)
+	_ = js.WriteTable(&b)
 	return b.String()
 }
 
@@ -168,9 +168,9 @@ func e2eClientSpecs(l *lane) {
 // comparison of its reactions with mockpeer's btcd profile.
 func e2eProbeSpecs(l *lane) {
 	It("reacts to every conformance probe as the btcd profile expects (slow probes: 30 s)", func(ctx SpecContext) {
-		l.probes = harness.RunProbes(ctx, l.node().P2PAddr(), wire.Regtest, scenarios.ProfileBtcd)
+		l.probes = harness.RunProbes(ctx, l.node().P2PAddr(), harness.ProbeOptions{Network: wire.Regtest, Model: scenarios.ModelBtcd})
 		AddReportEntry("probes against real btcd ("+l.name+")", probeTable(l.probes), ReportEntryVisibilityFailureOrVerbose)
-		Expect(l.probes).To(HaveLen(len(scenarios.AllProbes())))
+		Expect(l.probes).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 		for _, j := range l.probes {
 			Expect(j.Skipped).To(BeEmpty(), j.Probe)
 			Expect(j.Passed()).To(BeTrue(), "%s: %s (%s)", j.Probe, strings.Join(j.Reasons, "; "), j.Observation.Note)

@@ -50,7 +50,7 @@ var _ = Describe("fault lane: our client through an embedded toxiproxy to a real
 			res, _ := handshake.Dial(ctx, proxy.Addr(), handshake.Config{Network: wire.Regtest, Timeout: faultTimeout})
 			o := harness.FromResult(res)
 			// A failure must come within the client's timeout (plus slack).
-			Expect(harness.Judge(want, o, faultTimeout+time.Second)).To(BeEmpty(), "outcome: %+v", o)
+			Expect(o.Judge(want, faultTimeout+time.Second)).To(BeEmpty(), "outcome: %+v", o)
 			if check != nil {
 				check(res)
 			}

@@ -25,21 +25,21 @@ const fidelityFile = "FIDELITY.md"
 const envUpdateFidelity = "BTC_HANDSHAKE_UPDATE_FIDELITY"
 
 // probeMockCore runs the probes against mockpeer's Core profile.
-func probeMockCore(ctx context.Context) []harness.ProbeJudgement {
+func probeMockCore(ctx context.Context) harness.ProbeJudgements {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(mockProbeTimeout), mockpeer.WithV2Transport(nil)).Script()) // ProfileCore: -v2transport=0
-	return harness.RunProbesWith(ctx, srv.Addr(), harness.ProbeOptions{
-		Network: wire.Regtest, Profile: scenarios.ProfileCore, PeerTimeout: mockProbeTimeout, Parallel: 8,
+	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(mockProbeTimeout), mockpeer.WithV2Transport(nil)).Script()) // ModelCore: -v2transport=0
+	return harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{
+		Network: wire.Regtest, Model: scenarios.ModelCore, PeerTimeout: mockProbeTimeout, Parallel: 8,
 	})
 }
 
 // realCoreRuns reads the real-Core column's runs (realCoreDir): per
 // profile, probe → observation. They are files, so the table renders the
 // same on every run.
-func realCoreRuns() map[string]map[string]harness.Observation {
+func realCoreRuns() map[scenarios.Model]map[string]harness.Observation {
 	GinkgoHelper()
-	out := map[string]map[string]harness.Observation{}
+	out := map[scenarios.Model]map[string]harness.Observation{}
 	for _, pc := range coreV2Profiles {
 		f, err := os.Open(realCoreFile(pc.profile))
 		Expect(err).NotTo(HaveOccurred())
@@ -72,12 +72,12 @@ func realCoreRuns() map[string]map[string]harness.Observation {
 
 // realCoreCell is the real-Core cell of a probe: what Core did with
 // -v2transport=0, and with =1 when that differs.
-func realCoreCell(realCore map[string]map[string]harness.Observation, probe string) string {
+func realCoreCell(realCore map[scenarios.Model]map[string]harness.Observation, probe string) string {
 	v1 := "(not run)"
-	if o, ok := realCore[scenarios.ProfileCore][probe]; ok {
+	if o, ok := realCore[scenarios.ModelCore][probe]; ok {
 		v1 = o.Summary()
 	}
-	if o, ok := realCore[scenarios.ProfileCoreV2][probe]; ok && o.Summary() != v1 {
+	if o, ok := realCore[scenarios.ModelCoreV2][probe]; ok && o.Summary() != v1 {
 		return v1 + "; core-v2: " + o.Summary()
 	}
 	return v1
@@ -85,11 +85,11 @@ func realCoreCell(realCore map[string]map[string]harness.Observation, probe stri
 
 // realCoreMeets reports whether real Core's reactions are what the probe's
 // core and core-v2 models say.
-func realCoreMeets(p scenarios.Probe, realCore map[string]map[string]harness.Observation) bool {
+func realCoreMeets(p scenarios.Probe, realCore map[scenarios.Model]map[string]harness.Observation) bool {
 	for _, pc := range coreV2Profiles {
 		exp, _ := p.ExpectFor(pc.profile)
 		o, ok := realCore[pc.profile][p.Name]
-		if !ok || len(harness.JudgeProbe(exp, o)) > 0 {
+		if !ok || len(o.Judge(exp)) > 0 {
 			return false
 		}
 	}
@@ -100,7 +100,7 @@ func realCoreMeets(p scenarios.Probe, realCore map[string]map[string]harness.Obs
 // did, what mockpeer's btcd profile did, what Core is expected to do, what
 // real Bitcoin Core did (the last bitcoind lane run, realCoreDir), and what
 // mockpeer's Core profile did.
-func renderFidelity(real, mockBtcd, mockCore []harness.ProbeJudgement, realCore map[string]map[string]harness.Observation) string {
+func renderFidelity(real, mockBtcd, mockCore harness.ProbeJudgements, realCore map[scenarios.Model]map[string]harness.Observation) string {
 	var b strings.Builder
 	b.WriteString(`# Mock fidelity
 
@@ -134,16 +134,16 @@ it is out of date; regenerate it with
 	agree, coreAgree := 0, 0
 	var coreMisses []string
 	for _, j := range real {
-		p, _ := scenarios.GetProbe(j.Probe)
+		p, _ := scenarios.Probes().Get(j.Probe)
 		realSum, mockSum := j.Observation.Summary(), mock[j.Probe]
 		if realSum == mockSum {
 			agree++
 		} else {
 			mockSum = "**" + mockSum + "** (differs)"
 		}
-		coreModel, _ := p.ExpectFor(scenarios.ProfileCore)
+		coreModel, _ := p.ExpectFor(scenarios.ModelCore)
 		model := coreModel.String()
-		if v2, ok := p.Expect[scenarios.ProfileCoreV2]; ok {
+		if v2, ok := p.Expect[scenarios.ModelCoreV2]; ok {
 			model += "; core-v2: " + v2.String()
 		}
 		cj := coreJudged[j.Probe]
@@ -173,7 +173,7 @@ func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 // checkFidelityTable compares FIDELITY.md up to its v2 section with what
 // this run observed, or rewrites that part when BTC_HANDSHAKE_UPDATE_FIDELITY
 // is set.
-func checkFidelityTable(ctx context.Context, real []harness.ProbeJudgement) {
+func checkFidelityTable(ctx context.Context, real harness.ProbeJudgements) {
 	GinkgoHelper()
 	table := renderFidelity(real, probeMockBtcd(ctx), probeMockCore(ctx), realCoreRuns())
 	AddReportEntry("fidelity table", table, ReportEntryVisibilityFailureOrVerbose)

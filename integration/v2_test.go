@@ -23,6 +23,7 @@ import (
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
 	"github.com/btc-handshake/btc-handshake/integration"
+	"github.com/btc-handshake/btc-handshake/internal/loopback"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -67,7 +68,7 @@ type v2Lane struct {
 }
 
 // sourceAdmitter gives each handshake a loopback source /24 of its own
-// (harness.DefaultProbeLocalAddr, as the conformance probes do), so that
+// (loopback.Sources, as the conformance probes do), so that
 // none waits; where that is not possible (not Linux, not loopback) it
 // paces them instead.
 func sourceAdmitter(addr func() string) func(ctx context.Context) contextDialer {
@@ -75,7 +76,7 @@ func sourceAdmitter(addr func() string) func(ctx context.Context) contextDialer 
 	pacer := newV2Pacer()
 	return func(ctx context.Context) contextDialer {
 		GinkgoHelper()
-		local := harness.DefaultProbeLocalAddr(addr())(int(n.Add(1)))
+		local := loopback.Sources(addr())(int(n.Add(1)))
 		if local == "" {
 			Expect(pacer.Wait(ctx)).To(Succeed())
 			return &net.Dialer{}
@@ -463,7 +464,7 @@ var _ = Describe("v2 fault lane: our v2 client through an embedded toxiproxy to 
 			cfg.Timeout = v2FaultTimeout
 			res, _ := handshake.Dial(ctx, proxy.Addr(), cfg)
 			o := harness.FromResult(res)
-			Expect(harness.Judge(want, o, v2FaultTimeout+time.Second)).To(BeEmpty(), "outcome: %+v", o)
+			Expect(o.Judge(want, v2FaultTimeout+time.Second)).To(BeEmpty(), "outcome: %+v", o)
 			Expect(res.Transport).To(Equal(handshake.TransportV2))
 			Expect(res.Fallback).To(BeFalse())
 			if check != nil {

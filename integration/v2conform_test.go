@@ -94,12 +94,12 @@ type v2ConformLane struct {
 	// will let it in (every probe comes from one source).
 	pace func(ctx context.Context) error
 	// judged keeps the btcd-v2 run for the fidelity specs.
-	judged []harness.ProbeJudgement
+	judged harness.ProbeJudgements
 }
 
 // opts are the options of a conform-equivalent run judged by profile.
-func (l *v2ConformLane) opts(ctx context.Context, profile string) harness.ProbeOptions {
-	o := harness.ProbeOptions{Network: wire.Regtest, Profile: profile, Observe: v2ProbeObserve}
+func (l *v2ConformLane) opts(ctx context.Context, profile scenarios.Model) harness.ProbeOptions {
+	o := harness.ProbeOptions{Network: wire.Regtest, Model: profile, Observe: v2ProbeObserve}
 	if l.pace != nil {
 		// Started is called as each probe starts, one at a time, before
 		// it connects: the place to wait for btcd's bucket. A wait cut
@@ -110,7 +110,7 @@ func (l *v2ConformLane) opts(ctx context.Context, profile string) harness.ProbeO
 }
 
 // failedProbes names the probes that ran and did not pass, in run order.
-func failedProbeNames(js []harness.ProbeJudgement) []string {
+func failedProbeNames(js harness.ProbeJudgements) []string {
 	var out []string
 	for _, j := range js {
 		if j.Skipped == "" && !j.Passed() {
@@ -136,25 +136,25 @@ func conformVerdicts(s *gexec.Session) map[string]string {
 
 // probeMockBtcdV2 runs every probe of the btcd-v2 profile against
 // mockpeer's btcd profile with --v2transport.
-func probeMockBtcdV2(ctx context.Context) []harness.ProbeJudgement {
+func probeMockBtcdV2(ctx context.Context) harness.ProbeJudgements {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
 	srv.SetDefaultScript(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockV2ProbeTimeout),
 		mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})).Script())
-	return harness.RunProbesWith(ctx, srv.Addr(), harness.ProbeOptions{
-		Network: wire.Regtest, Profile: scenarios.ProfileBtcdV2, PeerTimeout: mockV2ProbeTimeout,
+	return harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{
+		Network: wire.Regtest, Model: scenarios.ModelBtcdV2, PeerTimeout: mockV2ProbeTimeout,
 		Observe: v2ProbeObserve, Parallel: 8,
-	}, scenarios.ProbesFor(scenarios.ProfileBtcdV2)...)
+	}, scenarios.ModelBtcdV2.Probes()...)
 }
 
 // v2ConformSpecs are the conform-equivalent runs every lane passes
 // against real btcd --v2transport.
 func v2ConformSpecs(l *v2ConformLane) {
 	It("passes every probe, v1 and v2, under the btcd-v2 profile but where that model is known wrong (conform --profile btcd-v2; slow probes: 30 s)", func(ctx SpecContext) {
-		probes := scenarios.ProbesFor(scenarios.ProfileBtcdV2)
-		Expect(probes).To(HaveLen(len(scenarios.AllProbes()) + len(scenarios.V2Probes())))
+		probes := scenarios.ModelBtcdV2.Probes()
+		Expect(probes).To(HaveLen(len(scenarios.Probes().Transport("v1")) + len(scenarios.Probes().Transport("v2"))))
 		start := time.Now()
-		js := harness.RunProbesWith(ctx, l.node().P2PAddr(), l.opts(ctx, scenarios.ProfileBtcdV2), probes...)
+		js := harness.RunProbes(ctx, l.node().P2PAddr(), l.opts(ctx, scenarios.ModelBtcdV2), probes...)
 		AddReportEntry("btcd-v2 probes against real btcd --v2transport ("+l.name+")",
 			fmt.Sprintf("%v\n%s", time.Since(start).Round(time.Millisecond), probeTable(js)), ReportEntryVisibilityFailureOrVerbose)
 		Expect(js).To(HaveLen(len(probes)))
@@ -172,9 +172,9 @@ func v2ConformSpecs(l *v2ConformLane) {
 	}, SpecTimeout(3*time.Minute))
 
 	It("fails v2-garbage-4095, among others, under the core-v2 profile (conform --profile core-v2 --fast): the probes tell btcd from Core", func(ctx SpecContext) {
-		o := l.opts(ctx, scenarios.ProfileCoreV2)
+		o := l.opts(ctx, scenarios.ModelCoreV2)
 		o.SkipSlow = true
-		js := harness.RunProbesWith(ctx, l.node().P2PAddr(), o, scenarios.ProbesFor(scenarios.ProfileCoreV2)...)
+		js := harness.RunProbes(ctx, l.node().P2PAddr(), o, scenarios.ModelCoreV2.Probes()...)
 		AddReportEntry("core-v2 probes against real btcd --v2transport ("+l.name+")", probeTable(js), ReportEntryVisibilityFailureOrVerbose)
 		failed := failedProbeNames(js)
 		Expect(failed).To(ContainElement("v2-garbage-4095"))
@@ -186,7 +186,7 @@ func v2ConformSpecs(l *v2ConformLane) {
 				Expect(j.Observation.Summary()).To(Equal("nothing → closed"))
 			}
 		}
-		_, _, errored, skipped := harness.ProbeCounts(js)
+		_, _, errored, skipped := js.Counts()
 		Expect(errored).To(BeZero())
 		Expect(skipped).To(Equal(3), "the slow probes: silent-peer, no-verack, v2-wrong-terminator")
 		Expect(failed).To(Equal(coreV2FailuresOnBtcdV2))
@@ -211,7 +211,7 @@ func v2ConformSpecs(l *v2ConformLane) {
 var _ = Describe("v2 conformance: btcd --v2transport as a local process", Label("process", "e2e"), Ordered, func() {
 	var node *integration.Process
 	// Each probe binds a loopback source /24 of its own
-	// (harness.DefaultProbeLocalAddr): btcd's per-source v2 admission
+	// (loopback.Sources): btcd's per-source v2 admission
 	// never bites, and nothing needs pacing.
 	l := &v2ConformLane{name: "process", node: func() integration.Node { return node }}
 
@@ -240,22 +240,22 @@ var _ = Describe("v2 conformance: btcd --v2transport as a local process", Label(
 		// Only a probe whose btcd-v2 model is known to be wrong may fail,
 		// and then conform says so with exit 1.
 		verdicts := conformVerdicts(v2)
-		Expect(verdicts).To(HaveLen(len(scenarios.ProbesFor(scenarios.ProfileBtcdV2))))
+		Expect(verdicts).To(HaveLen(len(scenarios.ModelBtcdV2.Probes())))
 		var v2Failed []string
 		for probe, v := range verdicts {
-			Expect(v).To(BeElementOf(harness.VerdictPass, harness.VerdictSkip, harness.VerdictFail), probe)
-			if v == harness.VerdictFail {
+			Expect(v).To(BeElementOf("pass", "skip", "fail"), probe)
+			if v == "fail" {
 				Expect(btcdV2ModelDefects).To(HaveKey(probe), "conform --profile btcd-v2 failed %s", probe)
 				v2Failed = append(v2Failed, probe)
 			}
 		}
 		Expect(v2).To(gexec.Exit(min(len(v2Failed), 1)), string(v2.Out.Contents()))
-		Expect(verdicts).To(HaveKeyWithValue("v2-wrong-terminator", harness.VerdictSkip), "--fast")
+		Expect(verdicts).To(HaveKeyWithValue("v2-wrong-terminator", "skip"), "--fast")
 
 		Expect(core).To(gexec.Exit(1), string(core.Out.Contents()))
 		var coreFailed []string
-		for _, p := range scenarios.ProbesFor(scenarios.ProfileCoreV2) {
-			if conformVerdicts(core)[p.Name] == harness.VerdictFail {
+		for _, p := range scenarios.ModelCoreV2.Probes() {
+			if conformVerdicts(core)[p.Name] == "fail" {
 				coreFailed = append(coreFailed, p.Name)
 			}
 		}
@@ -311,7 +311,7 @@ func splitFidelity(s string) (v1, v2 string) {
 // btcd --v2transport did, what mockpeer's btcd profile with v2 did, and
 // the btcd-v2 and core-v2 models; then how many of every probe (v1 and
 // v2, judged under btcd-v2) the two agree on.
-func renderFidelityV2(real, mock []harness.ProbeJudgement) string {
+func renderFidelityV2(real, mock harness.ProbeJudgements) string {
 	var b strings.Builder
 	b.WriteString(fidelityV2Marker + ` The 16 v2 probes (` + "`conform --list`" + `, "v2
 probes") played against real btcd v0.26.2 with ` + "`--v2transport`" + ` and against
@@ -329,8 +329,8 @@ message here.
 	agreeV1, agreeV2, v1, v2 := 0, 0, 0, 0
 	var differs []string
 	for _, j := range real {
-		p, _ := scenarios.GetProbe(j.Probe)
-		isV2 := !slices.ContainsFunc(scenarios.AllProbes(), func(q scenarios.Probe) bool { return q.Name == j.Probe })
+		p, _ := scenarios.Probes().Get(j.Probe)
+		isV2 := !slices.ContainsFunc(scenarios.Probes().Transport("v1"), func(q scenarios.Probe) bool { return q.Name == j.Probe })
 		realSum, m := j.Observation.Summary(), mockSum[j.Probe]
 		same := realSum == m
 		if isV2 {
@@ -353,14 +353,14 @@ message here.
 		if !same {
 			m = "**" + m + "** (differs)"
 		}
-		btcdModel, _ := p.ExpectFor(scenarios.ProfileBtcdV2)
+		btcdModel, _ := p.ExpectFor(scenarios.ModelBtcdV2)
 		model := btcdModel.String()
 		if !j.Passed() {
 			model = "**" + model + "** (real btcd differs)"
 		}
-		coreModel, _ := p.ExpectFor(scenarios.ProfileCoreV2)
+		coreModel, _ := p.ExpectFor(scenarios.ModelCoreV2)
 		core := coreModel.String()
-		if len(harness.JudgeProbe(coreModel, j.Observation)) > 0 {
+		if len(j.Observation.Judge(coreModel)) > 0 {
 			core += " (btcd differs)"
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", j.Probe, j.Rule, cell(realSum), cell(m), cell(model), cell(core))
@@ -380,7 +380,7 @@ message here.
 // checkFidelityV2Section compares FIDELITY.md's v2 section with what this
 // run observed, or rewrites that section when BTC_HANDSHAKE_UPDATE_FIDELITY
 // is set (the v1 part is the other fidelity spec's).
-func checkFidelityV2Section(ctx context.Context, real []harness.ProbeJudgement) {
+func checkFidelityV2Section(ctx context.Context, real harness.ProbeJudgements) {
 	GinkgoHelper()
 	section := renderFidelityV2(real, probeMockBtcdV2(ctx))
 	AddReportEntry("fidelity table, v2 section", section, ReportEntryVisibilityFailureOrVerbose)
@@ -507,9 +507,9 @@ var _ = Describe("v2 conformance: the v2 probes against btcd without --v2transpo
 	// what btcd does with the bytes that probe sent.
 	It("hangs up on every probe that opens with a key or another network's header (conform --profile btcd --transport v2), unless it declared a length btcd waits for", func(ctx SpecContext) {
 		relay := startKeyRelay(node.P2PAddr())
-		js := harness.RunProbesWith(ctx, relay.ln.Addr().String(), harness.ProbeOptions{
-			Network: wire.Regtest, Profile: scenarios.ProfileBtcd, Observe: v2ProbeObserve,
-		}, scenarios.V2Probes()...)
+		js := harness.RunProbes(ctx, relay.ln.Addr().String(), harness.ProbeOptions{
+			Network: wire.Regtest, Model: scenarios.ModelBtcd, Observe: v2ProbeObserve,
+		}, scenarios.Probes().Transport("v2")...)
 		relay.Close()
 		AddReportEntry("v2 probes against btcd without --v2transport", probeTable(js), ReportEntryVisibilityFailureOrVerbose)
 		regtest := wire.Regtest.Magic()

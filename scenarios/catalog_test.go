@@ -16,7 +16,7 @@ import (
 var kebab = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9.]+)*$`)
 
 var _ = Describe("the catalog", func() {
-	all := scenarios.All()
+	all := scenarios.All().Transport("v1")
 
 	It("has at least 40 scenarios with unique kebab-case names", func() {
 		Expect(len(all)).To(BeNumerically(">=", 40))
@@ -26,7 +26,7 @@ var _ = Describe("the catalog", func() {
 			Expect(seen).NotTo(HaveKey(s.Name), "duplicate %s", s.Name)
 			seen[s.Name] = true
 		}
-		Expect(scenarios.Names()).To(HaveLen(len(all)))
+		Expect(scenarios.All().Transport("v1").Names()).To(HaveLen(len(all)))
 	})
 
 	It("gives every scenario a summary, an origin, a script and a verdict in the client's vocabulary", func() {
@@ -34,7 +34,7 @@ var _ = Describe("the catalog", func() {
 			Expect(s.Summary).NotTo(BeEmpty(), s.Name)
 			Expect(s.Origin).NotTo(BeEmpty(), s.Name)
 			Expect(s.Script.Len()).To(BeNumerically(">", 0), s.Name)
-			Expect(s.Role).To(Or(BeEmpty(), Equal(scenarios.RoleNode)), s.Name)
+			Expect(s.TransportOf()).To(Equal("v1"), s.Name)
 			if s.Expect.Complete {
 				Expect(s.Expect.Kind).To(BeEmpty(), s.Name)
 			} else {
@@ -83,7 +83,7 @@ var _ = Describe("the catalog", func() {
 			}
 		}
 		Expect(withAlternatives).To(BeNumerically(">=", 10))
-		v, _ := scenarios.Get("verack-before-version")
+		v, _ := scenarios.All().Get("verack-before-version")
 		Expect(v.Expect.Outcomes()).To(HaveLen(3))
 		Expect(v.Expect.Or[0]).To(And(
 			HaveField("Behaviour", scenarios.CoreLike), HaveField("Kind", "timeout"), HaveField("Phase", "verack")))
@@ -104,20 +104,23 @@ var _ = Describe("the catalog", func() {
 			"silent-after-accept", "one-byte-at-a-time", "header-split-across-writes", "reset-mid-handshake",
 			"http-reply", "bip324-v2-responder", "burst-10000-after-verack",
 		} {
-			_, ok := scenarios.Get(name)
+			_, ok := scenarios.All().Get(name)
 			Expect(ok).To(BeTrue(), name)
 		}
 	})
 
 	It("selects by name, in the order asked, and reports unknown names", func() {
-		got, unknown := scenarios.Select("wrong-magic", "nope", "http-reply")
+		got, unknown := scenarios.All().Select("wrong-magic", "nope", "http-reply")
 		Expect(unknown).To(Equal([]string{"nope"}))
 		Expect(got).To(HaveLen(2))
 		Expect(got[0].Name).To(Equal("wrong-magic"))
 		Expect(got[1].Name).To(Equal("http-reply"))
-		all, none := scenarios.Select()
+		all, none := scenarios.All().Select()
 		Expect(none).To(BeEmpty())
 		Expect(all).To(HaveLen(len(scenarios.All())))
+		Expect(scenarios.All().Transport("nope")).To(BeEmpty())
+		Expect(scenarios.All().Transport("all")).To(HaveLen(len(scenarios.All())))
+		Expect(len(scenarios.All().Transport("v1")) + len(scenarios.All().Transport("v2")) + len(scenarios.All().Transport("auto"))).To(Equal(len(scenarios.All())))
 	})
 
 	It("renders verdicts for humans", func() {

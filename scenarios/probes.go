@@ -14,39 +14,44 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Node profiles: the implementations whose reactions a Probe records.
+// Model is a node implementation whose reactions a Probe records: what a
+// node under test is compared with (conform --profile). Its value is the
+// CLI's name for it.
+type Model string
+
+// Node models.
 const (
-	// ProfileCore is Bitcoin Core v30 with -v2transport=0 (how our
+	// ModelCore is Bitcoin Core v30 with -v2transport=0 (how our
 	// launchers start it), as PROTOCOL.md §5 ("How Core treats a peer") says.
-	ProfileCore = "core"
-	// ProfileCoreV2 is Bitcoin Core v30 with -v2transport=1, its own
+	ModelCore Model = "core"
+	// ModelCoreV2 is Bitcoin Core v30 with -v2transport=1, its own
 	// default: a connection whose first bytes are not magic‖"version" is
 	// taken for BIP324. A probe without a core-v2 entry expects what it
 	// expects of core.
-	ProfileCoreV2 = "core-v2"
-	// ProfileBtcd is btcd v0.26.2 (default flags, no --v2transport).
-	ProfileBtcd = "btcd"
-	// ProfileBtcdV2 is btcd v0.26.2 with --v2transport (v2transport
+	ModelCoreV2 Model = "core-v2"
+	// ModelBtcd is btcd v0.26.2 (default flags, no --v2transport).
+	ModelBtcd Model = "btcd"
+	// ModelBtcdV2 is btcd v0.26.2 with --v2transport (v2transport
 	// v1.1.0): a connection whose first bytes differ from
 	// magic‖"version" is taken for BIP324 at the first byte that differs.
 	// A probe without a btcd-v2 entry expects what it expects of btcd.
-	ProfileBtcdV2 = "btcd-v2"
+	ModelBtcdV2 Model = "btcd-v2"
 )
 
-// Profiles lists the node profiles, in a stable order.
-func Profiles() []string { return []string{ProfileCore, ProfileCoreV2, ProfileBtcd, ProfileBtcdV2} }
+// Models lists the node models, in a stable order.
+func Models() []Model { return []Model{ModelCore, ModelCoreV2, ModelBtcd, ModelBtcdV2} }
 
-// V2Profile reports whether profile is of a node that speaks BIP324
-// (core-v2, btcd-v2): conform runs V2Probes for those.
-func V2Profile(profile string) bool { return profile == ProfileCoreV2 || profile == ProfileBtcdV2 }
+// V2 reports whether the model is of a node that speaks BIP324 (core-v2,
+// btcd-v2): conform runs the v2 probes for those.
+func (m Model) V2() bool { return m == ModelCoreV2 || m == ModelBtcdV2 }
 
-// v1Of is the v1-only profile a v2 profile falls back to.
-func v1Of(profile string) (string, bool) {
-	switch profile {
-	case ProfileCoreV2:
-		return ProfileCore, true
-	case ProfileBtcdV2:
-		return ProfileBtcd, true
+// v1 is the v1-only model a v2 model falls back to.
+func (m Model) v1() (Model, bool) {
+	switch m {
+	case ModelCoreV2:
+		return ModelCore, true
+	case ModelBtcdV2:
+		return ModelBtcd, true
 	}
 	return "", false
 }
@@ -65,10 +70,10 @@ const (
 	EndTimeout End = "closed at the peer timeout"
 )
 
-// Reaction is an outcome of a probe that can be observed from the probing
-// side of the connection: what the node sends after the probe's last
-// message, and how the connection stands at the end.
-type Reaction struct {
+// Expectation is what a node model does in answer to a probe, as can be
+// observed from the probing side of the connection: what the node sends
+// after the probe's last message, and how the connection stands at the end.
+type Expectation struct {
 	// Sends lists commands the node must send, in this order (other
 	// messages may come between them).
 	Sends []string
@@ -89,34 +94,36 @@ type Reaction struct {
 // Reactions that many probes share.
 
 // Ignores: no reply, the connection stays.
-func Ignores() Reaction { return Reaction{Silent: true, End: EndOpen} }
+func ignores() Expectation { return Expectation{Silent: true, End: EndOpen} }
 
 // Disconnects: no reply, the node closes the connection at once.
-func Disconnects() Reaction { return Reaction{Silent: true, End: EndClosed} }
+func disconnects() Expectation { return Expectation{Silent: true, End: EndClosed} }
 
 // RejectsAndDisconnects: a reject (BIP61, btcd), then the node closes.
-func RejectsAndDisconnects() Reaction {
-	return Reaction{Sends: []string{wire.CmdReject}, Only: []string{}, End: EndClosed}
+func rejectsAndDisconnects() Expectation {
+	return Expectation{Sends: []string{wire.CmdReject}, Only: []string{}, End: EndClosed}
 }
 
 // Replies: the node sends exactly these commands, in order, and keeps the
 // connection.
-func Replies(cmds ...string) Reaction { return Reaction{Sends: cmds, Only: []string{}, End: EndOpen} }
+func replies(cmds ...string) Expectation {
+	return Expectation{Sends: cmds, Only: []string{}, End: EndOpen}
+}
 
 // Pongs: a pong with the nonce of the probe's ping (other messages may come
 // too), and the connection stays.
-func Pongs() Reaction {
-	return Reaction{Sends: []string{wire.CmdPong}, EchoNonce: true, End: EndOpen}
+func pongs() Expectation {
+	return Expectation{Sends: []string{wire.CmdPong}, EchoNonce: true, End: EndOpen}
 }
 
 // TimesOut: the node closes the connection once its peer timeout has passed.
-func TimesOut() Reaction { return Reaction{End: EndTimeout} }
+func timesOut() Expectation { return Expectation{End: EndTimeout} }
 
 // Then returns the reaction with the connection ending as end.
-func (r Reaction) Then(end End) Reaction { r.End = end; return r }
+func (r Expectation) Then(end End) Expectation { r.End = end; return r }
 
 // String describes the reaction for people, e.g. "reject, closed".
-func (r Reaction) String() string {
+func (r Expectation) String() string {
 	var what string
 	switch {
 	case r.Silent:
@@ -142,9 +149,9 @@ func (r Reaction) String() string {
 	return what + " → " + string(r.End)
 }
 
-// Probe is a scenario in the probing role (RoleProbe): the mock plays a
-// client against a node under test, and the probe records how each node
-// profile reacts. Probes are public contract, like scenarios: their names
+// Probe is a scenario in the probing role: the mock plays a client
+// against a node under test, and the probe records how each node model
+// reacts. Probes are public contract, like scenarios: their names
 // and reactions appear in the CLI (btc-handshake conform) and in reports.
 type Probe struct {
 	// Name is a stable kebab-case identifier.
@@ -153,7 +160,7 @@ type Probe struct {
 	Summary string
 	// Rule is the expectation of PROTOCOL.md §5 ("How Core treats a peer")
 	// that the probe checks ("1" to "13", "v2" for the BIP324 note); for
-	// V2Probes, the part of BIP324 ("garbage", "terminator", "aad",
+	// the v2 probes, the part of BIP324 ("garbage", "terminator", "aad",
 	// "decoys", "version-packet", "detection", "length", "short-id",
 	// "rekey").
 	Rule string
@@ -167,8 +174,11 @@ type Probe struct {
 	// Slow: the reaction can only be seen once the node's peer timeout has
 	// passed (30 s for btcd, 60 s for Core unless -peertimeout is lower).
 	Slow bool
-	// Expect is the reaction of each node profile (see Profiles).
-	Expect map[string]Reaction
+	// Expect is the reaction of each node model (see Models).
+	Expect map[Model]Expectation
+	// Transport is what the probe speaks: "v1" (also when empty: v1, or
+	// bytes that are neither) or "v2" (a BIP324 client).
+	Transport string
 	// Alive proves that a node which sent nothing and kept the connection
 	// is alive, not hung or mute: when the observation saw nothing and the
 	// connection open, the harness plays these steps, and they must
@@ -176,80 +186,34 @@ type Probe struct {
 	Alive []mockpeer.Step
 }
 
-// Role is RoleProbe.
-func (Probe) Role() Role { return RoleProbe }
-
-// ExpectFor returns the reaction expected of profile; core-v2 falls back to
+// ExpectFor returns what model m is expected to do; core-v2 falls back to
 // core, and btcd-v2 to btcd, when the probe has no entry of its own.
-func (p Probe) ExpectFor(profile string) (Reaction, bool) {
-	if r, ok := p.Expect[profile]; ok {
+func (p Probe) ExpectFor(m Model) (Expectation, bool) {
+	if r, ok := p.Expect[m]; ok {
 		return r, true
 	}
-	if v1, ok := v1Of(profile); ok {
+	if v1, ok := m.v1(); ok {
 		r, ok := p.Expect[v1]
 		return r, ok
 	}
-	return Reaction{}, false
-}
-
-// AllProbes returns the probe catalog, in a stable order. Each call builds
-// fresh values.
-func AllProbes() []Probe { return probeCatalog() }
-
-// ProbeNames returns the names of AllProbes, in order.
-func ProbeNames() []string {
-	var names []string
-	for _, p := range AllProbes() {
-		names = append(names, p.Name)
-	}
-	return names
-}
-
-// GetProbe returns the probe with this name (v1 or v2: EveryProbe).
-func GetProbe(name string) (Probe, bool) {
-	for _, p := range EveryProbe() {
-		if p.Name == name {
-			return p, true
-		}
-	}
-	return Probe{}, false
-}
-
-// SelectProbes returns the probes named (v1 or v2: EveryProbe), in the
-// order given, and the names that matched none. No names selects AllProbes.
-func SelectProbes(names ...string) ([]Probe, []string) {
-	if len(names) == 0 {
-		return AllProbes(), nil
-	}
-	all := EveryProbe()
-	var out []Probe
-	var unknown []string
-	for _, n := range names {
-		i := slices.IndexFunc(all, func(p Probe) bool { return p.Name == strings.TrimSpace(n) })
-		if i < 0 {
-			unknown = append(unknown, n)
-			continue
-		}
-		out = append(out, all[i])
-	}
-	return out, unknown
+	return Expectation{}, false
 }
 
 // Probe building blocks.
 
-// ProbeUserAgent is the user agent of the probes' versions.
-const ProbeUserAgent = "/btc-handshake-probe:0.1.0/"
+// probeUserAgent is the user agent of the probes' versions.
+const probeUserAgent = "/btc-handshake-probe:0.1.0/"
 
-// SettleQuiet is how long the probes' handshake setup waits for the node to
+// settleQuiet is how long the probes' handshake setup waits for the node to
 // fall quiet after our verack (Core sends sendcmpct, ping, getheaders and
 // feefilter then), so that those are not taken for a reaction.
-const SettleQuiet = 150 * time.Millisecond
+const settleQuiet = 150 * time.Millisecond
 
 // probeVersion is the version a probe sends: 70016 (or pv), no services
 // (so Core sends no getheaders), our user agent; the nonce, timestamp and
 // addr_recv are filled in per connection by mockpeer.ReplyVersion.
 func probeVersion(pv int32, edit func(v *wire.Version)) *wire.Version {
-	v := &wire.Version{ProtocolVersion: pv, UserAgent: ProbeUserAgent, Relay: true}
+	v := &wire.Version{ProtocolVersion: pv, UserAgent: probeUserAgent, Relay: true}
 	if edit != nil {
 		edit(v)
 	}
@@ -267,7 +231,7 @@ func openHandshake() []mockpeer.Step {
 
 // fullHandshake completes the handshake and waits for the node to fall quiet.
 func fullHandshake() []mockpeer.Step {
-	return append(openHandshake(), mockpeer.Send(wire.Verack{}), settle(SettleQuiet))
+	return append(openHandshake(), mockpeer.Send(wire.Verack{}), settle(settleQuiet))
 }
 
 // settle reads (and records) until nothing has come for quiet, at most a
@@ -409,7 +373,7 @@ func origin(parts ...string) string { return strings.Join(parts, "; ") }
 // probeCatalog is every probe. The order follows docs/PROTOCOL.md's list.
 func probeCatalog() []Probe {
 	preVerack := []string{wire.CmdVersion, wire.CmdVerack, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdSendTxRcncl, wire.CmdAlert}
-	coreV2Key := Reaction{NonV1: true, End: EndOpen}
+	coreV2Key := Expectation{NonV1: true, End: EndOpen}
 	// btcd --v2transport sends its key at the first byte that differs
 	// from magic‖"version" and then waits for 64 bytes (originBtcdV2).
 	btcdV2Key := coreV2Key
@@ -419,9 +383,9 @@ func probeCatalog() []Probe {
 			Summary: "version 31799, one below Core's minimum",
 			Origin:  origin(originCoreNP+": obsolete version", originBtcdPeer+": btcd accepts down to 209"),
 			Script:  mockpeer.NewScript("version-below-minimum", sendVersion(wire.MinPeerProtoVersion-1)),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(),
-				ProfileBtcd: Replies(wire.CmdVersion, wire.CmdVerack),
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(),
+				ModelBtcd: replies(wire.CmdVersion, wire.CmdVerack),
 			},
 		},
 		{
@@ -429,9 +393,9 @@ func probeCatalog() []Probe {
 			Summary: "version 208, one below btcd's minimum (209)",
 			Origin:  origin(originCoreNP, originBtcdPeer+": the reject is not sent, btcd cannot encode one for a peer below 70002"),
 			Script:  mockpeer.NewScript("version-below-btcd-minimum", sendVersion(208)),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -440,9 +404,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": redundant version", originBtcdPeer+": any known message but verack during negotiation"),
 			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("duplicate-version-before-verack", steps(openHandshake(), one(sendVersion(wire.ProtocolVersion)))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -451,9 +415,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": redundant version", originBtcdPeer+": duplicate version message"),
 			Alive:   answersPing(),
 			Script:  mockpeer.NewScript("duplicate-version-after-verack", steps(fullHandshake(), one(sendVersion(wire.ProtocolVersion)))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: RejectsAndDisconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: rejectsAndDisconnects(),
 			},
 		},
 		{
@@ -462,9 +426,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": VERACK ignored when already successfully connected", originBtcdPeer+": duplicate verack message"),
 			Alive:   answersPing(),
 			Script:  mockpeer.NewScript("duplicate-verack", steps(fullHandshake(), one(mockpeer.Send(wire.Verack{})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: RejectsAndDisconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: rejectsAndDisconnects(),
 			},
 		},
 		{
@@ -473,11 +437,11 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others", originBtcdV2),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("verack-before-version", mockpeer.Send(wire.Verack{})),
-			Expect: map[string]Reaction{
-				ProfileCore:   Ignores(),
-				ProfileCoreV2: coreV2Key,
-				ProfileBtcd:   RejectsAndDisconnects(),
-				ProfileBtcdV2: btcdV2Key,
+			Expect: map[Model]Expectation{
+				ModelCore:   ignores(),
+				ModelCoreV2: coreV2Key,
+				ModelBtcd:   rejectsAndDisconnects(),
+				ModelBtcdV2: btcdV2Key,
 			},
 		},
 		{
@@ -486,11 +450,11 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": non-version message before version", originCoreV2, originBtcdPeer+": a version message must precede all others", originBtcdV2),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("ping-before-version", mockpeer.Send(wire.Ping{Nonce: 0x5eed})),
-			Expect: map[string]Reaction{
-				ProfileCore:   Ignores(),
-				ProfileCoreV2: coreV2Key,
-				ProfileBtcd:   RejectsAndDisconnects(),
-				ProfileBtcdV2: btcdV2Key,
+			Expect: map[Model]Expectation{
+				ModelCore:   ignores(),
+				ModelCoreV2: coreV2Key,
+				ModelBtcd:   rejectsAndDisconnects(),
+				ModelBtcdV2: btcdV2Key,
 			},
 		},
 		{
@@ -499,11 +463,11 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP, originCoreV2, originBtcdPeer+": wire.ErrUnknownMessage ends the negotiation without a reject", originBtcdV2),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("unknown-before-version", mockpeer.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}})),
-			Expect: map[string]Reaction{
-				ProfileCore:   Ignores(),
-				ProfileCoreV2: coreV2Key,
-				ProfileBtcd:   Disconnects(),
-				ProfileBtcdV2: btcdV2Key,
+			Expect: map[Model]Expectation{
+				ModelCore:   ignores(),
+				ModelCoreV2: coreV2Key,
+				ModelBtcd:   disconnects(),
+				ModelBtcdV2: btcdV2Key,
 			},
 		},
 		{
@@ -512,9 +476,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": only handshake messages before verack", originBtcdPeer+": a known message other than verack/sendaddrv2 ends the negotiation"),
 			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("ping-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.Ping{Nonce: 0x5eed})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -523,9 +487,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": sendheaders is processed before verack", originBtcdPeer),
 			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("sendheaders-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.SendHeaders{})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -534,9 +498,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": ignored before verack", originBtcdPeer),
 			Alive:   completesAndAnswersPing(),
 			Script:  mockpeer.NewScript("getaddr-before-verack", steps(openHandshake(), one(mockpeer.Send(wire.GetAddr{})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -545,11 +509,11 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": these are processed before verack", originBtcdPeer+": sendcmpct, wtxidrelay and sendtxrcncl are unknown to btcd and skipped"),
 			Script: mockpeer.NewScript("negotiation-before-verack", steps(openHandshake(), one(
 				mockpeer.Send(wire.SendCmpct{Version: 2}, wire.WtxidRelay{}, wire.SendAddrV2{}, wire.SendTxRcncl{Version: 1, Salt: 7}, wire.Verack{}),
-				settle(SettleQuiet),
+				settle(settleQuiet),
 				mockpeer.Send(wire.Ping{Nonce: 0xfeedface})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Pongs(),
-				ProfileBtcd: Pongs(),
+			Expect: map[Model]Expectation{
+				ModelCore: pongs(),
+				ModelBtcd: pongs(),
 			},
 		},
 		{
@@ -558,9 +522,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": wtxidrelay received after verack", originBtcdPeer+": unknown command, skipped"),
 			Alive:   answersPing(),
 			Script:  mockpeer.NewScript("wtxidrelay-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.WtxidRelay{})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(),
-				ProfileBtcd: Ignores(),
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(),
+				ModelBtcd: ignores(),
 			},
 		},
 		{
@@ -568,9 +532,9 @@ func probeCatalog() []Probe {
 			Summary: "sendaddrv2 once the handshake is complete",
 			Origin:  origin(originCoreNP+": sendaddrv2 received after verack", originBtcdPeer),
 			Script:  mockpeer.NewScript("sendaddrv2-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.SendAddrV2{})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -578,9 +542,9 @@ func probeCatalog() []Probe {
 			Summary: "connect and send nothing",
 			Origin:  originCoreTimout,
 			Script:  mockpeer.NewScript("silent-peer"),
-			Expect: map[string]Reaction{
-				ProfileCore: TimesOut(),
-				ProfileBtcd: TimesOut(),
+			Expect: map[Model]Expectation{
+				ModelCore: timesOut(),
+				ModelBtcd: timesOut(),
 			},
 		},
 		{
@@ -588,9 +552,9 @@ func probeCatalog() []Probe {
 			Summary: "send our version, never our verack",
 			Origin:  originCoreTimout,
 			Script:  mockpeer.NewScript("no-verack", sendVersion(wire.ProtocolVersion)),
-			Expect: map[string]Reaction{
-				ProfileCore: Replies(wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack).Then(EndTimeout),
-				ProfileBtcd: Replies(wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack).Then(EndTimeout),
+			Expect: map[Model]Expectation{
+				ModelCore: replies(wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack).Then(EndTimeout),
+				ModelBtcd: replies(wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack).Then(EndTimeout),
 			},
 		},
 		{
@@ -599,9 +563,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNet+": message dropped, connection kept", originBtcdPeer+": a read error ends the negotiation"),
 			Alive:   answersVersion(),
 			Script:  mockpeer.NewScript("bad-checksum-version", rawFrame(func(n wire.Network) wire.RawFrame { return versionFrame(n).WithBadChecksum() })),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -610,9 +574,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNet, originBtcdPeer+": a malformed message gets a reject and a disconnect (except from 127.0.0.1 on regtest)"),
 			Script: mockpeer.NewScript("bad-checksum-after-verack", steps(fullHandshake(), one(
 				frameThenPing(func(n wire.Network) wire.RawFrame { return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithBadChecksum() })))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Pongs(),
-				ProfileBtcd: RejectsAndDisconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: pongs(),
+				ModelBtcd: rejectsAndDisconnects(),
 			},
 		},
 		{
@@ -623,9 +587,9 @@ func probeCatalog() []Probe {
 				frameThenPing(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'p', 'i', 0x01})
 				})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Pongs(),
-				ProfileBtcd: Pongs(),
+			Expect: map[Model]Expectation{
+				ModelCore: pongs(),
+				ModelBtcd: pongs(),
 			},
 		},
 		{
@@ -636,9 +600,9 @@ func probeCatalog() []Probe {
 				frameThenPing(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, wire.Ping{Nonce: 1}).WithCommandBytes([wire.CommandSize]byte{'p', 'i', 0xff})
 				})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Pongs(),
-				ProfileBtcd: RejectsAndDisconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: pongs(),
+				ModelBtcd: rejectsAndDisconnects(),
 			},
 		},
 		{
@@ -647,9 +611,9 @@ func probeCatalog() []Probe {
 			Origin:  origin(originCoreNP+": unknown message types are ignored", originBtcdPeer+": wire.ErrUnknownMessage skipped after the handshake"),
 			Script: mockpeer.NewScript("unknown-command-after-verack", steps(fullHandshake(), one(
 				thenPing(func(c *mockpeer.Conn) error { return c.Send(wire.Raw{Cmd: "xyzzy", Payload: []byte{1, 2, 3}}) })))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Pongs(),
-				ProfileBtcd: Pongs(),
+			Expect: map[Model]Expectation{
+				ModelCore: pongs(),
+				ModelBtcd: pongs(),
 			},
 		},
 		{
@@ -660,11 +624,11 @@ func probeCatalog() []Probe {
 			Script: mockpeer.NewScript("wrong-magic", rawHeader(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithMagic(otherNetwork(n))
 			})),
-			Expect: map[string]Reaction{
-				ProfileCore:   Disconnects(),
-				ProfileCoreV2: Disconnects(),
-				ProfileBtcd:   Ignores(),
-				ProfileBtcdV2: btcdV2Key,
+			Expect: map[Model]Expectation{
+				ModelCore:   disconnects(),
+				ModelCoreV2: disconnects(),
+				ModelBtcd:   ignores(),
+				ModelBtcdV2: btcdV2Key,
 			},
 		},
 		{
@@ -674,11 +638,11 @@ func probeCatalog() []Probe {
 			Script: mockpeer.NewScript("wrong-magic-frame", rawFrame(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithMagic(otherNetwork(n))
 			})),
-			Expect: map[string]Reaction{
-				ProfileCore:   Disconnects(),
-				ProfileCoreV2: Disconnects(),
-				ProfileBtcd:   Disconnects(),
-				ProfileBtcdV2: btcdV2Key.Then(EndClosed),
+			Expect: map[Model]Expectation{
+				ModelCore:   disconnects(),
+				ModelCoreV2: disconnects(),
+				ModelBtcd:   disconnects(),
+				ModelBtcdV2: btcdV2Key.Then(EndClosed),
 			},
 		},
 		{
@@ -688,9 +652,9 @@ func probeCatalog() []Probe {
 			Script: mockpeer.NewScript("oversized-header", rawHeader(func(n wire.Network) wire.RawFrame {
 				return versionFrame(n).WithLength(wire.MaxPayload + 1)
 			})),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -700,9 +664,9 @@ func probeCatalog() []Probe {
 			Script: mockpeer.NewScript("oversized-header-after-verack", steps(fullHandshake(), one(rawHeader(func(n wire.Network) wire.RawFrame {
 				return wire.NewRawFrame(n, wire.Raw{Cmd: "block"}).WithLength(wire.MaxPayload + 1)
 			})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(),
-				ProfileBtcd: RejectsAndDisconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(),
+				ModelBtcd: rejectsAndDisconnects(),
 			},
 		},
 		{
@@ -714,9 +678,9 @@ func probeCatalog() []Probe {
 				f := versionFrame(n)
 				return f.WithPayload(f.Payload[:50]).Resealed()
 			})),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -727,19 +691,19 @@ func probeCatalog() []Probe {
 			Script: mockpeer.NewScript("long-user-agent", mockpeer.ReplyVersion(probeVersion(wire.ProtocolVersion, func(v *wire.Version) {
 				v.UserAgent = "/" + strings.Repeat("x", wire.MaxUserAgentLen) + "/"
 			}))),
-			Expect: map[string]Reaction{
-				ProfileCore: Ignores(),
-				ProfileBtcd: Disconnects(),
+			Expect: map[Model]Expectation{
+				ModelCore: ignores(),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
 			Name: "self-connection", Rule: "11",
 			Summary: "our version carries the nonce the node sent on another, unfinished, inbound connection",
 			Origin:  origin(originCoreNonce+": an inbound nonce is not ours to check, so Core answers", originBtcdPeer+": sentNonces holds every nonce btcd sent"),
-			Script:  mockpeer.NewScript("self-connection", echoNodeNonce(DefaultProbeObserve)),
-			Expect: map[string]Reaction{
-				ProfileCore: Replies(wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack),
-				ProfileBtcd: Disconnects(),
+			Script:  mockpeer.NewScript("self-connection", echoNodeNonce(defaultProbeObserve)),
+			Expect: map[Model]Expectation{
+				ModelCore: replies(wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack),
+				ModelBtcd: disconnects(),
 			},
 		},
 		{
@@ -747,9 +711,9 @@ func probeCatalog() []Probe {
 			Summary: "a ping once the handshake is complete",
 			Origin:  origin(originCoreNP+": PING", originBtcdPeer),
 			Script:  mockpeer.NewScript("ping-after-verack", steps(fullHandshake(), one(mockpeer.Send(wire.Ping{Nonce: 0x1234abcd})))...),
-			Expect: map[string]Reaction{
-				ProfileCore: Pongs(),
-				ProfileBtcd: Pongs(),
+			Expect: map[Model]Expectation{
+				ModelCore: pongs(),
+				ModelBtcd: pongs(),
 			},
 		},
 		{
@@ -757,9 +721,9 @@ func probeCatalog() []Probe {
 			Summary: "our version at 70016, and no verack: what comes before the node has our verack",
 			Origin:  origin(originCoreNP+": VERSION branch", originBtcdPeer),
 			Script:  mockpeer.NewScript("pre-verack-messages", sendVersion(wire.ProtocolVersion)),
-			Expect: map[string]Reaction{
-				ProfileCore: {Sends: []string{wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack}, Only: preVerack, End: EndOpen},
-				ProfileBtcd: {Sends: []string{wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack}, Only: preVerack, End: EndOpen},
+			Expect: map[Model]Expectation{
+				ModelCore: {Sends: []string{wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack}, Only: preVerack, End: EndOpen},
+				ModelBtcd: {Sends: []string{wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack}, Only: preVerack, End: EndOpen},
 			},
 		},
 		{
@@ -767,9 +731,9 @@ func probeCatalog() []Probe {
 			Summary: "our version at 70012, and no verack: Core adds its final alert",
 			Origin:  origin(originCoreNP+": VERSION branch, alert for common versions <= 70012", originBtcdPeer),
 			Script:  mockpeer.NewScript("pre-verack-messages-70012", sendVersion(wire.SendHeadersVersion)),
-			Expect: map[string]Reaction{
-				ProfileCore: {Sends: []string{wire.CmdVersion, wire.CmdVerack, wire.CmdAlert}, Only: preVerack, End: EndOpen},
-				ProfileBtcd: {Sends: []string{wire.CmdVersion, wire.CmdVerack}, Only: preVerack, End: EndOpen},
+			Expect: map[Model]Expectation{
+				ModelCore: {Sends: []string{wire.CmdVersion, wire.CmdVerack, wire.CmdAlert}, Only: preVerack, End: EndOpen},
+				ModelBtcd: {Sends: []string{wire.CmdVersion, wire.CmdVerack}, Only: preVerack, End: EndOpen},
 			},
 		},
 		{
@@ -777,20 +741,20 @@ func probeCatalog() []Probe {
 			Summary: "64 bytes that open a BIP324 handshake instead of a v1 version",
 			Origin:  origin(originCoreV2, originCoreNet+" with -v2transport=0: wrong magic", originBtcdPeer+": the length read from those bytes is over 4,000,000", originBtcdV2),
 			Script:  mockpeer.NewScript("v2-key", mockpeer.SendRaw(v2Key())),
-			Expect: map[string]Reaction{
-				ProfileCore:   Disconnects(),
-				ProfileCoreV2: coreV2Key,
-				ProfileBtcd:   Disconnects(),
-				ProfileBtcdV2: btcdV2Key,
+			Expect: map[Model]Expectation{
+				ModelCore:   disconnects(),
+				ModelCoreV2: coreV2Key,
+				ModelBtcd:   disconnects(),
+				ModelBtcdV2: btcdV2Key,
 			},
 		},
 	}
 }
 
-// DefaultProbeObserve is how long the harness watches a connection after a
-// probe's last message, unless told otherwise: long enough for a node on the
-// same machine to answer, short enough for CI.
-const DefaultProbeObserve = 500 * time.Millisecond
+// defaultProbeObserve is how long the harness watches a connection after a
+// probe's last message by default (harness.DefaultObserve): how long the
+// self-connection probe keeps its second connection.
+const defaultProbeObserve = 500 * time.Millisecond
 
 // otherNetwork is a network whose magic differs from n's.
 func otherNetwork(n wire.Network) wire.Network {

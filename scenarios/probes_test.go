@@ -12,7 +12,7 @@ import (
 )
 
 var _ = Describe("the probe catalog", func() {
-	probes := scenarios.AllProbes()
+	probes := scenarios.Probes().Transport("v1")
 
 	It("covers every expectation of docs/PROTOCOL.md's \"How Core treats a peer\" (1 to 13) and the v2 note", func() {
 		rules := map[string]int{}
@@ -34,39 +34,39 @@ var _ = Describe("the probe catalog", func() {
 			seen[p.Name] = true
 			Expect(p.Summary).NotTo(BeEmpty(), p.Name)
 			Expect(p.Origin).NotTo(BeEmpty(), p.Name)
-			Expect(p.Role()).To(Equal(scenarios.RoleProbe))
+			Expect(p.TransportOf()).To(Equal("v1"))
 			Expect(p.Script.Name()).To(Equal(p.Name))
-			for _, profile := range []string{scenarios.ProfileCore, scenarios.ProfileBtcd} {
+			for _, profile := range []scenarios.Model{scenarios.ModelCore, scenarios.ModelBtcd} {
 				r, ok := p.ExpectFor(profile)
 				Expect(ok).To(BeTrue(), "%s has no %s reaction", p.Name, profile)
 				Expect(r.End).NotTo(BeEmpty(), "%s/%s says nothing of the connection's end", p.Name, profile)
 				Expect(r.End == scenarios.EndTimeout).To(Equal(p.Slow), "%s: only slow probes wait for the peer timeout", p.Name)
 			}
 			for profile := range p.Expect {
-				Expect(scenarios.Profiles()).To(ContainElement(profile))
+				Expect(scenarios.Models()).To(ContainElement(profile))
 			}
 		}
 	})
 
 	It("falls back from core-v2 to core, and only there", func() {
-		p, ok := scenarios.GetProbe("ping-after-verack")
+		p, ok := scenarios.Probes().Get("ping-after-verack")
 		Expect(ok).To(BeTrue())
-		core, _ := p.ExpectFor(scenarios.ProfileCore)
-		v2, ok := p.ExpectFor(scenarios.ProfileCoreV2)
+		core, _ := p.ExpectFor(scenarios.ModelCore)
+		v2, ok := p.ExpectFor(scenarios.ModelCoreV2)
 		Expect(ok).To(BeTrue())
 		Expect(v2).To(Equal(core))
 		_, ok = p.ExpectFor("bitcoin-xt")
 		Expect(ok).To(BeFalse())
 
-		first, _ := scenarios.GetProbe("verack-before-version")
-		v2, _ = first.ExpectFor(scenarios.ProfileCoreV2)
+		first, _ := scenarios.Probes().Get("verack-before-version")
+		v2, _ = first.ExpectFor(scenarios.ModelCoreV2)
 		Expect(v2.NonV1).To(BeTrue())
 	})
 
 	It("says where core and btcd differ, probe by probe", func() {
 		differ := 0
 		for _, p := range probes {
-			if fmt.Sprint(p.Expect[scenarios.ProfileCore]) != fmt.Sprint(p.Expect[scenarios.ProfileBtcd]) {
+			if fmt.Sprint(p.Expect[scenarios.ModelCore]) != fmt.Sprint(p.Expect[scenarios.ModelBtcd]) {
 				differ++
 			}
 		}
@@ -74,34 +74,34 @@ var _ = Describe("the probe catalog", func() {
 	})
 
 	It("selects by name, in the order given, and reports unknown names", func() {
-		sel, unknown := scenarios.SelectProbes("self-connection", "nope", "silent-peer")
+		sel, unknown := scenarios.Probes().Select("self-connection", "nope", "silent-peer")
 		Expect(unknown).To(Equal([]string{"nope"}))
 		Expect([]string{sel[0].Name, sel[1].Name}).To(Equal([]string{"self-connection", "silent-peer"}))
-		all, unknown := scenarios.SelectProbes()
+		all, unknown := scenarios.Probes().Select()
 		Expect(unknown).To(BeEmpty())
-		Expect(all).To(HaveLen(len(probes)))
-		Expect(scenarios.ProbeNames()).To(HaveLen(len(probes)))
-		Expect(slices.Contains(scenarios.ProbeNames(), "no-verack")).To(BeTrue())
+		Expect(all).To(HaveLen(len(scenarios.Probes())))
+		Expect(scenarios.Probes().Transport("v1").Names()).To(HaveLen(len(probes)))
+		Expect(slices.Contains(scenarios.Probes().Transport("v1").Names(), "no-verack")).To(BeTrue())
 	})
 
 	DescribeTable("renders reactions for people",
-		func(r scenarios.Reaction, want string) { Expect(r.String()).To(Equal(want)) },
-		Entry(nil, scenarios.Ignores(), "nothing → open"),
-		Entry(nil, scenarios.Disconnects(), "nothing → closed"),
-		Entry(nil, scenarios.RejectsAndDisconnects(), "reject → closed"),
-		Entry(nil, scenarios.Replies("version", "verack"), "version verack → open"),
-		Entry(nil, scenarios.Pongs(), "pong(same nonce) … → open"),
-		Entry(nil, scenarios.TimesOut(), "anything → closed at the peer timeout"),
-		Entry(nil, scenarios.Replies("version").Then(scenarios.EndTimeout), "version → closed at the peer timeout"),
+		func(r scenarios.Expectation, want string) { Expect(r.String()).To(Equal(want)) },
+		Entry(nil, scenarios.Expectation{Silent: true, End: scenarios.EndOpen}, "nothing → open"),
+		Entry(nil, scenarios.Expectation{Silent: true, End: scenarios.EndClosed}, "nothing → closed"),
+		Entry(nil, scenarios.Expectation{Sends: []string{"reject"}, Only: []string{}, End: scenarios.EndClosed}, "reject → closed"),
+		Entry(nil, scenarios.Expectation{Sends: []string{"version", "verack"}, Only: []string{}, End: scenarios.EndOpen}, "version verack → open"),
+		Entry(nil, scenarios.Expectation{Sends: []string{"pong"}, EchoNonce: true, End: scenarios.EndOpen}, "pong(same nonce) … → open"),
+		Entry(nil, scenarios.Expectation{End: scenarios.EndTimeout}, "anything → closed at the peer timeout"),
+		Entry(nil, scenarios.Expectation{Sends: []string{"version"}, Only: []string{}, End: scenarios.EndOpen}.Then(scenarios.EndTimeout), "version → closed at the peer timeout"),
 	)
 })
 
 var _ = Describe("the v2 probe catalog", func() {
-	v2 := scenarios.V2Probes()
+	v2 := scenarios.Probes().Transport("v2")
 
 	It("has unique names beside the v1 probes, an origin citing Core or BIP324, and a reaction for core-v2 and btcd-v2", func() {
 		seen := map[string]bool{}
-		for _, p := range scenarios.AllProbes() {
+		for _, p := range scenarios.Probes().Transport("v1") {
 			seen[p.Name] = true
 		}
 		rules := map[string]bool{}
@@ -113,7 +113,7 @@ var _ = Describe("the v2 probe catalog", func() {
 			Expect(p.Origin).To(Or(ContainSubstring("Bitcoin Core"), ContainSubstring("BIP324")), p.Name)
 			Expect(p.Origin).To(ContainSubstring("btcd"), p.Name)
 			rules[p.Rule] = true
-			for _, profile := range []string{scenarios.ProfileCoreV2, scenarios.ProfileBtcdV2} {
+			for _, profile := range []scenarios.Model{scenarios.ModelCoreV2, scenarios.ModelBtcdV2} {
 				r, ok := p.Expect[profile]
 				Expect(ok).To(BeTrue(), "%s has no %s reaction of its own", p.Name, profile)
 				Expect(r.End == scenarios.EndTimeout).To(Equal(p.Slow), "%s/%s: only slow probes wait for the peer timeout", p.Name, profile)
@@ -126,7 +126,7 @@ var _ = Describe("the v2 probe catalog", func() {
 	It("tells btcd --v2transport from Core: the 4095-garbage probe among others", func() {
 		differ := map[string]bool{}
 		for _, p := range v2 {
-			if p.Expect[scenarios.ProfileCoreV2].String() != p.Expect[scenarios.ProfileBtcdV2].String() {
+			if p.Expect[scenarios.ModelCoreV2].String() != p.Expect[scenarios.ModelBtcdV2].String() {
 				differ[p.Name] = true
 			}
 		}
@@ -137,31 +137,34 @@ var _ = Describe("the v2 probe catalog", func() {
 	})
 
 	It("is run for the v2 profiles after the v1 probes, and found by name", func() {
-		Expect(scenarios.ProbesFor(scenarios.ProfileCore)).To(HaveLen(len(scenarios.AllProbes())))
-		Expect(scenarios.ProbesFor(scenarios.ProfileBtcd)).To(HaveLen(len(scenarios.AllProbes())))
-		both := scenarios.ProbesFor(scenarios.ProfileBtcdV2)
-		Expect(both).To(HaveLen(len(scenarios.AllProbes()) + len(v2)))
+		Expect(scenarios.ModelCore.Probes()).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
+		Expect(scenarios.ModelBtcd.Probes()).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
+		both := scenarios.ModelBtcdV2.Probes()
+		Expect(both).To(HaveLen(len(scenarios.Probes().Transport("v1")) + len(v2)))
 		Expect(both[len(both)-1].Name).To(Equal(v2[len(v2)-1].Name))
-		Expect(scenarios.ProbesFor(scenarios.ProfileCoreV2)).To(HaveLen(len(both)))
-		Expect(scenarios.V2Profile(scenarios.ProfileBtcdV2)).To(BeTrue())
-		Expect(scenarios.V2Profile(scenarios.ProfileBtcd)).To(BeFalse())
-		sel, unknown := scenarios.SelectProbes("v2-rekey", "ping-after-verack")
+		Expect(scenarios.ModelCoreV2.Probes()).To(HaveLen(len(both)))
+		Expect(scenarios.ModelBtcdV2.V2()).To(BeTrue())
+		Expect(scenarios.ModelBtcd.V2()).To(BeFalse())
+		for _, p := range v2 {
+			Expect(p.TransportOf()).To(Equal("v2"), p.Name)
+		}
+		sel, unknown := scenarios.Probes().Select("v2-rekey", "ping-after-verack")
 		Expect(unknown).To(BeEmpty())
 		Expect(sel[0].Name).To(Equal("v2-rekey"))
-		_, ok := scenarios.GetProbe("v2-garbage-4096")
+		_, ok := scenarios.Probes().Get("v2-garbage-4096")
 		Expect(ok).To(BeTrue())
-		Expect(scenarios.ProbeNames()).NotTo(ContainElement("v2-rekey"), "the v1 catalog stays as it is")
+		Expect(scenarios.Probes().Transport("v1").Names()).NotTo(ContainElement("v2-rekey"), "the v1 catalog stays as it is")
 	})
 
 	It("falls back from btcd-v2 to btcd where btcd --v2transport does what btcd does", func() {
-		p, _ := scenarios.GetProbe("ping-after-verack")
-		btcd, _ := p.ExpectFor(scenarios.ProfileBtcd)
-		r, ok := p.ExpectFor(scenarios.ProfileBtcdV2)
+		p, _ := scenarios.Probes().Get("ping-after-verack")
+		btcd, _ := p.ExpectFor(scenarios.ModelBtcd)
+		r, ok := p.ExpectFor(scenarios.ModelBtcdV2)
 		Expect(ok).To(BeTrue())
 		Expect(r).To(Equal(btcd))
-		first, _ := scenarios.GetProbe("verack-before-version")
-		r, _ = first.ExpectFor(scenarios.ProfileBtcdV2)
+		first, _ := scenarios.Probes().Get("verack-before-version")
+		r, _ = first.ExpectFor(scenarios.ModelBtcdV2)
 		Expect(r.NonV1).To(BeTrue())
-		Expect(scenarios.Profiles()).To(Equal([]string{"core", "core-v2", "btcd", "btcd-v2"}))
+		Expect(scenarios.Models()).To(Equal([]scenarios.Model{"core", "core-v2", "btcd", "btcd-v2"}))
 	})
 })

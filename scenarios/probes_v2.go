@@ -14,7 +14,7 @@ import (
 
 // V2 probes: the probe plays a BIP324 v2 client (the initiator) against the
 // node, byte by byte where the rule is about bytes. They are a list of their
-// own, beside AllProbes: conform runs them for the v2 profiles (core-v2,
+// own, beside the v1 probes: conform runs them for the v2 profiles (core-v2,
 // btcd-v2) after the v1 probes, so the v1 catalog, and every table made
 // from it, stays as it is. A v2 probe's Rule names the part of BIP324 it
 // checks (garbage, terminator, aad, decoys, version-packet, detection,
@@ -33,23 +33,6 @@ import (
 // 1 in 1,074 times; otherwise it reads that many bytes first). Probes that
 // need a finished v2 handshake before their message have no v1
 // expectation.
-
-// V2Probes returns the v2 probe catalog, in a stable order. Each call
-// builds fresh values.
-func V2Probes() []Probe { return v2ProbeCatalog() }
-
-// ProbesFor returns the probes conform runs for profile: AllProbes, then
-// V2Probes for a v2 profile (V2Profile).
-func ProbesFor(profile string) []Probe {
-	if V2Profile(profile) {
-		return append(AllProbes(), V2Probes()...)
-	}
-	return AllProbes()
-}
-
-// EveryProbe returns AllProbes then V2Probes: what GetProbe and
-// SelectProbes look names up in.
-func EveryProbe() []Probe { return append(AllProbes(), V2Probes()...) }
 
 // Origins of the v2 probes.
 const (
@@ -73,13 +56,13 @@ const (
 )
 
 // Reactions of the v2 probes.
-func coreV2Answers() Reaction {
-	return Reaction{Sends: []string{wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack},
+func coreV2Answers() Expectation {
+	return Expectation{Sends: []string{wire.CmdVersion, wire.CmdWtxidRelay, wire.CmdSendAddrV2, wire.CmdVerack},
 		Only: preVerackCommands(), End: EndOpen}
 }
 
-func btcdV2Answers() Reaction {
-	return Reaction{Sends: []string{wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack},
+func btcdV2Answers() Expectation {
+	return Expectation{Sends: []string{wire.CmdVersion, wire.CmdSendAddrV2, wire.CmdVerack},
 		Only: preVerackCommands(), End: EndOpen}
 }
 
@@ -182,9 +165,9 @@ const oversizedContents = 1 + wire.CommandSize + wire.MaxPayload + 1
 const unknownShortID = 0xff
 
 func v2ProbeCatalog() []Probe {
-	v1Key := map[string]Reaction{ProfileCore: Disconnects(), ProfileBtcd: Disconnects()}
-	with := func(m map[string]Reaction, more map[string]Reaction) map[string]Reaction {
-		out := map[string]Reaction{}
+	v1Key := map[Model]Expectation{ModelCore: disconnects(), ModelBtcd: disconnects()}
+	with := func(m map[Model]Expectation, more map[Model]Expectation) map[Model]Expectation {
+		out := map[Model]Expectation{}
 		for k, v := range m {
 			out[k] = v
 		}
@@ -200,14 +183,14 @@ func v2ProbeCatalog() []Probe {
 			Summary: "a v2 handshake with no garbage, then our version",
 			Origin:  origin(originBIP324+": garbage of 0 to 4095 bytes", originCoreNetTests+" (normal scenario, responder)", originBtcdV2Peer, v1KeyOrigin),
 			Script:  mockpeer.NewScript("v2-garbage-0", v2Stimulus(mockpeer.V2{Garbage: 0}, sendOurVersion)),
-			Expect:  with(v1Key, map[string]Reaction{ProfileCoreV2: coreV2Answers(), ProfileBtcdV2: btcdV2Answers()}),
+			Expect:  with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
 		},
 		{
 			Name: "v2-garbage-4095", Rule: "garbage",
 			Summary: "a v2 handshake with 4,095 bytes of garbage (the most BIP324 allows), then our version",
 			Origin:  origin(originBIP324+": garbage of 0 to 4095 bytes", originCoreV2Garbage+": accepted up to 4095+16", originBtcdV2Term+": btcd closes", v1KeyOrigin),
 			Script:  mockpeer.NewScript("v2-garbage-4095", v2Stimulus(mockpeer.V2{Garbage: 4095}, sendOurVersion)),
-			Expect:  with(v1Key, map[string]Reaction{ProfileCoreV2: coreV2Answers(), ProfileBtcdV2: Disconnects()}),
+			Expect:  with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-garbage-4096", Rule: "garbage",
@@ -215,7 +198,7 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Misbehaving+" EXCESS_GARBAGE (\"missing garbage terminator\")", originCoreNetTests+" (too long garbage, responder)",
 				originCoreV2Garbage, originBtcdV2Term, v1KeyOrigin),
 			Script: mockpeer.NewScript("v2-garbage-4096", v2Stimulus(mockpeer.V2{Garbage: 4096}, sendOurVersion)),
-			Expect: with(v1Key, map[string]Reaction{ProfileCoreV2: Disconnects(), ProfileBtcdV2: Disconnects()}),
+			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-wrong-terminator", Rule: "terminator", Slow: true,
@@ -223,7 +206,7 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Misbehaving+" WRONG_GARBAGE_TERMINATOR (\"version handshake timeout\")", originCoreV2Garbage+": fewer than 4,111 bytes came, so it waits",
 				originBtcdV2Term+": it waits for more bytes until its negotiate timeout", v1KeyOrigin),
 			Script: mockpeer.NewScript("v2-wrong-terminator", v2Stimulus(mockpeer.V2{Garbage: 100, WrongTerminator: true})),
-			Expect: with(v1Key, map[string]Reaction{ProfileCoreV2: TimesOut(), ProfileBtcdV2: TimesOut()}),
+			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: timesOut(), ModelBtcdV2: timesOut()}),
 		},
 		{
 			Name: "v2-tampered-garbage", Rule: "aad",
@@ -231,14 +214,14 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Misbehaving+" WRONG_GARBAGE (\"packet decryption failure\")", originBIP324+": the garbage is the AAD of the first packet",
 				originCoreV2Packet, originBtcdV2Packet, v1KeyOrigin),
 			Script: mockpeer.NewScript("v2-tampered-garbage", v2Stimulus(mockpeer.V2{Garbage: 100, TamperAAD: true})),
-			Expect: with(v1Key, map[string]Reaction{ProfileCoreV2: Disconnects(), ProfileBtcdV2: Disconnects()}),
+			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-no-aad", Rule: "aad",
 			Summary: "a v2 handshake whose first packet, after 100 bytes of garbage, has no AAD",
 			Origin:  origin(originCoreV2Misbehaving+" SEND_NO_AAD (\"packet decryption failure\")", originCoreV2Packet, originBtcdV2Packet, v1KeyOrigin),
 			Script:  mockpeer.NewScript("v2-no-aad", v2Stimulus(mockpeer.V2{Garbage: 100, NoAAD: true})),
-			Expect:  with(v1Key, map[string]Reaction{ProfileCoreV2: Disconnects(), ProfileBtcdV2: Disconnects()}),
+			Expect:  with(v1Key, map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-decoys-before-version", Rule: "decoys",
@@ -246,7 +229,7 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Misbehaving+" (every case sends 0 to 10 decoys of 1 to 100 bytes before the version packet)", originBIP324+": decoys are ignored",
 				originCoreNetTests+" (normal scenario: decoys before the version packet)", originBtcdV2Packet, v1KeyOrigin),
 			Script: mockpeer.NewScript("v2-decoys-before-version", v2Stimulus(mockpeer.V2{Garbage: 50, DecoysBefore: 10, DecoySize: 100}, sendOurVersion)),
-			Expect: with(v1Key, map[string]Reaction{ProfileCoreV2: coreV2Answers(), ProfileBtcdV2: btcdV2Answers()}),
+			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
 		},
 		{
 			Name: "v2-version-packet-contents", Rule: "version-packet",
@@ -254,7 +237,7 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Misbehaving+" SEND_NON_EMPTY_VERSION_PACKET (no disconnection)", originBIP324+": version packet contents are ignored",
 				"btcd v2transport v1.1.0 CompleteHandshake (the version packet's contents are not looked at)", v1KeyOrigin),
 			Script: mockpeer.NewScript("v2-version-packet-contents", v2Stimulus(mockpeer.V2{Garbage: 20, VersionContents: []byte{1, 2, 3, 4, 5}}, sendOurVersion)),
-			Expect: with(v1Key, map[string]Reaction{ProfileCoreV2: coreV2Answers(), ProfileBtcdV2: btcdV2Answers()}),
+			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
 		},
 		{
 			Name: "v2-v1-prefix-15", Rule: "detection",
@@ -264,7 +247,7 @@ func v2ProbeCatalog() []Probe {
 				"v1-only nodes: a header is 24 bytes"),
 			Alive:  []mockpeer.Step{sendRest(v1PrefixLen - 1), mockpeer.Expect(wire.CmdVersion)},
 			Script: mockpeer.NewScript("v2-v1-prefix-15", v1Prefix(v1PrefixLen-1)),
-			Expect: map[string]Reaction{ProfileCore: Ignores(), ProfileBtcd: Ignores(), ProfileCoreV2: Ignores(), ProfileBtcdV2: Ignores()},
+			Expect: map[Model]Expectation{ModelCore: ignores(), ModelBtcd: ignores(), ModelCoreV2: ignores(), ModelBtcdV2: ignores()},
 		},
 		{
 			Name: "v2-v1-header", Rule: "detection",
@@ -272,9 +255,9 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreNetTests+" (send correct network's V1 header)", originCoreV2Transport+" (V1 nodes can sync with V2 nodes)",
 				"btcd v2transport v1.1.0 RespondV2Handshake (ErrUseV1Protocol), peer.go negotiateInboundProtocol (downgraded)"),
 			Script: mockpeer.NewScript("v2-v1-header", sendVersion(wire.ProtocolVersion)),
-			Expect: map[string]Reaction{
-				ProfileCore: coreV2Answers(), ProfileCoreV2: coreV2Answers(),
-				ProfileBtcd: btcdV2Answers(), ProfileBtcdV2: btcdV2Answers(),
+			Expect: map[Model]Expectation{
+				ModelCore: coreV2Answers(), ModelCoreV2: coreV2Answers(),
+				ModelBtcd: btcdV2Answers(), ModelBtcdV2: btcdV2Answers(),
 			},
 		},
 		{
@@ -290,9 +273,9 @@ func v2ProbeCatalog() []Probe {
 				b := append(append(m[:], v1VersionCommand()...), "somepayload"...)
 				return c.WriteRaw(b)
 			})),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(), ProfileBtcd: Disconnects(),
-				ProfileCoreV2: Disconnects(), ProfileBtcdV2: {NonV1: true, End: EndOpen},
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(), ModelBtcd: disconnects(),
+				ModelCoreV2: disconnects(), ModelBtcdV2: {NonV1: true, End: EndOpen},
 			},
 		},
 		{
@@ -301,9 +284,9 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Transport+" (detection of missing garbage terminator: 64+4095+16 zero bytes)", originCoreV2Garbage,
 				originBtcdV2Term+": closed after 64+4,110", "v1-only nodes: magic 0 is wrong (btcd: it declares 0 bytes, then the magic fails)"),
 			Script: mockpeer.NewScript("v2-4111-zero-bytes", mockpeer.SendRaw(make([]byte, 64+4095+16))),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(), ProfileBtcd: Disconnects(),
-				ProfileCoreV2: {NonV1: true, End: EndClosed}, ProfileBtcdV2: {NonV1: true, End: EndClosed},
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(), ModelBtcd: disconnects(),
+				ModelCoreV2: {NonV1: true, End: EndClosed}, ModelBtcdV2: {NonV1: true, End: EndClosed},
 			},
 		},
 		{
@@ -312,9 +295,9 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originCoreV2Transport+" (detection of missing garbage terminator: no disconnection one byte before)", originCoreV2Garbage,
 				originBtcdV2Term+": still reading after 64+4,110 (it reads a 4,111th byte before it gives up); closed after 64+4,111", "v1-only nodes: magic 0 is wrong"),
 			Script: mockpeer.NewScript("v2-4110-zero-bytes", mockpeer.SendRaw(make([]byte, 64+4095+15))),
-			Expect: map[string]Reaction{
-				ProfileCore: Disconnects(), ProfileBtcd: Disconnects(),
-				ProfileCoreV2: {NonV1: true, End: EndOpen}, ProfileBtcdV2: {NonV1: true, End: EndOpen},
+			Expect: map[Model]Expectation{
+				ModelCore: disconnects(), ModelBtcd: disconnects(),
+				ModelCoreV2: {NonV1: true, End: EndOpen}, ModelBtcdV2: {NonV1: true, End: EndOpen},
 			},
 		},
 		{
@@ -326,7 +309,7 @@ func v2ProbeCatalog() []Probe {
 			Alive: []mockpeer.Step{mockpeer.SendRaw(make([]byte, oversizedContents+17)), mockpeer.ExpectClosed(0)},
 			Script: mockpeer.NewScript("v2-oversized-packet", steps(v2Handshake(), one(
 				mockpeer.SendPacket(mockpeer.Packet{Declared: oversizedContents})))...),
-			Expect: map[string]Reaction{ProfileCoreV2: Disconnects(), ProfileBtcdV2: Ignores()},
+			Expect: map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: ignores()},
 		},
 		{
 			Name: "v2-unknown-short-id", Rule: "short-id",
@@ -336,7 +319,7 @@ func v2ProbeCatalog() []Probe {
 				thenPing(func(c *mockpeer.Conn) error {
 					return c.WritePacket(mockpeer.Packet{Contents: []byte{unknownShortID, 1, 2, 3}})
 				})))...),
-			Expect: map[string]Reaction{ProfileCoreV2: Pongs(), ProfileBtcdV2: Pongs()},
+			Expect: map[Model]Expectation{ModelCoreV2: pongs(), ModelBtcdV2: pongs()},
 		},
 		{
 			Name: "v2-rekey", Rule: "rekey",
@@ -344,7 +327,7 @@ func v2ProbeCatalog() []Probe {
 			Origin: origin(originBIP324+": FSChaCha20Poly1305 rekeys every 224 packets", originCoreNetTests+" (many packets, decoys)",
 				"btcd v2transport v1.1.0 chacha.go (rekeying)"),
 			Script: mockpeer.NewScript("v2-rekey", steps(v2Handshake(), one(pingBurst(rekeyBurst), mockpeer.Send(wire.Ping{Nonce: 0x2e6e7})))...),
-			Expect: map[string]Reaction{ProfileCoreV2: Pongs(), ProfileBtcdV2: Pongs()},
+			Expect: map[Model]Expectation{ModelCoreV2: pongs(), ModelBtcdV2: pongs()},
 		},
 	}
 }

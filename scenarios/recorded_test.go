@@ -55,28 +55,28 @@ func recorded(file string) map[string]harness.Observation {
 // real Bitcoin Core v30.0 did, probe by probe (testdata/core-v30).
 var _ = Describe("the probes' Core expectations against the recordings of Core v30.0", func() {
 	DescribeTable("every recorded observation meets the profile's expectation",
-		func(file, profile string) {
+		func(file string, profile scenarios.Model) {
 			obs := recorded(file)
-			Expect(obs).To(HaveLen(len(scenarios.AllProbes())), "one recorded observation per probe")
-			for _, p := range scenarios.AllProbes() {
+			Expect(obs).To(HaveLen(len(scenarios.Probes().Transport("v1"))), "one recorded observation per probe")
+			for _, p := range scenarios.Probes().Transport("v1") {
 				o, ok := obs[p.Name]
 				Expect(ok).To(BeTrue(), "no recording of %s", p.Name)
 				exp, ok := p.ExpectFor(profile)
 				Expect(ok).To(BeTrue(), "%s has no %s expectation", p.Name, profile)
-				Expect(harness.JudgeProbe(exp, o)).To(BeEmpty(), "%s: expected %s, Core v30.0 did %s", p.Name, exp, o.Summary())
+				Expect(o.Judge(exp)).To(BeEmpty(), "%s: expected %s, Core v30.0 did %s", p.Name, exp, o.Summary())
 			}
 		},
-		Entry("-v2transport=0, profile core", "core-profile-vs-v2transport-off.ndjson", scenarios.ProfileCore),
-		Entry("-v2transport=1, profile core-v2", "core-v2-profile-vs-v2transport-on.ndjson", scenarios.ProfileCoreV2),
+		Entry("-v2transport=0, profile core", "core-profile-vs-v2transport-off.ndjson", scenarios.ModelCore),
+		Entry("-v2transport=1, profile core-v2", "core-v2-profile-vs-v2transport-on.ndjson", scenarios.ModelCoreV2),
 	)
 
 	It("has Core v30 with -v2transport=1 hang up on a v1 version under another network's magic, without a BIP324 key", func() {
 		obs := recorded("core-v2-profile-vs-v2transport-on.ndjson")
 		for _, name := range []string{"wrong-magic", "wrong-magic-frame"} {
 			Expect(obs[name].Summary()).To(Equal("nothing → closed"), name)
-			p, _ := scenarios.GetProbe(name)
-			exp, _ := p.ExpectFor(scenarios.ProfileCoreV2)
-			Expect(exp).To(Equal(scenarios.Disconnects()), name)
+			p, _ := scenarios.Probes().Get(name)
+			exp, _ := p.ExpectFor(scenarios.ModelCoreV2)
+			Expect(exp).To(Equal(scenarios.Expectation{Silent: true, End: scenarios.EndClosed}), name)
 		}
 		// Any other first bytes get the key: the v2 expectation stays there.
 		Expect(obs["v2-key"].Summary()).To(Equal("non-v1 bytes → open"))

@@ -7,19 +7,6 @@ import (
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 )
 
-// Role is the side a scenario's mock plays.
-type Role string
-
-// Roles.
-const (
-	// RoleNode: the mock plays a node that a client connects to; the
-	// verdict judges the client.
-	RoleNode Role = "node"
-	// RoleProbe: the mock plays a client connecting to a node; the
-	// verdict judges the node (see Probe).
-	RoleProbe Role = "probe"
-)
-
 // Scenario is one entry of the catalog.
 type Scenario struct {
 	// Name is a stable kebab-case identifier.
@@ -30,8 +17,6 @@ type Scenario struct {
 	// tool's log of real peers, a Bitcoin Core source file, an observed
 	// implementation.
 	Origin string
-	// Role is the side the mock plays (RoleNode for every client scenario).
-	Role Role
 	// Script is what the mock does on each connection.
 	Script mockpeer.Script
 	// Expect is the verdict a correct client reaches.
@@ -56,69 +41,106 @@ func (s Scenario) TransportOf() string {
 // HasTag reports whether the scenario carries tag.
 func (s Scenario) HasTag(tag string) bool { return slices.Contains(s.Tags, tag) }
 
-// All returns the v1 client catalog, in a stable order: the scenarios a
-// client speaking the original transport is judged on. ForTransport
-// selects the v2 ones. Each call builds fresh values, so callers may
-// change them.
-func All() []Scenario { return catalog() }
+// Catalog is a list of scenarios or of probes, in a stable order, with
+// lookups by name and by transport. Each call of All or Probes builds
+// fresh values, so callers may change them.
+type Catalog[T Scenario | Probe] []T
 
-// ForTransport returns the scenarios whose client transport is t ("v1",
-// "v2" or "auto"), or every scenario for "all"; ok is false for another t.
-func ForTransport(t string) (scs []Scenario, ok bool) {
-	switch t {
-	case "v1":
-		return catalog(), true
-	case "all":
-		return append(catalog(), v2Catalog()...), true
-	case "v2", "auto":
-		for _, s := range v2Catalog() {
-			if s.TransportOf() == t {
-				scs = append(scs, s)
-			}
-		}
-		return scs, true
+// All returns every client scenario: the v1 catalog (what a client that
+// speaks the original transport is judged on), then the v2 and auto ones.
+// All().Transport("v1") is the v1 catalog.
+func All() Catalog[Scenario] { return append(catalog(), v2Catalog()...) }
+
+// Probes returns every probe: the v1 probes (PROTOCOL.md §5), then the v2
+// ones (a BIP324 client). Model.Probes gives those conform runs for a model.
+func Probes() Catalog[Probe] {
+	v2 := v2ProbeCatalog()
+	for i := range v2 {
+		v2[i].Transport = transportV2
 	}
-	return nil, false
+	return append(probeCatalog(), v2...)
 }
 
-// everything is every scenario, of every transport.
-func everything() []Scenario { s, _ := ForTransport("all"); return s }
+// TransportOf is the probe's transport: "v1" or "v2".
+func (p Probe) TransportOf() string {
+	if p.Transport == "" {
+		return "v1"
+	}
+	return p.Transport
+}
 
-// Names returns the names of All, in order.
-func Names() []string {
-	var names []string
-	for _, s := range All() {
-		names = append(names, s.Name)
+// nameOf and transportOf read the fields that scenarios and probes share.
+func nameOf[T Scenario | Probe](t T) string {
+	switch v := any(t).(type) {
+	case Scenario:
+		return v.Name
+	case Probe:
+		return v.Name
+	}
+	return ""
+}
+
+func transportOf[T Scenario | Probe](t T) string {
+	switch v := any(t).(type) {
+	case Scenario:
+		return v.TransportOf()
+	case Probe:
+		return v.TransportOf()
+	}
+	return ""
+}
+
+// Transport returns the entries whose transport is t: "v1", "v2" or (for
+// scenarios) "auto"; "all" returns them all. Another t selects none.
+func (c Catalog[T]) Transport(t string) Catalog[T] {
+	if t == "all" {
+		return c
+	}
+	var out Catalog[T]
+	for _, e := range c {
+		if transportOf(e) == t {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Names returns the names of the entries, in order.
+func (c Catalog[T]) Names() []string {
+	names := make([]string, len(c))
+	for i, e := range c {
+		names[i] = nameOf(e)
 	}
 	return names
 }
 
-// Get returns the scenario with this name, of any transport.
-func Get(name string) (Scenario, bool) {
-	for _, s := range everything() {
-		if s.Name == name {
-			return s, true
+// Get returns the entry with this name.
+func (c Catalog[T]) Get(name string) (T, bool) {
+	for _, e := range c {
+		if nameOf(e) == name {
+			return e, true
 		}
 	}
-	return Scenario{}, false
+	var zero T
+	return zero, false
 }
 
-// Select returns the scenarios named (of any transport), in the order
-// given, and the names that matched none. No names selects All.
-func Select(names ...string) ([]Scenario, []string) {
+// Select returns the entries named, in the order given, and the names
+// that matched none, so that a typo is an error rather than a smaller run.
+// No names selects the whole catalog.
+func (c Catalog[T]) Select(names ...string) (Catalog[T], []string) {
 	if len(names) == 0 {
-		return All(), nil
+		return c, nil
 	}
-	all := everything()
-	var out []Scenario
+	var out Catalog[T]
 	var unknown []string
 	for _, n := range names {
-		i := slices.IndexFunc(all, func(s Scenario) bool { return s.Name == strings.TrimSpace(n) })
-		if i < 0 {
+		e, ok := c.Get(strings.TrimSpace(n))
+		if !ok {
 			unknown = append(unknown, n)
 			continue
 		}
-		out = append(out, all[i])
+		out = append(out, e)
 	}
 	return out, unknown
 }

@@ -66,7 +66,6 @@ func v2Scenario(s Scenario) Scenario {
 	if s.Transport == "" {
 		s.Transport = transportV2
 	}
-	s.Role = RoleNode
 	s.Tags = append([]string{tagV2}, s.Tags...)
 	return s
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -118,13 +119,13 @@ interrupted, 2 for usage errors.`,
 			if slack <= 0 {
 				return usageErr("--slack must be positive")
 			}
-			scs, ok := scenarios.ForTransport(transport)
-			if !ok {
+			scs := []scenarios.Scenario(scenarios.All().Transport(transport))
+			if !slices.Contains([]string{"v1", "v2", "auto", "all"}, transport) {
 				return usageErr("--transport must be v1, v2, auto or all, not %q", transport)
 			}
 			if len(names) > 0 {
 				var unknown []string
-				scs, unknown = scenarios.Select(names...)
+				scs, unknown = scenarios.All().Select(names...)
 				if len(unknown) > 0 {
 					return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
 				}
@@ -149,15 +150,15 @@ interrupted, 2 for usage errors.`,
 				n = cn
 			}
 			start := time.Now()
-			js := harness.Run(cmd.Context(), harness.CommandClient(clientCmd), scs, harness.Options{
+			js := harness.Run(cmd.Context(), harness.CommandClient(clientCmd), harness.Options{
 				Network: n, ClientTimeout: clientTimeout, Slack: slack, Parallel: parallel,
 				Expect: behaviour, Strict: strict,
-			})
+			}, scs...)
 			out := cmd.OutOrStdout()
 			if asJSON {
-				err = harness.WriteNDJSON(out, js, time.Since(start))
+				err = js.WriteNDJSON(out, time.Since(start))
 			} else {
-				err = harness.WriteTable(out, js)
+				err = js.WriteTable(out)
 			}
 			if err != nil {
 				return &exitError{code: exitFailed, err: err}
@@ -173,7 +174,7 @@ interrupted, 2 for usage errors.`,
 				if err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				werr := harness.WriteJUnit(f, "btc-handshake check", js)
+				werr := js.WriteJUnit(f, "btc-handshake check")
 				if cerr := f.Close(); werr == nil {
 					werr = cerr
 				}
@@ -184,7 +185,7 @@ interrupted, 2 for usage errors.`,
 			if err := interrupted(cmd.Context()); err != nil {
 				return err
 			}
-			if _, failed := harness.Counts(js); failed > 0 {
+			if _, failed := js.Counts(); failed > 0 {
 				return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d scenarios failed", failed, len(js))}
 			}
 			return nil

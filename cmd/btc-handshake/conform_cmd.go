@@ -91,8 +91,9 @@ for a node that cannot be reached.`,
 			if _, _, err := net.SplitHostPort(args[0]); err != nil {
 				return usageErr("node address %q: want host:port", args[0])
 			}
-			if !slices.Contains(scenarios.Profiles(), profile) {
-				return usageErr("unknown profile %q (want %s)", profile, strings.Join(scenarios.Profiles(), ", "))
+			model := scenarios.Model(profile)
+			if !slices.Contains(scenarios.Models(), model) {
+				return usageErr("unknown profile %q (want %s)", profile, modelNames())
 			}
 			if parallel < 1 || parallel > 8 {
 				return usageErr("--parallel must be between 1 and 8 (btcd admits 8 unfinished handshakes per /24)")
@@ -103,7 +104,7 @@ for a node that cannot be reached.`,
 			if cmd.Flags().Changed("peer-timeout") && peerTime <= 0 {
 				return usageErr("--peer-timeout must be positive")
 			}
-			probes, err := selectProbes(profile, transport, names)
+			probes, err := selectProbes(model, transport, names)
 			if err != nil {
 				return err
 			}
@@ -111,7 +112,7 @@ for a node that cannot be reached.`,
 				return &exitError{code: exitUsage, err: err}
 			}
 			opts := harness.ProbeOptions{
-				Network: n, Profile: profile, Observe: observe, PeerTimeout: peerTime,
+				Network: n, Model: model, Observe: observe, PeerTimeout: peerTime,
 				SkipSlow: fast, Parallel: parallel,
 			}
 			var prog *probeProgress
@@ -120,16 +121,16 @@ for a node that cannot be reached.`,
 				opts.Started = prog.started
 			}
 			start := time.Now()
-			js := harness.RunProbesWith(cmd.Context(), args[0], opts, probes...)
+			js := harness.RunProbes(cmd.Context(), args[0], opts, probes...)
 			prog.done()
 			if err := unreachable(args[0], js); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				err = harness.WriteProbeNDJSON(out, js, time.Since(start))
+				err = js.WriteNDJSON(out, time.Since(start))
 			} else {
-				err = harness.WriteProbeTable(out, js)
+				err = js.WriteTable(out)
 			}
 			if err != nil {
 				return &exitError{code: exitFailed, err: err}
@@ -137,7 +138,7 @@ for a node that cannot be reached.`,
 			if cmd.Context().Err() != nil {
 				return &exitError{code: exitFailed, err: cmd.Context().Err()}
 			}
-			_, failed, errored, _ := harness.ProbeCounts(js)
+			_, failed, errored, _ := js.Counts()
 			var msgs []string
 			if failed > 0 {
 				msgs = append(msgs, fmt.Sprintf("%d of %d probes: %s does not react as %s does", failed, len(js), args[0], profile))
@@ -153,13 +154,13 @@ for a node that cannot be reached.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVarP(&network, "network", "n", "regtest", "the node's network")
-	fl.StringVar(&profile, "profile", scenarios.ProfileCore, "expected behaviour: "+strings.Join(scenarios.Profiles(), ", "))
+	fl.StringVar(&profile, "profile", string(scenarios.ModelCore), "expected behaviour: "+modelNames())
 	fl.StringArrayVar(&names, "probe", nil, "probe to run (repeatable; default: all of --transport)")
 	fl.StringVar(&transport, "transport", "", "probes to run: v1, v2 (a BIP324 client) or all; the profile's is v1 for core and btcd, all for core-v2 and btcd-v2")
 	fl.Lookup("transport").DefValue = "the profile's"
 	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per probe, then a summary) instead of a table")
 	fl.BoolVar(&fast, "fast", false, "skip the probes that wait for the node's peer timeout")
-	fl.DurationVar(&observe, "observe", scenarios.DefaultProbeObserve, "how long to watch the connection after a probe's last message")
+	fl.DurationVar(&observe, "observe", harness.DefaultObserve, "how long to watch the connection after a probe's last message")
 	fl.DurationVar(&peerTime, "peer-timeout", 0, "the node's peer timeout (default: the profile's, btcd 30s, Core 60s)")
 	fl.Lookup("peer-timeout").DefValue = "the profile's"
 	fl.IntVar(&parallel, "parallel", harness.DefaultProbeParallel, "probes run at once (1 to 8)")
@@ -167,14 +168,23 @@ for a node that cannot be reached.`,
 	return cmd
 }
 
+// modelNames lists the node models for people: "core, core-v2, btcd, btcd-v2".
+func modelNames() string {
+	var names []string
+	for _, m := range scenarios.Models() {
+		names = append(names, string(m))
+	}
+	return strings.Join(names, ", ")
+}
+
 // selectProbes is the probes named, or those of the transport (default:
-// the profile's), or a usage error.
-func selectProbes(profile, transport string, names []string) ([]scenarios.Probe, error) {
+// the model's), or a usage error.
+func selectProbes(model scenarios.Model, transport string, names []string) ([]scenarios.Probe, error) {
 	if len(names) > 0 {
 		if transport != "" {
 			return nil, usageErr("--probe and --transport cannot be combined")
 		}
-		probes, unknown := scenarios.SelectProbes(names...)
+		probes, unknown := scenarios.Probes().Select(names...)
 		if len(unknown) > 0 {
 			return nil, usageErr("unknown probe(s): %s (see 'btc-handshake conform --list')", strings.Join(unknown, ", "))
 		}
@@ -182,25 +192,15 @@ func selectProbes(profile, transport string, names []string) ([]scenarios.Probe,
 	}
 	switch transport {
 	case "":
-		return scenarios.ProbesFor(profile), nil
+		return model.Probes(), nil
 	case "v1":
-		return scenarios.AllProbes(), nil
+		return scenarios.Probes().Transport("v1"), nil
 	case "v2":
-		return scenarios.V2Probes(), nil
+		return scenarios.Probes().Transport("v2"), nil
 	case "all":
-		return scenarios.EveryProbe(), nil
+		return scenarios.Probes(), nil
 	}
 	return nil, usageErr("--transport must be v1, v2 or all, not %q", transport)
-}
-
-// probeTransport is "v2" for the v2 probes, "v1" for the others.
-func probeTransport(name string) string {
-	for _, p := range scenarios.V2Probes() {
-		if p.Name == name {
-			return "v2"
-		}
-	}
-	return "v1"
 }
 
 // listProbes prints the catalog of probes with the reaction each profile
@@ -209,15 +209,15 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 	out := cmd.OutOrStdout()
 	if asJSON {
 		enc := json.NewEncoder(out)
-		for _, p := range scenarios.EveryProbe() {
-			exp := map[string]string{}
-			for _, prof := range scenarios.Profiles() {
-				if r, ok := p.ExpectFor(prof); ok {
-					exp[prof] = r.String()
+		for _, p := range scenarios.Probes() {
+			exp := map[scenarios.Model]string{}
+			for _, m := range scenarios.Models() {
+				if r, ok := p.ExpectFor(m); ok {
+					exp[m] = r.String()
 				}
 			}
 			obj := map[string]any{"name": p.Name, "rule": p.Rule, "summary": p.Summary,
-				"origin": p.Origin, "slow": p.Slow, "expect": exp, "transport": probeTransport(p.Name)}
+				"origin": p.Origin, "slow": p.Slow, "expect": exp, "transport": p.TransportOf()}
 			if f := p.FollowUp(); f != "" {
 				obj["follow_up"] = f
 			}
@@ -227,11 +227,11 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 		}
 		return nil
 	}
-	for _, p := range scenarios.AllProbes() {
-		core, _ := p.ExpectFor(scenarios.ProfileCore)
-		btcd, _ := p.ExpectFor(scenarios.ProfileBtcd)
+	for _, p := range scenarios.Probes().Transport("v1") {
+		core, _ := p.ExpectFor(scenarios.ModelCore)
+		btcd, _ := p.ExpectFor(scenarios.ModelBtcd)
 		fmt.Fprintf(out, "%-31s %-4s %s\n    core: %s\n    btcd: %s\n", p.Name, p.Rule, p.Summary, core, btcd)
-		for _, prof := range []string{scenarios.ProfileCoreV2, scenarios.ProfileBtcdV2} {
+		for _, prof := range []scenarios.Model{scenarios.ModelCoreV2, scenarios.ModelBtcdV2} {
 			if r, ok := p.Expect[prof]; ok {
 				fmt.Fprintf(out, "    %s: %s\n", prof, r)
 			}
@@ -241,9 +241,9 @@ func listProbes(cmd *cobra.Command, asJSON bool) error {
 		}
 	}
 	fmt.Fprintln(out, "\nv2 probes (a BIP324 client; run for core-v2 and btcd-v2, or with --transport v2):")
-	for _, p := range scenarios.V2Probes() {
+	for _, p := range scenarios.Probes().Transport("v2") {
 		fmt.Fprintf(out, "%-31s %-14s %s\n", p.Name, p.Rule, p.Summary)
-		for _, prof := range []string{scenarios.ProfileCoreV2, scenarios.ProfileBtcdV2, scenarios.ProfileCore, scenarios.ProfileBtcd} {
+		for _, prof := range []scenarios.Model{scenarios.ModelCoreV2, scenarios.ModelBtcdV2, scenarios.ModelCore, scenarios.ModelBtcd} {
 			if r, ok := p.Expect[prof]; ok {
 				fmt.Fprintf(out, "    %s: %s\n", prof, r)
 			}
@@ -273,11 +273,11 @@ func reachable(ctx context.Context, addr string) error {
 
 // unreachable is the error for a run where no probe could connect (the
 // node went away after the first check), or nil.
-func unreachable(addr string, js []harness.ProbeJudgement) error {
+func unreachable(addr string, js harness.ProbeJudgements) error {
 	const prefix = "cannot connect: "
 	reason, ran := "", 0
 	for _, j := range js {
-		if j.Verdict() == harness.VerdictSkip {
+		if j.Verdict() == "skip" {
 			continue
 		}
 		ran++

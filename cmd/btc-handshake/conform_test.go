@@ -78,7 +78,7 @@ var _ = Describe("btc-handshake conform", func() {
 		s := run("conform", addr, "-n", "regtest", "--profile", "btcd", "--peer-timeout", "1s")
 		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
 		out := string(s.Out.Contents())
-		for _, name := range scenarios.ProbeNames() {
+		for _, name := range scenarios.Probes().Transport("v1").Names() {
 			Expect(out).To(MatchRegexp(`(?m)^` + name + `\s.*\spass$`))
 		}
 		Expect(out).To(ContainSubstring("silent-peer"))
@@ -115,7 +115,7 @@ var _ = Describe("btc-handshake conform", func() {
 	It("lists the probes with each profile's reaction", func() {
 		s := run("conform", "--list")
 		Eventually(s).Should(gexec.Exit(0))
-		for _, name := range scenarios.ProbeNames() {
+		for _, name := range scenarios.Probes().Transport("v1").Names() {
 			Expect(string(s.Out.Contents())).To(ContainSubstring(name))
 		}
 		Expect(string(s.Out.Contents())).To(ContainSubstring("core-v2: non-v1 bytes"))
@@ -124,7 +124,7 @@ var _ = Describe("btc-handshake conform", func() {
 		s = run("conform", "--list", "--json")
 		Eventually(s).Should(gexec.Exit(0))
 		objs := ndjson(s.Out.Contents())
-		Expect(objs).To(HaveLen(len(scenarios.ProbeNames()) + len(scenarios.V2Probes())))
+		Expect(objs).To(HaveLen(len(scenarios.Probes().Transport("v1")) + len(scenarios.Probes().Transport("v2"))))
 		Expect(objs[0]).To(HaveKey("expect"))
 		Expect(objs[0]).To(HaveKeyWithValue("transport", "v1"))
 	})
@@ -224,8 +224,8 @@ var _ = Describe("btc-handshake conform", func() {
 			s := run("conform", btcdV2(), "--profile", "btcd-v2", "--peer-timeout", "2s", "--parallel", "8")
 			Eventually(s).WithTimeout(60 * time.Second).Should(gexec.Exit(0))
 			out := string(s.Out.Contents())
-			names := append(scenarios.ProbeNames(), "v2-garbage-4095", "v2-wrong-terminator", "v2-rekey", "v2-oversized-packet")
-			for _, p := range scenarios.V2Probes() {
+			names := append(scenarios.Probes().Transport("v1").Names(), "v2-garbage-4095", "v2-wrong-terminator", "v2-rekey", "v2-oversized-packet")
+			for _, p := range scenarios.Probes().Transport("v2") {
 				names = append(names, p.Name)
 			}
 			for _, name := range names {
@@ -233,7 +233,7 @@ var _ = Describe("btc-handshake conform", func() {
 			}
 			Expect(out).To(MatchRegexp(`(?m)^v2-garbage-4095\s+garbage\s+nothing → closed\s+nothing → closed\s+pass$`))
 			Expect(out).To(MatchRegexp(fmt.Sprintf(`(?m)^%d passed, 0 failed, 0 skipped \(profile btcd-v2\)$`,
-				len(scenarios.AllProbes())+len(scenarios.V2Probes()))))
+				len(scenarios.Probes().Transport("v1"))+len(scenarios.Probes().Transport("v2")))))
 		})
 
 		It("tells the btcd v2 mock from Core v2: --profile core-v2 fails the 4095-garbage probe, exit 1", func() {
@@ -251,7 +251,7 @@ var _ = Describe("btc-handshake conform", func() {
 			s := run("conform", addr, "--profile", "core", "--transport", "v2", "--fast", "--json")
 			Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
 			objs := ndjson(s.Out.Contents())
-			Expect(objs).To(HaveLen(len(scenarios.V2Probes()) + 1))
+			Expect(objs).To(HaveLen(len(scenarios.Probes().Transport("v2")) + 1))
 			Expect(objs[0]).To(HaveKeyWithValue("probe", "v2-garbage-0"))
 			Expect(objs[0]["observation"]).To(HaveKeyWithValue("summary", "nothing → closed"))
 			Expect(objs[len(objs)-1]).To(HaveKeyWithValue("skipped", float64(4))) // wrong-terminator (slow), oversized-packet, unknown-short-id, rekey
@@ -269,7 +269,7 @@ var _ = Describe("btc-handshake conform", func() {
 			s = run("conform", "--list", "--json")
 			Eventually(s).Should(gexec.Exit(0))
 			objs := ndjson(s.Out.Contents())
-			Expect(objs).To(HaveLen(len(scenarios.ProbeNames()) + len(scenarios.V2Probes())))
+			Expect(objs).To(HaveLen(len(scenarios.Probes().Transport("v1")) + len(scenarios.Probes().Transport("v2"))))
 			last := objs[len(objs)-1]
 			Expect(last).To(HaveKeyWithValue("transport", "v2"))
 			Expect(last["expect"]).To(HaveKey("btcd-v2"))

@@ -49,13 +49,11 @@ After the usual per-peer lines it checks every peer's outcome against its
 scenario's verdict, and exits 0 when all of them match.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			scs, unknown := scenarios.Select(names...)
+			// Every transport by default: the v2 peers show the
+			// transport column.
+			scs, unknown := scenarios.All().Select(names...)
 			if len(unknown) > 0 {
 				return usageErr("unknown scenario(s): %v", unknown)
-			}
-			if len(names) == 0 {
-				// Every transport: the v2 peers show the transport column.
-				scs, _ = scenarios.ForTransport("all")
 			}
 			return runDemo(cmd, scs, timeout, asJSON)
 		},
@@ -132,7 +130,7 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 		sc, _ := fleet.Scenario(addr)
 		v := demoVerdict{Type: "verdict", Address: addr, Scenario: sc.Name, Expected: sc.Expect.String(), Reasons: []string{}}
 		if res, ok := byAddr[addr]; ok {
-			v.Reasons = append(v.Reasons, harness.Judge(sc.Expect, harness.FromResult(res), limit)...)
+			v.Reasons = append(v.Reasons, harness.FromResult(res).Judge(sc.Expect, limit)...)
 		} else {
 			v.Reasons = append(v.Reasons, "no result")
 		}

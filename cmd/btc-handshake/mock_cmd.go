@@ -73,7 +73,7 @@ position and both messages. Only v1 connections with bytes replay.`,
 			if name == "" && replay == "" {
 				return usageErr("give --scenario NAME or --replay FILE")
 			}
-			sc, ok := scenarios.Get(name)
+			sc, ok := scenarios.All().Get(name)
 			if replay != "" {
 				if sc, n, err = replayScenario(cmd, replay, name, speed, connID, n); err != nil {
 					return err

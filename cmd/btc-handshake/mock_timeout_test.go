@@ -39,7 +39,7 @@ var _ = Describe("btc-handshake mock serve --peer-timeout", func() {
 			Eventually(s).WithTimeout(60 * time.Second).Should(gexec.Exit(0))
 			AddReportEntry("conform wall time", time.Since(start).Round(time.Millisecond))
 			objs := ndjson(s.Out.Contents())
-			Expect(objs).To(HaveLen(len(scenarios.ProbeNames()) + 1))
+			Expect(objs).To(HaveLen(len(scenarios.Probes().Transport("v1")) + 1))
 			for _, o := range objs[:len(objs)-1] {
 				Expect(o).To(HaveKeyWithValue("passed", true), "%v", o)
 				Expect(o).NotTo(HaveKey("skipped"), "%v", o)
@@ -64,8 +64,8 @@ var _ = Describe("btc-handshake mock serve --peer-timeout", func() {
 			Expect(sum).To(HaveKeyWithValue("errors", float64(0)))
 			Expect(sum).To(HaveKeyWithValue("skipped", float64(0)))
 		},
-		Entry("Bitcoin Core", "core-v30-responder", scenarios.ProfileCore),
-		Entry("btcd", "btcd-v0.26.2-responder", scenarios.ProfileBtcd),
+		Entry("Bitcoin Core", "core-v30-responder", string(scenarios.ModelCore)),
+		Entry("btcd", "btcd-v0.26.2-responder", string(scenarios.ModelBtcd)),
 	)
 
 	DescribeTable("refuses a peer timeout it cannot keep, with exit 2",

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -55,18 +56,15 @@ func newScenariosCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
-			all, ok := scenarios.ForTransport(transport)
-			if !ok {
+			all := scenarios.All().Transport(transport)
+			if !slices.Contains([]string{"v1", "v2", "auto", "all"}, transport) {
 				return usageErr("--transport must be v1, v2, auto or all, not %q", transport)
 			}
 			if asJSON {
 				enc := json.NewEncoder(out)
 				for _, s := range all {
-					role := string(s.Role)
-					if role == "" {
-						role = string(scenarios.RoleNode)
-					}
-					if err := enc.Encode(scenarioJSON{Name: s.Name, Summary: s.Summary, Origin: s.Origin, Role: role,
+					// Every scenario plays a node (probes play a client).
+					if err := enc.Encode(scenarioJSON{Name: s.Name, Summary: s.Summary, Origin: s.Origin, Role: "node",
 						Tags: append([]string{}, s.Tags...), Expected: s.Expect.String(), Complete: s.Expect.Complete,
 						Kind: s.Expect.Kind, Phase: s.Expect.Phase, Quirks: append([]string{}, s.Expect.Quirks...), Also: alsoCorrect(s.Expect),
 						Transport: s.TransportOf()}); err != nil {

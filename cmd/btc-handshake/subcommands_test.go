@@ -30,7 +30,7 @@ var _ = Describe("btc-handshake scenarios", func() {
 		s := run("scenarios")
 		Eventually(s).Should(gexec.Exit(0))
 		out := string(s.Out.Contents())
-		for _, name := range scenarios.Names() {
+		for _, name := range scenarios.All().Transport("v1").Names() {
 			Expect(out).To(ContainSubstring(name))
 		}
 		Expect(out).To(ContainSubstring("verack-skipped-held"))
@@ -113,7 +113,7 @@ var _ = Describe("btc-handshake check", func() {
 			"--client-timeout", "2s", "--parallel", "32", "--junit", junit)
 		Eventually(s).WithTimeout(60*time.Second).Should(gexec.Exit(0), string(s.Out.Contents()))
 		out := string(s.Out.Contents())
-		Expect(out).To(ContainSubstring("%d scenarios: %d passed, 0 failed", len(scenarios.All()), len(scenarios.All())))
+		Expect(out).To(ContainSubstring("%d scenarios: %d passed, 0 failed", len(scenarios.All().Transport("v1")), len(scenarios.All().Transport("v1"))))
 
 		raw, err := os.ReadFile(junit)
 		Expect(err).NotTo(HaveOccurred())
@@ -128,7 +128,7 @@ var _ = Describe("btc-handshake check", func() {
 		}
 		Expect(xml.Unmarshal(raw, &report)).To(Succeed())
 		Expect(report.Suites).To(HaveLen(1))
-		Expect(report.Suites[0].Tests).To(Equal(len(scenarios.All())))
+		Expect(report.Suites[0].Tests).To(Equal(len(scenarios.All().Transport("v1"))))
 		Expect(report.Suites[0].Failures).To(BeZero())
 	})
 
@@ -146,7 +146,7 @@ var _ = Describe("btc-handshake check", func() {
 				Expect(m["reasons"]).To(ContainElement(ContainSubstring("never connected")))
 			}
 		}
-		for _, scn := range scenarios.All() {
+		for _, scn := range scenarios.All().Transport("v1") {
 			Expect(failed[scn.Name]).To(BeTrue(), scn.Name)
 		}
 	})
@@ -188,7 +188,7 @@ var _ = Describe("btc-handshake demo (make run)", func() {
 		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
 		out := string(s.Out.Contents())
 		Expect(out).To(ContainSubstring("finished with "))
-		all, _ := scenarios.ForTransport("all")
+		all := scenarios.All()
 		Expect(out).To(ContainSubstring("%d of %d peers behaved as their scenarios predict", len(all), len(all)))
 		Expect(out).To(ContainSubstring("transport=v2"))
 		Expect(out).To(ContainSubstring("transport=v1(fallback)"))

@@ -1,6 +1,7 @@
 // Package loopback holds what the loopback fuzz targets of handshake and
 // mockpeer share: dialing from a fresh 127/8 address and knowing whether
-// the fuzzer (not just the seed corpus) is running.
+// the fuzzer (not just the seed corpus) is running; and the loopback
+// sources the conformance probes (and the integration lanes) connect from.
 package loopback
 
 import (
