@@ -14,8 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/internal/loopback"
+	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
