@@ -44,7 +44,7 @@ type session struct {
 
 var sessions = sync.Pool{New: func() any {
 	return &session{v1: v1Transport{
-		r:   wire.NewReaderSize(nil, 0, wire.DefaultReaderSize, 0),
+		r:   wire.NewReader(nil, 0),
 		out: make([]byte, 0, 256),
 	}}
 }}

@@ -45,7 +45,7 @@ func failedProbes(js []harness.ProbeJudgement) map[string]string {
 
 var _ = Describe("RunProbes", func() {
 	It("finds mockpeer's btcd profile conforming to the btcd expectations of every probe", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
+		srv := serveNode(mockpeer.BtcdResponder().HandshakeTimeout(mockTimeout))
 		js := harness.RunProbesWith(ctx, srv.Addr(), probeOpts(scenarios.ProfileBtcd))
 		Expect(js).To(HaveLen(len(scenarios.AllProbes())))
 		Expect(failedProbes(js)).To(BeEmpty())
@@ -59,7 +59,7 @@ var _ = Describe("RunProbes", func() {
 		// connection without a verack for about a second (its own watch,
 		// then the harness's), which a 1 s timeout would cut short.
 		// ProfileCore is -v2transport=0.
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(nil)))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(2*mockTimeout).V2Transport(nil))
 		opts := probeOpts(scenarios.ProfileCore)
 		opts.PeerTimeout = 2 * mockTimeout
 		js := harness.RunProbesWith(ctx, srv.Addr(), opts)
@@ -74,7 +74,7 @@ var _ = Describe("RunProbes", func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("finds mockpeer's Core profile, v2-capable by default, conforming to the core-v2 expectations of every probe", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2 * mockTimeout)))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(2 * mockTimeout))
 		opts := probeOpts(scenarios.ProfileCoreV2)
 		opts.PeerTimeout = 2 * mockTimeout
 		js := harness.RunProbesWith(ctx, srv.Addr(), opts)
@@ -83,7 +83,7 @@ var _ = Describe("RunProbes", func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("tells btcd from Core: the btcd profile fails the core expectations and the other way round", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
+		srv := serveNode(mockpeer.BtcdResponder().HandshakeTimeout(mockTimeout))
 		opts := probeOpts(scenarios.ProfileCore)
 		opts.SkipSlow = true
 		failed := failedProbes(harness.RunProbesWith(ctx, srv.Addr(), opts))
@@ -93,7 +93,7 @@ var _ = Describe("RunProbes", func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("skips the slow probes when asked, and runs only the probes given", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
+		srv := serveNode(mockpeer.BtcdResponder().HandshakeTimeout(mockTimeout))
 		opts := probeOpts(scenarios.ProfileBtcd)
 		opts.SkipSlow = true
 		probes, unknown := scenarios.SelectProbes("silent-peer", "ping-after-verack")
@@ -250,7 +250,7 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 		return o
 	}
 	btcdV2 := func() mockpeer.Profile {
-		return mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true}))
+		return mockpeer.BtcdResponder().HandshakeTimeout(v2MockTimeout).V2Transport(&mockpeer.V2{RandomGarbage: true})
 	}
 
 	It("finds mockpeer's btcd --v2transport profile conforming to the btcd-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
@@ -264,7 +264,7 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 	}, SpecTimeout(60*time.Second))
 
 	It("finds mockpeer's default Core profile (v2-capable) conforming to the core-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout)))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(v2MockTimeout))
 		js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(scenarios.ProfileCoreV2), scenarios.ProbesFor(scenarios.ProfileCoreV2)...)
 		Expect(failedProbes(js)).To(BeEmpty())
 		_, _, errored, skipped := harness.ProbeCounts(js)
@@ -290,8 +290,8 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 			profile string
 			mock    mockpeer.Profile
 		}{
-			{scenarios.ProfileCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(nil))},
-			{scenarios.ProfileBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout))},
+			{scenarios.ProfileCore, mockpeer.CoreResponder().HandshakeTimeout(v2MockTimeout).V2Transport(nil)},
+			{scenarios.ProfileBtcd, mockpeer.BtcdResponder().HandshakeTimeout(v2MockTimeout)},
 		} {
 			srv := serveNode(node.mock)
 			js := harness.RunProbesWith(ctx, srv.Addr(), v2Opts(node.profile), scenarios.V2Probes()...)

@@ -28,7 +28,7 @@ const envUpdateFidelity = "BTC_HANDSHAKE_UPDATE_FIDELITY"
 func probeMockCore(ctx context.Context) []harness.ProbeJudgement {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(mockProbeTimeout), mockpeer.WithV2Transport(nil)).Script()) // ProfileCore: -v2transport=0
+	srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(mockProbeTimeout).V2Transport(nil).Script()) // ProfileCore: -v2transport=0
 	return harness.RunProbesWith(ctx, srv.Addr(), harness.ProbeOptions{
 		Network: wire.Regtest, Profile: scenarios.ProfileCore, PeerTimeout: mockProbeTimeout, Parallel: 8,
 	})

@@ -46,7 +46,7 @@ func hostIP(ctx context.Context, ctr testcontainers.Container) (string, error) {
 // HostIP is the address at which the node in the container reaches the
 // Docker host: the gateway of its network (172.17.0.1 on Docker's default
 // bridge). A test that wants the node to connect out to a mock peer makes
-// the mock listen there (mockpeer.WithListenAddr(ip+":0")) and gives the
+// the mock listen there (mockpeer.WithAddr(ip+":0")) and gives the
 // node that address (RPC addnode). It works when the test process runs on
 // the Docker host, as in CI; not with a remote DOCKER_HOST.
 func (c *BtcdContainer) HostIP(ctx context.Context) (string, error) {

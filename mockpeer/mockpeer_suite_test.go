@@ -213,3 +213,14 @@ var _ = BeforeSuite(func() {
 	_, err := bip324.NewKey()
 	Expect(err).NotTo(HaveOccurred())
 })
+
+// commands lists the commands of frame records, in order.
+func commands(records []mockpeer.Record) []string {
+	out := make([]string, 0, len(records))
+	for _, r := range records {
+		if r.Event == "" && r.Command != "" {
+			out = append(out, r.Command)
+		}
+	}
+	return out
+}

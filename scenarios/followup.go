@@ -85,5 +85,5 @@ func thenPing(first func(c *mockpeer.Conn) error) mockpeer.Step {
 
 // frameThenPing is thenPing after a deliberately broken frame.
 func frameThenPing(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
-	return thenPing(func(c *mockpeer.Conn) error { return c.WriteFrame(build(c.Network())) })
+	return thenPing(func(c *mockpeer.Conn) error { return c.SendRaw(build(c.Network()).Bytes()) })
 }
