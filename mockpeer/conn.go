@@ -84,8 +84,10 @@ type Conn struct {
 	state       State
 	peerVersion *wire.Version
 
-	writes       int
-	writeTimeout time.Duration
+	writes int
+	// stepWithin is the current step's deadline (Within's, or the step
+	// timeout): writes and ExpectClosed wait that long.
+	stepWithin   time.Duration
 	readDeadline time.Time
 	// lastRead is when the last read from nc returned: the arrival time
 	// of every frame that was already buffered by then. Reading the clock
@@ -119,13 +121,13 @@ type Conn struct {
 func newConn(e *env, nc net.Conn, index int) *Conn {
 	now := time.Now()
 	return &Conn{
-		env:          e,
-		nc:           nc,
-		r:            e.getReader(nc),
-		index:        index,
-		start:        now,
-		lastRead:     now,
-		writeTimeout: e.cfg.stepTimeout,
+		env:        e,
+		nc:         nc,
+		r:          e.getReader(nc),
+		index:      index,
+		start:      now,
+		lastRead:   now,
+		stepWithin: e.cfg.stepTimeout,
 	}
 }
 

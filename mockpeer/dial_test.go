@@ -51,7 +51,7 @@ var _ = Describe("Dial", func() {
 		_, err := mockpeer.Dial(context.Background(), srv.Addr(), probe)
 		Expect(err).NotTo(HaveOccurred())
 
-		answers := serveProfile(mockpeer.CoreResponder().On(wire.CmdPing, mockpeer.AnswerPings()))
+		answers := serveProfile(mockpeer.CoreResponder().On(wire.CmdPing, answerPings()))
 		sess, err := mockpeer.Dial(context.Background(), answers.Addr(), probe)
 		Expect(err).To(MatchError(mockpeer.ErrUnexpected))
 		Expect(sess.Err()).To(MatchError(mockpeer.ErrUnexpected))
@@ -80,8 +80,8 @@ var _ = Describe("Dial", func() {
 		other := newServer()
 		other.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 21}), mockpeer.Expect(wire.CmdPong, Equal(wire.Pong{Nonce: 21}))))
 		_, err := mockpeer.Dial(context.Background(), other.Addr(),
-			mockpeer.NewScript("", mockpeer.ExpectClosed(time.Second)),
-			mockpeer.WithRoute(wire.CmdPing, mockpeer.AnswerPings()))
+			mockpeer.NewScript("", mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(time.Second)),
+			mockpeer.WithRoute(wire.CmdPing, answerPings()))
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(other.Finished).Should(Equal(1))
 	})

@@ -167,22 +167,19 @@ func (c *Conn) expectNever(e *expectation, within time.Duration) error {
 }
 
 // ExpectClosed waits until the other side closes (FIN) or resets the
-// connection, skipping messages meanwhile; it fails when the deadline
-// passes first.
-func ExpectClosed(within time.Duration) Step {
-	s := newStep("ExpectClosed()", func(c *Conn, within time.Duration) error {
-		deadline, within := c.deadline(within)
-		err := c.waitClosed(deadline)
-		switch {
-		case err == nil:
-			return nil
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			return fmt.Errorf("%w after %v", ErrNotClosed, within)
-		}
-		return waitError(err, "waiting for the other side to close", within, nil)
-	})
-	s.within = within
-	return s
+// connection, skipping messages meanwhile; it fails with ErrNotClosed when
+// the step's deadline passes first (Step.Within, default the server's step
+// timeout). As a step: Do((*Conn).ExpectClosed).
+func (c *Conn) ExpectClosed() error {
+	deadline, within := c.deadline(c.stepWithin)
+	err := c.waitClosed(deadline)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Errorf("%w after %v", ErrNotClosed, within)
+	}
+	return waitError(err, "waiting for the other side to close", within, nil)
 }
 
 // waitClosed reads until the stream ends: nil when the other side closed

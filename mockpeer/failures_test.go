@@ -75,7 +75,7 @@ var _ = Describe("Failures", func() {
 			func(c *rawClient) { c.send(wire.Ping{Nonce: 1}, wire.Pong{Nonce: 1}) },
 			mockpeer.ErrUnexpected, "unexpected message: pong within 1s"),
 		Entry("ExpectClosed and the other side stays",
-			mockpeer.ExpectClosed(30*time.Millisecond),
+			mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(30*time.Millisecond),
 			func(*rawClient) {},
 			mockpeer.ErrNotClosed, "connection still open after 30ms"),
 		Entry("the stream goes out of sync",
@@ -100,7 +100,7 @@ var _ = Describe("Failures", func() {
 			panic("Ginkgo detected an issue: call defer GinkgoRecover() in your goroutine")
 		}
 		srv := mockpeer.NewServer(mockpeer.WithFailHandler(ginkgoLike))
-		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVerack).Within(10 * time.Millisecond)))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVerack).Within(10*time.Millisecond)))
 		srv.SetDefaultScript(mockpeer.NewScript("", mockpeer.Send(wire.Pong{Nonce: 2})))
 		first := dialRaw(srv.Addr())
 		first.expectEOF()
@@ -117,7 +117,7 @@ var _ = Describe("Failures", func() {
 	It("go to a testing.TB's Error through a fail handler", func() {
 		tb := &fakeTB{}
 		srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(m string, _ ...int) { tb.Errorf("%s", m) }))
-		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVerack).Within(10 * time.Millisecond)))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVerack).Within(10*time.Millisecond)))
 		c := dialRaw(srv.Addr())
 		c.expectEOF()
 		Expect(srv.Close()).To(Succeed())
@@ -126,7 +126,7 @@ var _ = Describe("Failures", func() {
 
 	It("are returned by Close when there is no fail handler", func() {
 		srv := mockpeer.NewServer()
-		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVerack).Within(10 * time.Millisecond)))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVerack).Within(10*time.Millisecond)))
 		dialRaw(srv.Addr()).expectEOF()
 		err := srv.Close()
 		Expect(err).To(MatchError(mockpeer.ErrTimeout))

@@ -224,3 +224,15 @@ func commands(records []mockpeer.Record) []string {
 	}
 	return out
 }
+
+// answerPings is a reaction that answers a ping with a pong carrying its
+// nonce, at any time (a ping without a nonce, before BIP31, gets none).
+func answerPings() mockpeer.Reaction {
+	return func(_ *mockpeer.Conn, in mockpeer.Incoming) ([]wire.Message, error) {
+		p, ok := in.Message.(wire.Ping)
+		if !ok || p.NoNonce {
+			return nil, nil
+		}
+		return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
+	}
+}

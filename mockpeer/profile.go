@@ -24,29 +24,25 @@ func Reply(msgs ...wire.Message) Reaction {
 	return func(*Conn, Incoming) ([]wire.Message, error) { return msgs, nil }
 }
 
+// ThenDisconnect returns r closing the connection after its replies are
+// written (unless it fails): Reply(msgs...).ThenDisconnect() sends msgs and
+// hangs up, Reply().ThenDisconnect() just hangs up, and
+// p.Reaction(cmd).ThenDisconnect() hangs up after a profile's own answer.
+func (r Reaction) ThenDisconnect() Reaction {
+	return func(c *Conn, in Incoming) ([]wire.Message, error) {
+		msgs, err := r(c, in)
+		if err == nil {
+			err = ErrDisconnect
+		}
+		return msgs, err
+	}
+}
+
 // ignore is Reply(): no answer.
 func ignore(*Conn, Incoming) ([]wire.Message, error) { return nil, nil }
 
-// disconnect is Disconnect().
+// disconnect is Reply().ThenDisconnect().
 func disconnect(*Conn, Incoming) ([]wire.Message, error) { return nil, ErrDisconnect }
-
-// Disconnect is a reaction that sends msgs, then closes the connection.
-func Disconnect(msgs ...wire.Message) Reaction {
-	return func(*Conn, Incoming) ([]wire.Message, error) { return msgs, ErrDisconnect }
-}
-
-// AnswerPings answers a ping with a pong carrying the same nonce, at any
-// time (use it as a route: srv.Route(wire.CmdPing, mockpeer.AnswerPings())).
-// A ping without a nonce (before BIP31) gets no answer.
-func AnswerPings() Reaction {
-	return func(_ *Conn, in Incoming) ([]wire.Message, error) {
-		p, ok := in.Message.(wire.Ping)
-		if !ok || p.NoNonce {
-			return nil, nil
-		}
-		return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
-	}
-}
 
 type ruleKind uint8
 
@@ -70,7 +66,7 @@ type sendRule struct {
 //	core := mockpeer.CoreResponder()
 //	noVerack := core.Without(wire.CmdVerack)
 //	early := core.Before(wire.CmdVerack, wire.SendCmpct{Version: 2})
-//	rude := core.On(wire.CmdPing, mockpeer.Disconnect())
+//	rude := core.On(wire.CmdPing, mockpeer.Reply().ThenDisconnect())
 type Profile struct {
 	name             string
 	at               location

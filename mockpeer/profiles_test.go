@@ -340,7 +340,7 @@ var _ = Describe("CoreResponder", func() {
 		})
 
 		It("answers a ping before verack", func() {
-			srv = serveProfile(mockpeer.CoreResponder().V2Transport(nil).On(wire.CmdPing, mockpeer.AnswerPings()))
+			srv = serveProfile(mockpeer.CoreResponder().V2Transport(nil).On(wire.CmdPing, answerPings()))
 			c = dialRaw(srv.Addr())
 			c.send(wire.Ping{Nonce: 8})
 			_, m := c.next()
@@ -349,7 +349,7 @@ var _ = Describe("CoreResponder", func() {
 
 		It("leaves the original profile untouched", func() {
 			core := mockpeer.CoreResponder()
-			_ = core.Without(wire.CmdVerack).On(wire.CmdPing, mockpeer.Disconnect())
+			_ = core.Without(wire.CmdVerack).On(wire.CmdPing, mockpeer.Reply().ThenDisconnect())
 			srv = serveProfile(core)
 			c = dialRaw(srv.Addr())
 			handshake()

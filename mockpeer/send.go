@@ -199,7 +199,7 @@ func (c *Conn) write(b []byte) error {
 	}
 	c.writes++
 	armed := false
-	if c.writeTimeout > 0 {
+	if c.stepWithin > 0 {
 		// Almost every write fits in the socket buffer at once: try it
 		// without a deadline (arming one reads the clock twice and moves
 		// a timer), and arm it only for the rest of a write that would
@@ -210,7 +210,7 @@ func (c *Conn) write(b []byte) error {
 		}
 		b = b[n:]
 		armed = true
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		_ = c.nc.SetWriteDeadline(time.Now().Add(c.stepWithin))
 	}
 	_, err := c.nc.Write(b)
 	if armed {

@@ -129,9 +129,9 @@ func (c *Conn) play(sc Script) {
 			}
 			return
 		}
-		c.writeTimeout = c.env.cfg.stepTimeout
+		c.stepWithin = c.env.cfg.stepTimeout
 		if st.within > 0 {
-			c.writeTimeout = st.within
+			c.stepWithin = st.within
 		}
 		c.w = st.w
 		if c.env.debug {

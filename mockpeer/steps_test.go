@@ -100,7 +100,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("Sleep pauses between steps", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 1}), mockpeer.Do(func(c *mockpeer.Conn) error { return c.Sleep(60*time.Millisecond) }), mockpeer.Send(wire.Ping{Nonce: 2})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 1}), mockpeer.Do(func(c *mockpeer.Conn) error { return c.Sleep(60 * time.Millisecond) }), mockpeer.Send(wire.Ping{Nonce: 2})))
 		c := dialRaw(srv.Addr())
 		c.next()
 		start := time.Now()
@@ -154,7 +154,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("ExpectClosed succeeds when the client hangs up", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.NewScript("", mockpeer.ExpectClosed(2 * time.Second)))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(2*time.Second)))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 1})
 		Expect(c.conn.Close()).To(Succeed())
@@ -182,8 +182,8 @@ var _ = Describe("Steps, seen from a raw client", func() {
 	It("Expect applies Gomega matchers to the decoded message, and ReplyVersion answers it", func() {
 		srv := newServer()
 		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVersion,
-				HaveField("ProtocolVersion", BeNumerically(">=", 70001)),
-				HaveField("UserAgent", ContainSubstring("raw-client"))), mockpeer.ReplyVersion(nil), mockpeer.HoldOpen()))
+			HaveField("ProtocolVersion", BeNumerically(">=", 70001)),
+			HaveField("UserAgent", ContainSubstring("raw-client"))), mockpeer.ReplyVersion(nil), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		ours := clientVersion(70016, wire.NodeNetwork)
 		c.send(ours)
@@ -215,7 +215,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 var _ = Describe("Routes", func() {
 	It("answer pings whatever the script is waiting for", func() {
 		srv := newServer()
-		srv.Route(wire.CmdPing, mockpeer.AnswerPings())
+		srv.Route(wire.CmdPing, answerPings())
 		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("verack"), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 11})
@@ -227,7 +227,7 @@ var _ = Describe("Routes", func() {
 	})
 
 	It("let the step see the message too", func() {
-		srv := newServer(mockpeer.WithRoute(wire.CmdPing, mockpeer.AnswerPings()))
+		srv := newServer(mockpeer.WithRoute(wire.CmdPing, answerPings()))
 		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("ping", Equal(wire.Ping{Nonce: 4})), mockpeer.Send(wire.Verack{})))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 4})

@@ -145,7 +145,7 @@ var _ = Describe("the v2 transport", func() {
 		sess, err := mockpeer.Dial(context.Background(), srv.Addr(), mockpeer.NewScript("v2-oversized",
 			mockpeer.V2Handshake(mockpeer.V2{}),
 			mockpeer.Send(bip324.Packet{Declared: 1<<24 - 1}),
-			mockpeer.ExpectClosed(time.Second)))
+			mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(time.Second)))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sess.Transcript()).NotTo(BeEmpty())
 	})

@@ -36,7 +36,7 @@ func completesAndAnswersPing() []mockpeer.Step {
 // the rest of the frame (a payload is the same on every network) makes it
 // see the wrong magic and close.
 func closesAfterPayload(payload []byte) []mockpeer.Step {
-	return []mockpeer.Step{mockpeer.SendRaw(payload), mockpeer.ExpectClosed(0)}
+	return []mockpeer.Step{mockpeer.SendRaw(payload), mockpeer.Do((*mockpeer.Conn).ExpectClosed)}
 }
 
 // FollowUp describes a probe's follow-up (Alive) for people, e.g.

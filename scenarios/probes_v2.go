@@ -324,7 +324,7 @@ func v2ProbeCatalog() []Probe {
 			Origin:  origin(originCoreV2Packet, originBIP324, originBtcdV2Packet+": btcd waits for the 4 MB"),
 			// btcd reads the declared bytes: the rest of the packet (not
 			// authentic) makes it close.
-			Alive: []mockpeer.Step{mockpeer.SendRaw(make([]byte, oversizedContents+17)), mockpeer.ExpectClosed(0)},
+			Alive: []mockpeer.Step{mockpeer.SendRaw(make([]byte, oversizedContents+17)), mockpeer.Do((*mockpeer.Conn).ExpectClosed)},
 			Script: mockpeer.NewScript("v2-oversized-packet", steps(v2Handshake(), one(
 				mockpeer.Send(bip324.Packet{Declared: oversizedContents})))...),
 			Expect: map[string]Reaction{ProfileCoreV2: Disconnects(), ProfileBtcdV2: Ignores()},
