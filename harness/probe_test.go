@@ -59,7 +59,7 @@ var _ = Describe("RunProbes", func() {
 		// connection without a verack for about a second (its own watch,
 		// then the harness's), which a 1 s timeout would cut short.
 		// ProfileCore is -v2transport=0.
-		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(2*mockTimeout).V2Transport(nil))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(2 * mockTimeout).V2Transport(nil))
 		opts := probeOpts(scenarios.ProfileCore)
 		opts.PeerTimeout = 2 * mockTimeout
 		js := harness.RunProbesWith(ctx, srv.Addr(), opts)

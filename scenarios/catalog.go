@@ -636,7 +636,7 @@ func catalog() []Scenario {
 			Summary: "its verack comes 300 ms after its version",
 			Origin:  "busy nodes answer late",
 			Script: mockpeer.NewScript("slow-verack", expectVersion(), replyWith(nil),
-				mockpeer.Do(func(c *mockpeer.Conn) error { return c.Sleep(300*time.Millisecond) }), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
+				mockpeer.Do(func(c *mockpeer.Conn) error { return c.Sleep(300 * time.Millisecond) }), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: Completes(),
 		},
 	}

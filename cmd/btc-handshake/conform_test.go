@@ -217,7 +217,7 @@ var _ = Describe("btc-handshake conform", func() {
 
 	Describe("the v2 probes", func() {
 		btcdV2 := func() string {
-			return node(mockpeer.BtcdResponder().HandshakeTimeout(2*time.Second).V2Transport(&mockpeer.V2{RandomGarbage: true}))
+			return node(mockpeer.BtcdResponder().HandshakeTimeout(2 * time.Second).V2Transport(&mockpeer.V2{RandomGarbage: true}))
 		}
 
 		It("runs the v1 and the v2 probes for --profile btcd-v2, and the btcd v2 mock passes them all", func() {
