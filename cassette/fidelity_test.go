@@ -382,7 +382,7 @@ their recorded segmentation and timing, and its close — against mockpeer's Cor
 profile with a 5 s peer timeout, each probe against a mock of its own:
 
 - ` + "`-v2transport=0`" + ` (` + "`../shared/recordings/core-v30/pcap/core-v30-v2off-inbound.pcap`" + `)
-  against ` + "`mockpeer.CoreResponder(WithV2Transport(nil))`" + ` ("mock core");
+  against ` + "`mockpeer.CoreResponder().V2Transport(nil)`" + ` ("mock core");
 - ` + "`-v2transport=1`" + `, Core's default (` + "`core-v30-v2on-inbound.pcap`" + `), against
   ` + "`mockpeer.CoreResponder()`" + `, v2-capable by default ("mock core (v2 default)").
 

@@ -377,7 +377,8 @@ func (c *Conn) recordEvent(ev, note string, err error) {
 	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Event: ev, Note: note, Err: err})
 }
 
-// Close closes the connection. Closing twice is harmless.
+// Close closes the connection (a TCP FIN). Closing twice is harmless.
+// As a step: Do((*Conn).Close).
 func (c *Conn) Close() error {
 	if c.closed {
 		return nil
@@ -389,7 +390,7 @@ func (c *Conn) Close() error {
 }
 
 // Reset closes the connection with SO_LINGER 0, so the other side gets a
-// TCP RST (ECONNRESET) instead of a FIN.
+// TCP RST (ECONNRESET) instead of a FIN. As a step: Do((*Conn).Reset).
 func (c *Conn) Reset() error {
 	if c.closed {
 		return net.ErrClosed
@@ -405,7 +406,8 @@ func (c *Conn) Reset() error {
 	return err
 }
 
-// CloseWrite closes the write half (a TCP FIN); reading goes on.
+// CloseWrite closes the write half (a TCP FIN); reading goes on. As a
+// step: Do((*Conn).CloseWrite).
 func (c *Conn) CloseWrite() error {
 	cw, ok := c.nc.(interface{ CloseWrite() error })
 	if !ok {

@@ -149,7 +149,15 @@ func (s *Server) SetDefaultScript(sc Script) {
 // with this command while it waits for messages (Expect, HoldOpen,
 // ExpectClosed, a profile), r reacts to it first; its replies are written
 // in one write, and the message then goes on to the step. Sleep and
-// sending steps do not read, so routes wait for them.
+// sending steps do not read, so routes wait for them. A pong for every
+// ping:
+//
+//	srv.Route(wire.CmdPing, func(_ *mockpeer.Conn, in mockpeer.Incoming) ([]wire.Message, error) {
+//		if p, ok := in.Message.(wire.Ping); ok && !p.NoNonce {
+//			return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
+//		}
+//		return nil, nil
+//	})
 func (s *Server) Route(command string, r Reaction) {
 	s.env.addRoute(command, r, callerLocation())
 }

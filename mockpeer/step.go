@@ -27,9 +27,9 @@ func newStep(name string, run func(c *Conn, within time.Duration) error) Step {
 	return Step{name: name, at: callerLocation(), run: run}
 }
 
-// Within sets the step's deadline: how long Expect, ExpectClosed and
-// ExpectNone wait, how long HoldOpen and a profile run at most, and the
-// write deadline of sending steps. Zero means the default (the server's step
+// Within sets the step's deadline: how long Expect (and Never) and
+// Conn.ExpectClosed wait, how long HoldOpen and a profile run at most, and
+// the write deadline of sending steps. Zero means the default (the server's step
 // timeout for waiting and writing, no limit for HoldOpen and profiles).
 func (s Step) Within(d time.Duration) Step { s.within = d; return s }
 
