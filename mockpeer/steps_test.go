@@ -13,6 +13,14 @@ import (
 )
 
 var _ = Describe("Steps, seen from a raw client", func() {
+	It("names each step for failures, with its methods", func() {
+		Expect(mockpeer.Do((*mockpeer.Conn).Reset).String()).To(Equal("Do((*Conn).Reset)"))
+		Expect(mockpeer.Do(func(*mockpeer.Conn) error { return nil }).String()).To(Equal("Do()"))
+		Expect(mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 1}).Coalesced().String()).To(Equal("Send(verack, ping).Coalesced()"))
+		Expect(mockpeer.Expect("").Never().String()).To(Equal(`Expect("").Never()`))
+		Expect(mockpeer.SendRaw([]byte{1, 2}).Dribble(1, 0).String()).To(Equal("SendRaw(2 bytes).Dribble(1, 0s)"))
+	})
+
 	It("Send writes each message as its own frame and write", func() {
 		srv := newServer()
 		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 7}), mockpeer.HoldOpen()))
