@@ -108,7 +108,7 @@ type Conn struct {
 	// replies is room for a profile's replies to one message (Core's
 	// longest is five), so that answering allocates no slice.
 	replies [5]wire.Message
-	// w is how the current step writes (Step.Writes, Step.Dribble).
+	// w is how the current step writes (Step.Coalesced, Split, Dribble).
 	w writing
 	// dialed: the mock initiated the connection (Dial), which makes it
 	// the initiator of a v2 handshake.
@@ -326,55 +326,6 @@ func (c *Conn) readEnded(err error, at time.Time) error {
 	}
 	c.env.record(Record{Time: at, Conn: c.index, Event: ev, Err: err})
 	return err
-}
-
-func (c *Conn) recordIn(in Incoming, size int) {
-	c.framed = true
-	if c.env.dropsFrame(in.Err) {
-		return // spare building it
-	}
-	var payload []byte
-	if c.env.cfg.record == recordAll && len(in.Payload) > 0 && !c.env.full(false) {
-		payload = c.env.copyPayload(in.Payload)
-	}
-	c.env.record(Record{Time: in.Time, Conn: c.index, Command: in.Command, Payload: payload, Size: size, Err: in.Err})
-}
-
-func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err error) {
-	if c.env.dropsFrame(err) {
-		return // spare building it, and the clock read
-	}
-	var payload []byte
-	if c.env.cfg.record == recordAll {
-		p := frame
-		if cmd != "" && len(frame) >= wire.HeaderSize {
-			p = frame[wire.HeaderSize:]
-		}
-		if len(p) > 0 {
-			payload = c.env.copyPayload(p)
-		}
-	}
-	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Command: cmd, Payload: payload,
-		Size: len(frame), Write: write, Raw: raw, Err: err})
-}
-
-// dropsFrame reports that env.record would discard a frame record with
-// this error.
-func (e *env) dropsFrame(err error) bool {
-	switch e.cfg.record {
-	case recordNone:
-		return true
-	case recordEvents:
-		return err == nil
-	}
-	return false
-}
-
-func (c *Conn) recordEvent(ev, note string, err error) {
-	if c.env.cfg.record == recordNone {
-		return
-	}
-	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Event: ev, Note: note, Err: err})
 }
 
 // Close closes the connection (a TCP FIN). Closing twice is harmless.

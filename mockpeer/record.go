@@ -5,6 +5,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
 )
 
 // Connection events recorded in Record.Event.
@@ -211,3 +213,52 @@ func index(out bool) int {
 // Server, every connection's records), so that a step can decide what to
 // do next from what happened.
 func (c *Conn) Transcript() []Record { return c.env.transcript() }
+
+func (c *Conn) recordIn(in Incoming, size int) {
+	c.framed = true
+	if c.env.dropsFrame(in.Err) {
+		return // spare building it
+	}
+	var payload []byte
+	if c.env.cfg.record == recordAll && len(in.Payload) > 0 && !c.env.full(false) {
+		payload = c.env.copyPayload(in.Payload)
+	}
+	c.env.record(Record{Time: in.Time, Conn: c.index, Command: in.Command, Payload: payload, Size: size, Err: in.Err})
+}
+
+func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err error) {
+	if c.env.dropsFrame(err) {
+		return // spare building it, and the clock read
+	}
+	var payload []byte
+	if c.env.cfg.record == recordAll {
+		p := frame
+		if cmd != "" && len(frame) >= wire.HeaderSize {
+			p = frame[wire.HeaderSize:]
+		}
+		if len(p) > 0 {
+			payload = c.env.copyPayload(p)
+		}
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Command: cmd, Payload: payload,
+		Size: len(frame), Write: write, Raw: raw, Err: err})
+}
+
+// dropsFrame reports that env.record would discard a frame record with
+// this error.
+func (e *env) dropsFrame(err error) bool {
+	switch e.cfg.record {
+	case recordNone:
+		return true
+	case recordEvents:
+		return err == nil
+	}
+	return false
+}
+
+func (c *Conn) recordEvent(ev, note string, err error) {
+	if c.env.cfg.record == recordNone {
+		return
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Event: ev, Note: note, Err: err})
+}
