@@ -135,12 +135,12 @@ func oursImpl() impl {
 func newMock(addr string) (*mockpeer.Server, error) {
 	var srv *mockpeer.Server
 	err := catchPanic(func() {
-		srv = mockpeer.NewServer(mockpeer.WithListenAddr(addr), mockpeer.WithRecording(mockpeer.RecordEvents))
+		srv = mockpeer.NewServer(mockpeer.WithAddr(addr), mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
 	})
 	if err != nil {
 		return nil, err
 	}
-	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Writes(mockpeer.WriteCoalesced).Script())
+	srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(0).Coalesced().Script())
 	return srv, nil
 }
 

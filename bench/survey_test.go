@@ -14,6 +14,7 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
+	"github.com/btc-handshake/btc-handshake/internal/fleet"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
@@ -25,7 +26,7 @@ const (
 )
 
 // BenchmarkSurvey starts surveyPeers mock peers in this process, a
-// mockpeer.Fleet: each peer a mockpeer.Server of its own (scripts,
+// internal/fleet.Fleet: each peer a mockpeer.Server of its own (scripts,
 // records) on its own loopback address (harness.FleetAddr: 127.0.0.2, ...
 // 127.0.39.19), all behind one listening socket on Linux (fleet-shared is
 // 1 then; elsewhere each listens on its own), and surveys all of them with
@@ -183,11 +184,11 @@ func leftovers(g0, fd0 int) (goroutines, fds int) {
 	}
 }
 
-// surveyFleet is the survey's mock peers, a mockpeer.Fleet (one peer per
+// surveyFleet is the survey's mock peers, an internal/fleet.Fleet (one peer per
 // loopback address, all behind one listening socket on Linux), and the
 // addresses to dial.
 type surveyFleet struct {
-	fleet   *mockpeer.Fleet
+	fleet   *fleet.Fleet
 	targets []string
 }
 
@@ -197,16 +198,17 @@ func startSurveyFleet(n int) (*surveyFleet, error) {
 		addrs[i] = harness.FleetAddr(i)
 	}
 	f := &surveyFleet{targets: make([]string, 0, n)}
-	if err := catchPanic(func() {
-		f.fleet = mockpeer.NewFleet(addrs, mockpeer.WithRecording(mockpeer.RecordEvents))
-	}); err != nil {
-		return f, err
-	}
+	f.fleet = fleet.New(addrs, mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
 	// One write per reply, as in the pairs' mock (newMock) and in the
 	// earlier runs BENCHMARKS.md compares with.
-	script := mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Writes(mockpeer.WriteCoalesced).Script()
+	script := mockpeer.CoreResponder().HandshakeTimeout(0).Coalesced().Script()
 	for _, p := range f.fleet.Peers() {
 		p.SetDefaultScript(script)
+	}
+	if err := f.fleet.Start(); err != nil {
+		return f, err
+	}
+	for _, p := range f.fleet.Peers() {
 		f.targets = append(f.targets, p.Addr())
 	}
 	return f, nil

@@ -141,11 +141,11 @@ func autoImpl() impl {
 		serve: func(addr string) (responder, error) {
 			var srv *mockpeer.Server
 			if err := catchPanic(func() {
-				srv = mockpeer.NewServer(mockpeer.WithListenAddr(addr), mockpeer.WithRecording(mockpeer.RecordEvents))
+				srv = mockpeer.NewServer(mockpeer.WithAddr(addr), mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
 			}); err != nil {
 				return nil, err
 			}
-			srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0), mockpeer.WithV2Transport(nil)).Writes(mockpeer.WriteCoalesced).Script())
+			srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(0).V2Transport(nil).Coalesced().Script())
 			return mockResponder{srv}, nil
 		},
 		once: func(ctx context.Context, addr string) error {
@@ -259,16 +259,12 @@ func BenchmarkV2Declared(b *testing.B) {
 func benchV2Declared(b *testing.B) error {
 	var srv *mockpeer.Server
 	if err := catchPanic(func() {
-		srv = mockpeer.NewServer(mockpeer.WithListenAddr(loopbackAddr), mockpeer.WithRecording(mockpeer.RecordEvents))
+		srv = mockpeer.NewServer(mockpeer.WithAddr(loopbackAddr), mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
 	}); err != nil {
 		return err
 	}
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.Steps(
-		mockpeer.V2Accept(mockpeer.V2{RandomGarbage: true}),
-		mockpeer.SendPacket(mockpeer.Packet{Declared: declaredLen, Contents: make([]byte, 100)}),
-		mockpeer.CloseConn(),
-	))
+	srv.SetDefaultScript(mockpeer.NewScript("", mockpeer.V2Handshake(mockpeer.V2{RandomGarbage: true}), mockpeer.Send(bip324.Packet{Declared: declaredLen, Contents: make([]byte, 100)}), mockpeer.Do((*mockpeer.Conn).Close)))
 	m := mockResponder{srv}
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)

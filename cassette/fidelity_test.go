@@ -233,9 +233,9 @@ var _ = Describe("replaying the recordings of real Core v30", func() {
 	It("finds the mock's Core profile doing what real Core did on every recorded probe connection, v2 off and on", func() {
 		runs := []recording{
 			{pcap: "core-v30-v2off-inbound.pcap", conform: "core-profile-vs-v2transport-off.ndjson", log: "v2transport-off.log",
-				profile: mockpeer.CoreResponder(mockpeer.WithPeerTimeout(recordedPeerTimeout), mockpeer.WithV2Transport(nil))},
+				profile: mockpeer.CoreResponder().HandshakeTimeout(recordedPeerTimeout).V2Transport(nil)},
 			{pcap: "core-v30-v2on-inbound.pcap", conform: "core-v2-profile-vs-v2transport-on.ndjson", log: "v2transport-on.log",
-				profile: mockpeer.CoreResponder(mockpeer.WithPeerTimeout(recordedPeerTimeout))},
+				profile: mockpeer.CoreResponder().HandshakeTimeout(recordedPeerTimeout)},
 		}
 		// btcec builds its curve tables on first use, which takes long
 		// under the race detector: built now, they cannot eat into the
@@ -359,7 +359,7 @@ func startProbes(run recording, wg *sync.WaitGroup) map[string]probeResult {
 			defer wg.Done()
 			res.mock = playClient(cn, srv.Addr(), net)
 			for _, r := range srv.Transcript() {
-				if r.Dir == mockpeer.Out && r.Event == mockpeer.EventClose {
+				if r.Out && r.Event == mockpeer.EventClose {
 					res.mockClose = r.Note
 					break
 				}
@@ -382,7 +382,7 @@ their recorded segmentation and timing, and its close — against mockpeer's Cor
 profile with a 5 s peer timeout, each probe against a mock of its own:
 
 - ` + "`-v2transport=0`" + ` (` + "`../shared/recordings/core-v30/pcap/core-v30-v2off-inbound.pcap`" + `)
-  against ` + "`mockpeer.CoreResponder(WithV2Transport(nil))`" + ` ("mock core");
+  against ` + "`mockpeer.CoreResponder().V2Transport(nil)`" + ` ("mock core");
 - ` + "`-v2transport=1`" + `, Core's default (` + "`core-v30-v2on-inbound.pcap`" + `), against
   ` + "`mockpeer.CoreResponder()`" + `, v2-capable by default ("mock core (v2 default)").
 

@@ -99,7 +99,7 @@ func (r *Recorder) Dialer(d func(ctx context.Context, network, addr string) (net
 }
 
 // Listener returns l with every accepted connection recorded as the node:
-// give it to a mockpeer.Server with mockpeer.WithListener to record what
+// give it to a mockpeer.Server as its Listener to record what
 // the mock and its clients said.
 func (r *Recorder) Listener(l net.Listener) net.Listener { return recListener{Listener: l, r: r} }
 

@@ -257,7 +257,7 @@ func (p *player) run(c *mockpeer.Conn) error {
 				return p.quiet(c, err)
 			}
 			p.patch(sent, sent+len(e.Bytes))
-			err := c.WriteRaw(p.stream[sent : sent+len(e.Bytes)])
+			err := c.SendRaw(p.stream[sent : sent+len(e.Bytes)])
 			sent += len(e.Bytes)
 			k.sync(e.At)
 			if err != nil && !clientGone {

@@ -165,7 +165,11 @@ var _ = Describe("recording and replaying our client against the catalog", func(
 		var n notes
 		rec := cassette.NewRecorder(wire.Regtest)
 		ln := must(listenLoopback())
-		srv := serve(mustScenario("core-v30-responder").Script, &n, mockpeer.WithListener(rec.Listener(ln)))
+		srv := mockpeer.NewUnstartedServer(mockpeer.WithStepTimeout(3*time.Second), mockpeer.WithFailHandler(n.add))
+		srv.Listener = rec.Listener(ln)
+		srv.SetDefaultScript(mustScenario("core-v30-responder").Script)
+		Expect(srv.Start()).To(Succeed())
+		DeferCleanup(srv.Close)
 		res := ourHandshake(srv.Addr(), wire.Regtest, nil)
 		Expect(res.OK()).To(BeTrue())
 		// The mock reads to our client's close before its script ends.

@@ -187,7 +187,7 @@ var _ = Describe("recording a v2 handshake", func() {
 
 	It("keeps the bytes as recorded when a snapshot of them is redacted", func() {
 		var n notes
-		srv := serve(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).Script(), &n)
+		srv := serve(mockpeer.CoreResponder().V2Transport(nil).Script(), &n)
 		rec := cassette.NewRecorder(wire.Regtest)
 		Expect(ourHandshake(srv.Addr(), wire.Regtest, rec.Dialer(nil)).OK()).To(BeTrue())
 		clientVersion := func(c *cassette.Cassette) *cassette.VersionInfo {
@@ -209,7 +209,7 @@ var _ = Describe("recording a v2 handshake", func() {
 
 	It("annotates nothing for a v1 handshake, a fallback included, or an address it did not record", func() {
 		var n notes
-		v1only := serve(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).Script(), &n)
+		v1only := serve(mockpeer.CoreResponder().V2Transport(nil).Script(), &n)
 		rec := cassette.NewRecorder(wire.Regtest)
 		res := v2Handshake(v1only.Addr(), rec, handshake.TransportAuto)
 		Expect(res.OK()).To(BeTrue(), "%v", res.Err)

@@ -51,20 +51,24 @@ func sendThenFIN(b []byte) script {
 const allocBudget = 48 << 10
 
 var _ = Describe("bad-input catalog, through the client", func() {
-	versionPayload := wire.Encode(peerVersion(70016))
-	version := func(n int) []byte { return wire.AppendFrame(nil, wire.Mainnet, wire.CmdVersion, versionPayload[:n]) }
+	versionPayload := peerVersion(70016).AppendPayload(nil)
+	version := func(n int) []byte {
+		return wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: wire.CmdVersion, Payload: versionPayload[:n]})
+	}
 	withUA := func(prefix ...byte) []byte {
 		v := peerVersion(70016)
 		v.Tail = wire.TailNoUserAgent
-		return wire.AppendFrame(nil, wire.Mainnet, wire.CmdVersion, append(append(wire.Encode(v), prefix...), "abcdef"...))
+		return wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: wire.CmdVersion, Payload: append(append(v.AppendPayload(nil), prefix...), "abcdef"...)})
 	}
 	uaCut := func(prefix ...byte) []byte {
 		v := peerVersion(70016)
 		v.Tail = wire.TailNoUserAgent
-		return wire.AppendFrame(nil, wire.Mainnet, wire.CmdVersion, append(wire.Encode(v), prefix...))
+		return wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: wire.CmdVersion, Payload: append(v.AppendPayload(nil), prefix...)})
 	}
 	ping := wire.NewRawFrame(wire.Mainnet, wire.Ping{Nonce: 3})
-	raw := func(cmd string, payload []byte) []byte { return wire.AppendFrame(nil, wire.Mainnet, cmd, payload) }
+	raw := func(cmd string, payload []byte) []byte {
+		return wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: cmd, Payload: payload})
+	}
 	magicThen := func(rest byte) []byte {
 		m := wire.Mainnet.Magic()
 		return append(m[:], bytes.Repeat([]byte{rest}, wire.HeaderSize-4)...)

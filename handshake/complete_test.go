@@ -246,7 +246,7 @@ var _ = Describe("Dial", func() {
 			completion{peer: reply(peerVersion(70012), wire.Raw{Cmd: wire.CmdAlert, Payload: []byte{1, 2, 3, 4, 5}}, wire.Verack{}),
 				quirks: []handshake.Quirk{coalesced, handshake.QuirkOldProtocol, handshake.QuirkAlert}}),
 		Entry("bytes after relay in version (Core ignores them)",
-			completion{peer: reply(wire.Raw{Cmd: wire.CmdVersion, Payload: append(wire.Encode(peerVersion(70016)), 0xde, 0xad)}, wire.Verack{}),
+			completion{peer: reply(wire.Raw{Cmd: wire.CmdVersion, Payload: append(peerVersion(70016).AppendPayload(nil), 0xde, 0xad)}, wire.Verack{}),
 				quirks: []handshake.Quirk{coalesced, handshake.QuirkVersionTrailingBytes}}),
 		Entry("a 209 peer when MinPeerVersion is 209",
 			completion{peer: coreReply(209), quirks: []handshake.Quirk{coalesced, handshake.QuirkOldProtocol},

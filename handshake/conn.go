@@ -54,7 +54,7 @@ func (c *Conn) adopt(s *session) {
 // message cut by ctx is read on by the next call.
 func (c *Conn) ReadMessage(ctx context.Context) (wire.Message, error) {
 	if c.t == &c.v1 && c.v1.r == nil {
-		c.v1.r = wire.NewReaderSize(c.conn, c.net, wire.DefaultReaderSize, c.maxPayload)
+		c.v1.r = wire.NewReaderSize(c.conn, c.net, 0, c.maxPayload)
 	}
 	stop, err := bound(ctx, c.conn.SetReadDeadline)
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 func verackThenPing(first ...mockpeer.Step) mockpeer.Script {
 	steps := append(first,
 		mockpeer.Expect(wire.CmdVersion),
-		mockpeer.Coalesce(mockpeer.DefaultVersion(), wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}, wire.Ping{Nonce: 42}),
+		mockpeer.Send(peerVersion(wire.ProtocolVersion), wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}, wire.Ping{Nonce: 42}).Coalesced(),
 		mockpeer.Expect(wire.CmdVerack),
 		mockpeer.Expect(wire.CmdPong),
 	)
@@ -54,10 +54,10 @@ var _ = Describe("Run hands the connection back (Result.Conn)", func() {
 			Expect(res.Conn.WriteMessage(ctx, wire.Pong{Nonce: 42})).To(Succeed())
 			Eventually(srv.Finished).Should(Equal(1), "the mock read our pong")
 			Expect(srv.Failures()).To(BeEmpty())
-			Expect(mockpeer.Commands(srv.Received())).To(ContainElement(wire.CmdPong))
+			Expect(srv.Received()).To(ContainElement(HaveField("Command", wire.CmdPong)))
 		},
 		Entry("v1", handshake.TransportV1),
-		Entry("v2, the ciphers going on where the handshake stopped", handshake.TransportV2, mockpeer.V2Accept(mockpeer.V2{Garbage: 10})),
+		Entry("v2, the ciphers going on where the handshake stopped", handshake.TransportV2, mockpeer.V2Handshake(mockpeer.V2{Garbage: 10})),
 	)
 
 	It("is not set after a failure, nor by Dial", func() {
@@ -82,7 +82,7 @@ var _ = Describe("Run hands the connection back (Result.Conn)", func() {
 		DeferCleanup(srv.Close)
 		srv.AppendScripts(mockpeer.NewScript("late-ping",
 			mockpeer.Expect(wire.CmdVersion),
-			mockpeer.Coalesce(mockpeer.DefaultVersion(), wire.Verack{}),
+			mockpeer.Send(peerVersion(wire.ProtocolVersion), wire.Verack{}).Coalesced(),
 			mockpeer.Expect(wire.CmdVerack),
 			mockpeer.Expect(wire.CmdPong),
 			mockpeer.Send(wire.Ping{Nonce: 7}),

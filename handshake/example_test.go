@@ -39,7 +39,8 @@ func ExampleRun() {
 	defer srv.Close()
 	srv.SetDefaultScript(mockpeer.NewScript("verack-then-ping",
 		mockpeer.Expect(wire.CmdVersion),
-		mockpeer.Coalesce(mockpeer.DefaultVersion(), wire.Verack{}, wire.Ping{Nonce: 42}),
+		mockpeer.Send(&wire.Version{ProtocolVersion: wire.ProtocolVersion, Services: wire.NodeNetwork, Nonce: 7, UserAgent: "/example:0.1/", Relay: true},
+			wire.Verack{}, wire.Ping{Nonce: 42}).Coalesced(),
 		mockpeer.Expect(wire.CmdVerack),
 		mockpeer.Expect(wire.CmdPong),
 	))

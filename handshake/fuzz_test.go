@@ -61,7 +61,7 @@ const (
 func fuzzSeeds() [][]byte {
 	core := frames(peerVersion(70016), wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{})
 	oversized := wire.NewRawFrame(wire.Mainnet, peerVersion(70016)).WithLength(0xFFFFFFFF).Truncated(0).Bytes()
-	v := wire.Encode(peerVersion(70016))
+	v := peerVersion(70016).AppendPayload(nil)
 	return [][]byte{
 		core,
 		append(slices.Clone(core), frames(wire.SendCmpct{Version: 2}, wire.Ping{Nonce: 9}, wire.FeeFilter{FeeRate: 1000}, wire.Verack{})...),
@@ -74,8 +74,8 @@ func fuzzSeeds() [][]byte {
 		frames(versionWith(70016, func(v *wire.Version) { v.Tail = wire.TailMinimal }), wire.Verack{}),
 		frames(versionWith(70016, func(v *wire.Version) { v.UserAgent = strings.Repeat("u", 257) })),
 		frames(wire.SendHeaders{}, wire.Ping{NoNonce: true}, wire.Raw{Cmd: "inv", Payload: []byte{0}}, peerVersion(70015), wire.Verack{}),
-		wire.AppendFrame(nil, wire.Mainnet, wire.CmdVersion, append(v, 1, 2, 3)),
-		wire.AppendFrame(nil, wire.Mainnet, wire.CmdVersion, v[:60]),
+		wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: wire.CmdVersion, Payload: append(v, 1, 2, 3)}),
+		wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: wire.CmdVersion, Payload: v[:60]}),
 		append(wire.NewRawFrame(wire.Mainnet, wire.Ping{Nonce: 1}).WithBadChecksum().Bytes(), core...),
 		append(wire.NewRawFrame(wire.Mainnet, wire.Ping{Nonce: 1}).WithCommandBytes(wire.CommandBytes("p\x01ng")).Bytes(), core...),
 		wire.AppendMessage(nil, wire.Testnet3, peerVersion(70016)),

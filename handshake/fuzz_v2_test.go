@@ -46,7 +46,7 @@ func FuzzClientV2(f *testing.F) {
 	}
 	var core []byte
 	for _, m := range []wire.Message{peerVersion(70016), wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}} {
-		c := bip324.AppendContents(nil, m.Command(), wire.Encode(m))
+		c := bip324.AppendContents(nil, m.Command(), m.AppendPayload(nil))
 		core = append(append(core, byte(len(c))), c...)
 	}
 	decoy := append([]byte{0x80 | 5}, "decoy"...)

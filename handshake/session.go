@@ -44,7 +44,7 @@ type session struct {
 
 var sessions = sync.Pool{New: func() any {
 	return &session{v1: v1Transport{
-		r:   wire.NewReaderSize(nil, 0, wire.DefaultReaderSize, 0),
+		r:   wire.NewReader(nil, 0),
 		out: make([]byte, 0, 256),
 	}}
 }}
@@ -56,7 +56,7 @@ func getSession(conn net.Conn, cfg Config, b *resultBlock) *session {
 	s := sessions.Get().(*session)
 	v1, last := s.v1, s.last
 	if v1.r == nil { // a Conn took it (Conn.adopt)
-		v1.r = wire.NewReaderSize(nil, 0, wire.DefaultReaderSize, 0)
+		v1.r = wire.NewReaderSize(nil, 0, 0, 0)
 	}
 	*s = session{cfg: cfg, conn: conn, res: &b.res, block: b, peer: &b.peer, nonce: cfg.Nonce(), v1: v1, last: last}
 	s.v1.reset(conn, &s.cfg)

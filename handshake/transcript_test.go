@@ -93,7 +93,7 @@ var _ = Describe("Result", func() {
 		pc := p.next()
 
 		ours := 4 + 8 + 8 + 26 + 26 + 8 + 1 + len("/ua:1/") + 4 + 1
-		theirs := len(wire.Encode(peerVersion(70016)))
+		theirs := len(peerVersion(70016).AppendPayload(nil))
 		Expect(res.Transcript).To(HaveExactElements(
 			SatisfyAll(event(sent, wire.CmdVersion), HaveField("Size", ours)),
 			SatisfyAll(event(received, wire.CmdVersion), HaveField("Size", theirs)),

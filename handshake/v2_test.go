@@ -169,7 +169,7 @@ var _ = Describe("the v2 transport (BIP324)", func() {
 			srv := mockpeer.NewServer(mockpeer.WithNetwork(wire.Mainnet), mockpeer.WithFailHandler(func(string, ...int) {}))
 			DeferCleanup(srv.Close)
 			srv.SetDefaultScript(mockpeer.NewScript("v2-close-after-version",
-				mockpeer.V2Accept(mockpeer.V2{Garbage: 10}), mockpeer.Expect(wire.CmdVersion), mockpeer.Reset()))
+				mockpeer.V2Handshake(mockpeer.V2{Garbage: 10}), mockpeer.Expect(wire.CmdVersion), mockpeer.Do((*mockpeer.Conn).Reset)))
 			res, err := handshake.Dial(context.Background(), srv.Addr(), v2Config(0))
 			Expect(handshake.KindOf(err)).To(BeElementOf(handshake.KindPeerClosed, handshake.KindReset))
 			Expect(res.Transport).To(Equal(handshake.TransportV2))

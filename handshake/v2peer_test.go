@@ -75,7 +75,7 @@ func (v *v2Conn) packet(aad []byte) (contents []byte, ignore bool, err error) {
 func (v *v2Conn) send(msgs ...wire.Message) error {
 	var out []byte
 	for _, m := range msgs {
-		out, _ = v.c.Encrypt(out, bip324.AppendContents(nil, m.Command(), wire.Encode(m)), nil, false)
+		out, _ = v.c.Encrypt(out, bip324.AppendContents(nil, m.Command(), m.AppendPayload(nil)), nil, false)
 	}
 	return v.pc.write(out)
 }

@@ -82,7 +82,7 @@ func ExampleCommandClient() {
 func ExampleRunProbes() {
 	node := mockpeer.NewServer()
 	defer node.Close()
-	node.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).Script())
+	node.SetDefaultScript(mockpeer.CoreResponder().V2Transport(nil).Script())
 
 	probes, _ := scenarios.Probes().Select("ping-before-verack", "wrong-magic")
 	js := harness.RunProbes(context.Background(), node.Addr(), harness.ProbeOptions{Model: scenarios.ModelCore}, probes...)

@@ -1,12 +1,10 @@
 package harness
 
 import (
-	"errors"
-	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 
+	"github.com/btc-handshake/btc-handshake/internal/fleet"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/scenarios"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -16,10 +14,9 @@ import (
 // addresses (127.0.0.2, 127.0.0.3, ...) that all listen on the same port:
 // what a DNS seed hands out. It backs `make run` and survey tests.
 type Fleet struct {
-	port    uint16
-	servers []*mockpeer.Server
-	byAddr  map[netip.Addr]scenarios.Scenario
-	addrs   []netip.Addr
+	f      *fleet.Fleet
+	byAddr map[netip.Addr]scenarios.Scenario
+	addrs  []netip.Addr
 }
 
 // FleetAddr returns the i-th fleet address: 127.0.0.2 upwards, carrying
@@ -32,53 +29,25 @@ func FleetAddr(i int) netip.Addr {
 // StartFleet starts one mock peer per scenario. opts gives the network and
 // mock options such as a fail handler; it tries a few ports before giving up.
 func StartFleet(scs []scenarios.Scenario, net wire.Network, opts ...mockpeer.Option) (*Fleet, error) {
-	var lastErr error
-	for range 5 {
-		f, err := startFleet(scs, net, opts)
-		if err == nil {
-			return f, nil
-		}
-		lastErr = err
-	}
-	return nil, lastErr
-}
-
-func startFleet(scs []scenarios.Scenario, n wire.Network, opts []mockpeer.Option) (f *Fleet, err error) {
-	f = &Fleet{byAddr: make(map[netip.Addr]scenarios.Scenario, len(scs))}
-	defer func() {
-		if err != nil {
-			f.Close()
-		}
-	}()
+	f := &Fleet{byAddr: make(map[netip.Addr]scenarios.Scenario, len(scs))}
 	for i, sc := range scs {
 		addr := FleetAddr(i)
-		port := "0"
-		if i > 0 {
-			port = strconv.Itoa(int(f.port))
-		}
-		srv := mockpeer.NewUnstartedServer(append([]mockpeer.Option{mockpeer.WithNetwork(n),
-			mockpeer.WithListenAddr(net.JoinHostPort(addr.String(), port))}, opts...)...)
-		srv.SetDefaultScript(sc.Script)
-		// Appended before Start, so a failed peer is closed with the rest.
-		f.servers = append(f.servers, srv)
-		if serr := srv.Start(); serr != nil {
-			return f, fmt.Errorf("fleet: %s: %w", addr, serr)
-		}
-		if i == 0 {
-			ap, perr := netip.ParseAddrPort(srv.Addr())
-			if perr != nil {
-				return f, perr
-			}
-			f.port = ap.Port()
-		}
 		f.byAddr[addr] = sc
 		f.addrs = append(f.addrs, addr)
+	}
+	f.f = fleet.New(f.addrs, append([]mockpeer.Option{mockpeer.WithNetwork(net)}, opts...)...)
+	for i, p := range f.f.Peers() {
+		p.SetDefaultScript(scs[i].Script)
+	}
+	if err := f.f.Start(); err != nil {
+		_ = f.f.Close()
+		return nil, err
 	}
 	return f, nil
 }
 
 // Port is the port every peer of the fleet listens on.
-func (f *Fleet) Port() uint16 { return f.port }
+func (f *Fleet) Port() uint16 { return f.f.Port() }
 
 // Addrs are the peers' addresses, in the scenarios' order.
 func (f *Fleet) Addrs() []netip.Addr { return f.addrs }
@@ -98,14 +67,7 @@ func (f *Fleet) Scenario(addr string) (scenarios.Scenario, bool) {
 }
 
 // Close stops every peer and returns what their scripts reported.
-func (f *Fleet) Close() error {
-	var errs []error
-	for _, s := range f.servers {
-		errs = append(errs, s.Close())
-	}
-	f.servers = nil
-	return errors.Join(errs...)
-}
+func (f *Fleet) Close() error { return f.f.Close() }
 
 // QuietMock is a mock option that drops script failures: in a fleet that
 // a survey visits, a client hanging up early is expected, not a failure.

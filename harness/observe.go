@@ -194,9 +194,9 @@ func observe(records []mockpeer.Record, peerTimeout time.Duration) Observation {
 	from := -1
 	for i, r := range records {
 		switch {
-		case r.Dir == mockpeer.Out && r.Event == mockpeer.EventDial:
+		case r.Out && r.Event == mockpeer.EventDial:
 			from = i
-		case r.Dir == mockpeer.Out && r.Event == "" && r.Err == nil:
+		case r.Out && r.Event == "" && r.Err == nil:
 			from = i
 			if r.Command == wire.CmdPing && len(r.Payload) >= 8 {
 				n := binary.LittleEndian.Uint64(r.Payload)
@@ -213,21 +213,21 @@ func observe(records []mockpeer.Record, peerTimeout time.Duration) Observation {
 	for _, r := range records[from+1:] {
 		last = r.Time
 		switch {
-		case r.Dir == mockpeer.In && r.Event == "":
+		case !r.Out && r.Event == "":
 			if len(o.Frames) < maxObservedFrames {
 				o.Frames = append(o.Frames, observedFrame(r, o.pingNonce))
 			} else {
 				o.MoreFrames++
 				o.MoreBytes += int64(r.Size)
 			}
-		case r.Dir == mockpeer.In && r.Event == mockpeer.EventDropped:
+		case !r.Out && r.Event == mockpeer.EventDropped:
 			o.MoreFrames += r.Dropped
 			o.MoreBytes += int64(r.Size)
-		case r.Dir == mockpeer.In && (r.Event == mockpeer.EventEOF || r.Event == mockpeer.EventReset):
+		case !r.Out && (r.Event == mockpeer.EventEOF || r.Event == mockpeer.EventReset):
 			if !o.Closed {
 				o.Closed, o.ClosedAfter = true, r.Time.Sub(start)
 			}
-		case r.Dir == mockpeer.Out && r.Err != nil && peerGone(r.Err):
+		case r.Out && r.Err != nil && peerGone(r.Err):
 			// A write the node answered with a reset.
 			if !o.Closed {
 				o.Closed, o.ClosedAfter = true, r.Time.Sub(start)

@@ -78,7 +78,7 @@ func (o ProbeOptions) withDefaults(addr string) ProbeOptions {
 		o.Parallel = DefaultProbeParallel
 	}
 	if o.StepTimeout <= 0 {
-		o.StepTimeout = mockpeer.DefaultStepTimeout
+		o.StepTimeout = 5 * time.Second // mockpeer's default step timeout
 	}
 	if o.LocalAddr == nil {
 		o.LocalAddr = loopback.Sources(addr)
@@ -301,10 +301,10 @@ func observeProbe(ctx context.Context, addr string, p scenarios.Probe, opts Prob
 		mockpeer.WithNetwork(opts.Network),
 		mockpeer.WithStepTimeout(opts.StepTimeout),
 		mockpeer.WithFailHandler(func(string, ...int) {}),
-		mockpeer.WithRecordLimit(probeRecordFrames, probeRecordPayload),
+		mockpeer.WithRecording(mockpeer.Recording{Frames: probeRecordFrames, Payload: probeRecordPayload}),
 	}
 	if localAddr != "" {
-		dialOpts = append(dialOpts, mockpeer.WithLocalAddr(localAddr))
+		dialOpts = append(dialOpts, mockpeer.WithAddr(localAddr))
 	}
 	// Every step has its own deadline, but connecting has none but ctx's:
 	// bound the whole probe, so one stuck connection cannot hold a run.

@@ -46,7 +46,7 @@ func failedProbes(js []harness.ProbeJudgement) map[string]string {
 
 var _ = Describe("RunProbes", func() {
 	It("finds mockpeer's btcd profile conforming to the btcd expectations of every probe", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
+		srv := serveNode(mockpeer.BtcdResponder().HandshakeTimeout(mockTimeout))
 		js := harness.RunProbes(ctx, srv.Addr(), probeOpts(scenarios.ModelBtcd))
 		Expect(js).To(HaveLen(len(scenarios.Probes().Transport("v1"))))
 		Expect(failedProbes(js)).To(BeEmpty())
@@ -60,7 +60,7 @@ var _ = Describe("RunProbes", func() {
 		// connection without a verack for about a second (its own watch,
 		// then the harness's), which a 1 s timeout would cut short.
 		// ModelCore is -v2transport=0.
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2*mockTimeout), mockpeer.WithV2Transport(nil)))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(2 * mockTimeout).V2Transport(nil))
 		opts := probeOpts(scenarios.ModelCore)
 		opts.PeerTimeout = 2 * mockTimeout
 		js := harness.RunProbes(ctx, srv.Addr(), opts)
@@ -75,7 +75,7 @@ var _ = Describe("RunProbes", func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("finds mockpeer's Core profile, v2-capable by default, conforming to the core-v2 expectations of every probe", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(2 * mockTimeout)))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(2 * mockTimeout))
 		opts := probeOpts(scenarios.ModelCoreV2)
 		opts.PeerTimeout = 2 * mockTimeout
 		js := harness.RunProbes(ctx, srv.Addr(), opts, scenarios.Probes().Transport("v1")...)
@@ -84,7 +84,7 @@ var _ = Describe("RunProbes", func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("tells btcd from Core: the btcd profile fails the core expectations and the other way round", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
+		srv := serveNode(mockpeer.BtcdResponder().HandshakeTimeout(mockTimeout))
 		opts := probeOpts(scenarios.ModelCore)
 		opts.SkipSlow = true
 		failed := failedProbes(harness.RunProbes(ctx, srv.Addr(), opts))
@@ -94,7 +94,7 @@ var _ = Describe("RunProbes", func() {
 	}, SpecTimeout(30*time.Second))
 
 	It("skips the slow probes when asked, and runs only the probes given", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockTimeout)))
+		srv := serveNode(mockpeer.BtcdResponder().HandshakeTimeout(mockTimeout))
 		opts := probeOpts(scenarios.ModelBtcd)
 		opts.SkipSlow = true
 		probes, unknown := scenarios.Probes().Select("silent-peer", "ping-after-verack")
@@ -251,7 +251,7 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 		return o
 	}
 	btcdV2 := func() mockpeer.Profile {
-		return mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true}))
+		return mockpeer.BtcdResponder().HandshakeTimeout(v2MockTimeout).V2Transport(&mockpeer.V2{RandomGarbage: true})
 	}
 
 	It("finds mockpeer's btcd --v2transport profile conforming to the btcd-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
@@ -265,7 +265,7 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 	}, SpecTimeout(60*time.Second))
 
 	It("finds mockpeer's default Core profile (v2-capable) conforming to the core-v2 expectations of every probe, v1 and v2", func(ctx SpecContext) {
-		srv := serveNode(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout)))
+		srv := serveNode(mockpeer.CoreResponder().HandshakeTimeout(v2MockTimeout))
 		js := harness.RunProbes(ctx, srv.Addr(), v2Opts(scenarios.ModelCoreV2), scenarios.ModelCoreV2.Probes()...)
 		Expect(failedProbes(js)).To(BeEmpty())
 		_, _, errored, skipped := js.Counts()
@@ -291,8 +291,8 @@ var _ = Describe("RunProbes with the v2 probes", func() {
 			profile scenarios.Model
 			mock    mockpeer.Profile
 		}{
-			{scenarios.ModelCore, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(v2MockTimeout), mockpeer.WithV2Transport(nil))},
-			{scenarios.ModelBtcd, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(v2MockTimeout))},
+			{scenarios.ModelCore, mockpeer.CoreResponder().HandshakeTimeout(v2MockTimeout).V2Transport(nil)},
+			{scenarios.ModelBtcd, mockpeer.BtcdResponder().HandshakeTimeout(v2MockTimeout)},
 		} {
 			srv := serveNode(node.mock)
 			js := harness.RunProbes(ctx, srv.Addr(), v2Opts(node.profile), scenarios.Probes().Transport("v2")...)

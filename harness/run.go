@@ -142,11 +142,11 @@ func runOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Opti
 	var notesMu sync.Mutex
 	srv := mockpeer.NewUnstartedServer(
 		mockpeer.WithNetwork(opts.Network),
-		mockpeer.WithListenAddr(opts.ListenAddr),
+		mockpeer.WithAddr(opts.ListenAddr),
 		// The mock waits for the client as long as the client may take.
 		mockpeer.WithStepTimeout(budget+opts.Slack),
 		// Commands and events are the witness; payloads are not needed.
-		mockpeer.WithRecording(mockpeer.RecordHeaders),
+		mockpeer.WithRecording(mockpeer.Recording{Payload: -1}),
 		mockpeer.WithFailHandler(func(message string, _ ...int) {
 			notesMu.Lock()
 			j.MockNotes = append(j.MockNotes, message)
@@ -263,11 +263,11 @@ func witness(records []mockpeer.Record, teardown time.Time) Witness {
 		}
 		switch {
 		case r.Event == mockpeer.EventAccept:
-		case r.Event == mockpeer.EventV2Key && r.Dir == mockpeer.In:
+		case r.Event == mockpeer.EventV2Key && !r.Out:
 			// A v2 client's first step, which a mock that does not
 			// speak v2 cannot decode.
 			c.cmds = append(c.cmds, mockpeer.EventV2Key)
-		case r.Event == "" && r.Dir == mockpeer.In:
+		case r.Event == "" && !r.Out:
 			cmd := r.Command
 			if r.Err != nil {
 				cmd = "!" + cmd
@@ -278,15 +278,15 @@ func witness(records []mockpeer.Record, teardown time.Time) Witness {
 				c.dropped++
 			}
 		case c.closed != "":
-		case r.Event == "" && r.Dir == mockpeer.Out && r.Err != nil:
+		case r.Event == "" && r.Out && r.Err != nil:
 			c.closed = closedClientRST
-		case r.Event == mockpeer.EventEOF && r.Dir == mockpeer.In:
+		case r.Event == mockpeer.EventEOF && !r.Out:
 			c.closed = closedClientFIN
-		case r.Event == mockpeer.EventReset && r.Dir == mockpeer.In:
+		case r.Event == mockpeer.EventReset && !r.Out:
 			c.closed = closedClientRST
-		case r.Event == mockpeer.EventReset && r.Dir == mockpeer.Out:
+		case r.Event == mockpeer.EventReset && r.Out:
 			c.closed = closedMockRST
-		case r.Event == mockpeer.EventClose && r.Dir == mockpeer.Out:
+		case r.Event == mockpeer.EventClose && r.Out:
 			c.closed = closedMockFIN
 			if !r.Time.Before(teardown) {
 				c.closed = closedOpen

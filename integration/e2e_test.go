@@ -53,7 +53,7 @@ const mockProbeTimeout = 2 * time.Second
 func probeMockBtcd(ctx context.Context) harness.ProbeJudgements {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockProbeTimeout)).Script())
+	srv.SetDefaultScript(mockpeer.BtcdResponder().HandshakeTimeout(mockProbeTimeout).Script())
 	return harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{
 		Network: wire.Regtest, Model: scenarios.ModelBtcd, PeerTimeout: mockProbeTimeout, Parallel: 8,
 	})
@@ -135,14 +135,14 @@ func e2eClientSpecs(l *lane) {
 		n := l.node()
 		host, err := l.mockHost(ctx)
 		Expect(err).NotTo(HaveOccurred())
-		srv := mockpeer.NewServer(mockpeer.WithListenAddr(net.JoinHostPort(host, "0")))
+		srv := mockpeer.NewServer(mockpeer.WithAddr(net.JoinHostPort(host, "0")))
 		srv.SetDefaultScript(mockpeer.CoreResponder().Script())
 
 		Expect(n.AddNode(ctx, srv.Addr(), "onetry")).To(Succeed())
 		// The node's version, our burst, its verack; then our post-verack
 		// ping, which btcd answers.
-		Eventually(func() []string { return mockpeer.Commands(srv.Received()) }).WithContext(ctx).
-			Should(ContainElements(wire.CmdVersion, wire.CmdVerack, wire.CmdPong))
+		Eventually(srv.Received).WithContext(ctx).Should(ContainElements(
+			HaveField("Command", wire.CmdVersion), HaveField("Command", wire.CmdVerack), HaveField("Command", wire.CmdPong)))
 		var theirs *wire.Version
 		for _, r := range srv.Received() {
 			if r.Command == wire.CmdVersion {
@@ -153,7 +153,7 @@ func e2eClientSpecs(l *lane) {
 		}
 		Expect(theirs.UserAgent).To(Equal(mockpeer.BtcdUserAgent))
 		Expect(theirs.ProtocolVersion).To(BeEquivalentTo(wire.ProtocolVersion))
-		Expect(mockpeer.Commands(srv.Received())[0]).To(Equal(wire.CmdVersion), "an outbound btcd speaks first")
+		Expect(srv.Received()[0].Command).To(Equal(wire.CmdVersion), "an outbound btcd speaks first")
 		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(And(
 			HaveField("Inbound", false), HaveField("SubVer", mockpeer.CoreUserAgent))))
 

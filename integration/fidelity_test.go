@@ -28,7 +28,7 @@ const envUpdateFidelity = "BTC_HANDSHAKE_UPDATE_FIDELITY"
 func probeMockCore(ctx context.Context) harness.ProbeJudgements {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(mockProbeTimeout), mockpeer.WithV2Transport(nil)).Script()) // ModelCore: -v2transport=0
+	srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(mockProbeTimeout).V2Transport(nil).Script()) // ModelCore: -v2transport=0
 	return harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{
 		Network: wire.Regtest, Model: scenarios.ModelCore, PeerTimeout: mockProbeTimeout, Parallel: 8,
 	})

@@ -139,8 +139,7 @@ func conformVerdicts(s *gexec.Session) map[string]string {
 func probeMockBtcdV2(ctx context.Context) harness.ProbeJudgements {
 	srv := mockpeer.NewServer(mockpeer.WithFailHandler(func(string, ...int) {}))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(mockV2ProbeTimeout),
-		mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})).Script())
+	srv.SetDefaultScript(mockpeer.BtcdResponder().HandshakeTimeout(mockV2ProbeTimeout).V2Transport(&mockpeer.V2{RandomGarbage: true}).Script())
 	return harness.RunProbes(ctx, srv.Addr(), harness.ProbeOptions{
 		Network: wire.Regtest, Model: scenarios.ModelBtcdV2, PeerTimeout: mockV2ProbeTimeout,
 		Observe: v2ProbeObserve, Parallel: 8,
@@ -315,7 +314,7 @@ func renderFidelityV2(real, mock harness.ProbeJudgements) string {
 	var b strings.Builder
 	b.WriteString(fidelityV2Marker + ` The 16 v2 probes (` + "`conform --list`" + `, "v2
 probes") played against real btcd v0.26.2 with ` + "`--v2transport`" + ` and against
-mockpeer's btcd profile with v2 (` + "`mockpeer.BtcdResponder(mockpeer.WithV2Transport(...))`" + `),
+mockpeer's btcd profile with v2 (` + "`mockpeer.BtcdResponder().V2Transport(...)`" + `),
 judged under ` + "`btcd-v2`" + `, with the ` + "`core-v2`" + ` model beside them; "(btcd differs)"
 marks the probes on which real btcd does not react as Core's model says, which is how
 ` + "`conform --profile core-v2`" + ` tells the two apart. "closed at the peer timeout" is

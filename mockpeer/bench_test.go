@@ -48,9 +48,9 @@ func readUntil(b *testing.B, r *wire.Reader, cmd string) {
 // BenchmarkCoreResponderHandshake measures one full handshake (dial,
 // version, verack, Core's post-verack burst, close) against CoreResponder.
 func BenchmarkCoreResponderHandshake(b *testing.B) {
-	srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.RecordEvents))
+	srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Script())
+	srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(0).Script())
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		_ = handshakeWith(b, srv.Addr(), uint64(i)+1).Close()
@@ -63,8 +63,8 @@ func BenchmarkHeldPairs(b *testing.B) {
 	const pairs = 1000
 	for b.Loop() {
 		b.StopTimer()
-		srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.RecordEvents))
-		srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(0)).Script())
+		srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
+		srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(0).Script())
 		runtime.GC()
 		debug.FreeOSMemory()
 		var before, after runtime.MemStats

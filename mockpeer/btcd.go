@@ -12,17 +12,6 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// What btcd v0.26.2 announces by default (server.go defaultServices
-// without P2P_V2, which needs --v2transport; peer.go; version.go).
-const (
-	BtcdUserAgent = "/btcwire:0.5.0/btcd:0.26.2/"
-	// BtcdServices is NETWORK|BLOOM|WITNESS|COMPACT_FILTERS|NETWORK_LIMITED (0x44d).
-	BtcdServices = wire.NodeNetwork | wire.NodeBloom | wire.NodeWitness | wire.NodeCompactFilters | wire.NodeNetworkLimited
-	// BtcdMinProtocolVersion is peer.MinAcceptableProtocolVersion
-	// (wire.MultipleAddressVersion).
-	BtcdMinProtocolVersion int32 = 209
-)
-
 // btcdKnown are the commands btcd's wire decodes (wire/message.go
 // makeEmptyMessage); anything else is wire.ErrUnknownMessage, which btcd
 // skips once the version is in. sendcmpct, wtxidrelay, sendtxrcncl and
@@ -71,7 +60,11 @@ var btcdEmpty = map[string]bool{
 //     ("malformed") and a disconnect.
 //
 //   - No handshake within the peer timeout (DefaultPeerTimeout; btcd's is
-//     BtcdNegotiateTimeout): disconnect.
+//     BtcdNegotiateTimeout; Profile.HandshakeTimeout changes it): disconnect.
+//
+//   - It is v1 only; V2Transport gives it btcd's --v2transport, whose
+//     terminator search keeps btcd's defect unless the V2's ScanLimit says
+//     otherwise.
 //
 //   - A header with a wrong magic: btcd first reads (discards) the payload
 //     the header declares, then fails; a declared length over 4,000,000 is
@@ -90,43 +83,41 @@ var btcdEmpty = map[string]bool{
 // 127.0.0.1 case above) btcd parses the payload as the next header, where
 // the mock drains the stream; bytes that arrive in the same read as a
 // wrong-magic frame that btcd skips are lost to the mock.
-func BtcdResponder(opts ...ProfileOption) Profile {
-	cfg := newProfileConfig(wire.Version{
+func BtcdResponder() Profile {
+	cfg := &profileConfig{kind: "btcd", version: wire.Version{
 		ProtocolVersion: wire.ProtocolVersion,
 		Services:        BtcdServices,
 		UserAgent:       BtcdUserAgent,
 		Relay:           true,
-	}, opts)
+	}}
 	cfg.sentNonces = true // peer.sentNonces: every version's nonce, inbound or outbound
 	p := NewProfile("btcd-responder")
-	cfg.applyV2(&p, nil)
-	if p.v2 != nil && p.v2.ScanLimit == 0 {
-		// v2transport's terminator scan stops one byte short (v1.0.1, v1.1.0).
-		p.v2.ScanLimit = btcdScanLimit
-	}
-	if p.v2 != nil {
-		// v2transport tells a wrong-network v1 header after its key, and
-		// takes any declared packet length (up to 2^24-1).
-		p.v2.LateV1Check = true
-		if p.v2.MaxContents == 0 {
-			p.v2.MaxContents = btcdMaxContents
-		}
-	}
-	if cfg.version.AddrFrom.IsZero() {
-		cfg.version.AddrFrom = wire.NetAddress{Services: cfg.version.Services}
-	}
+	p.cfg = cfg
 	p.reactions = map[string]Reaction{
-		wire.CmdVersion:    cfg.btcdVersion,
-		wire.CmdVerack:     cfg.btcdVerack,
+		wire.CmdVersion:    cfg.bind((*profileConfig).btcdVersion),
+		wire.CmdVerack:     cfg.bind((*profileConfig).btcdVerack),
 		wire.CmdPing:       btcdPing,
 		wire.CmdSendAddrV2: btcdSendAddrV2,
 	}
 	p.otherwise = btcdOther
-	p.broken = cfg.btcdBroken
-	p.handshakeTimeout = cfg.timeout
-	p.idleTimeout = cfg.idle
-	p.writeMode = WriteSplit
+	p.broken = btcdBroken
+	p.handshakeTimeout = DefaultPeerTimeout
+	p.w.mode = writeSplit
 	return p
+}
+
+// btcdV2 gives v btcd v2transport's defects (v1.0.1, v1.1.0), unless v
+// sets them otherwise: its terminator scan stops one byte short; it tells
+// a wrong-network v1 header after its key; it takes any declared packet
+// length (up to 2^24-1).
+func btcdV2(v *V2) {
+	if v.ScanLimit == 0 {
+		v.ScanLimit = btcdScanLimit
+	}
+	v.LateV1Check = true
+	if v.MaxContents == 0 {
+		v.MaxContents = btcdMaxContents
+	}
 }
 
 // btcdPhase is where btcd's negotiation stands.
@@ -160,12 +151,12 @@ func btcdReject(pver int32, command string, code byte, reason string) []wire.Mes
 	if pver != 0 && pver < btcdRejectVersion {
 		return nil
 	}
-	return []wire.Message{Reject(command, code, reason)}
+	return []wire.Message{wire.Reject{Message: command, Code: code, Reason: reason}}
 }
 
 // btcdNotVersion is readRemoteVersionMsg's answer to another first message.
 func btcdNotVersion() ([]wire.Message, error) {
-	return btcdReject(0, wire.CmdVersion, RejectMalformed, "a version message must precede all others"), ErrDisconnect
+	return btcdReject(0, wire.CmdVersion, wire.RejectMalformed, "a version message must precede all others"), ErrDisconnect
 }
 
 func btcdMalformed(c *Conn, err error) ([]wire.Message, error) {
@@ -177,7 +168,7 @@ func btcdMalformed(c *Conn, err error) ([]wire.Message, error) {
 		return nil, nil // logged as "Allowed test error", the read loop goes on
 	}
 	reason := fmt.Sprintf("Can't read message from %s (inbound): %v", c.RemoteAddr(), err)
-	return btcdReject(st.Common, "malformed", RejectMalformed, reason), ErrDisconnect
+	return btcdReject(st.Common, "malformed", wire.RejectMalformed, reason), ErrDisconnect
 }
 
 // btcdAllowedReadError is peer.isAllowedReadError: on regtest, a
@@ -212,7 +203,7 @@ func (cfg *profileConfig) btcdVersion(c *Conn, in Incoming) ([]wire.Message, err
 	case btcdNegotiating:
 		return nil, ErrDisconnect // wire.ErrInvalidHandshake
 	case btcdEstablished:
-		return btcdReject(st.Common, wire.CmdVersion, RejectDuplicate, "duplicate version message"), ErrDisconnect
+		return btcdReject(st.Common, wire.CmdVersion, wire.RejectDuplicate, "duplicate version message"), ErrDisconnect
 	}
 	if err := btcdExtraBytes(in); err != nil {
 		return nil, ErrDisconnect
@@ -223,7 +214,7 @@ func (cfg *profileConfig) btcdVersion(c *Conn, in Incoming) ([]wire.Message, err
 	}
 	if v.ProtocolVersion < BtcdMinProtocolVersion {
 		// The negotiated version is already the peer's, too low for a reject.
-		return btcdReject(min(v.ProtocolVersion, cfg.version.ProtocolVersion), wire.CmdVersion, RejectObsolete,
+		return btcdReject(min(v.ProtocolVersion, cfg.version.ProtocolVersion), wire.CmdVersion, wire.RejectObsolete,
 			fmt.Sprintf("protocol version must be %d or greater", BtcdMinProtocolVersion)), ErrDisconnect
 	}
 	// localVersionMsg: addr_recv is the peer's address, addr_from only our services.
@@ -247,14 +238,14 @@ func (cfg *profileConfig) btcdVerack(c *Conn, in Incoming) ([]wire.Message, erro
 	case btcdAwaitVersion:
 		return btcdNotVersion()
 	case btcdEstablished:
-		return btcdReject(st.Common, wire.CmdVerack, RejectDuplicate, "duplicate verack message"), ErrDisconnect
+		return btcdReject(st.Common, wire.CmdVerack, wire.RejectDuplicate, "duplicate verack message"), ErrDisconnect
 	}
 	if err := btcdExtraBytes(in); err != nil {
 		return nil, ErrDisconnect
 	}
 	st.VerackReceived, st.Established = true, true
 	if st.PeerVersion.StartHeight > st.OurVersion.StartHeight {
-		return []wire.Message{GetHeaders(c.Network())}, nil // the sync manager starts syncing from it
+		return []wire.Message{wire.GetHeaders{Locator: [][32]byte{c.Network().GenesisHash()}}}, nil // the sync manager starts syncing from it
 	}
 	return nil, nil
 }
@@ -318,7 +309,7 @@ func btcdOther(c *Conn, in Incoming) ([]wire.Message, error) {
 // printable ASCII are merely unknown to btcd. A wrong magic makes btcd read
 // the declared payload first (readMessageWithEncodingNInternal checks the
 // length, then the magic, then discards the payload and fails).
-func (cfg *profileConfig) btcdBroken(c *Conn, in Incoming) ([]wire.Message, error) {
+func btcdBroken(c *Conn, in Incoming) ([]wire.Message, error) {
 	switch {
 	case !in.Fatal && in.Message == nil && errors.Is(in.Err, wire.ErrBadCommand) && utf8.ValidString(in.Command):
 		return btcdOther(c, in)
@@ -327,7 +318,7 @@ func (cfg *profileConfig) btcdBroken(c *Conn, in Incoming) ([]wire.Message, erro
 		// wire.ErrUnknownMessage, which inHandler skips.
 		return btcdOther(c, in)
 	case errors.Is(in.Err, wire.ErrBadMagic) && in.Declared <= wire.MaxPayload:
-		if err := cfg.btcdDiscard(c, in.Declared); err != nil {
+		if err := btcdDiscard(c, in.Declared); err != nil {
 			return nil, ErrDisconnect // the peer left, or the negotiate timeout passed
 		}
 		if phaseOf(c.State()) == btcdEstablished && btcdAllowedReadError(c, in.Err) {
@@ -343,14 +334,14 @@ func (cfg *profileConfig) btcdBroken(c *Conn, in Incoming) ([]wire.Message, erro
 // btcdDiscard reads and drops the declared payload of a frame whose
 // 24-byte header the reader has buffered, before the negotiate timeout
 // while the handshake is not complete.
-func (cfg *profileConfig) btcdDiscard(c *Conn, declared uint32) error {
+func btcdDiscard(c *Conn, declared uint32) error {
 	need := int64(wire.HeaderSize) + int64(declared) - int64(c.r.Buffered())
 	if need <= 0 {
 		return nil
 	}
 	var deadline time.Time
-	if phaseOf(c.State()) != btcdEstablished && cfg.timeout > 0 {
-		deadline = c.start.Add(cfg.timeout)
+	if phaseOf(c.State()) != btcdEstablished && c.prof != nil && c.prof.handshakeTimeout > 0 {
+		deadline = c.start.Add(c.prof.handshakeTimeout)
 	}
 	if err := c.setReadDeadline(deadline); err != nil {
 		return err

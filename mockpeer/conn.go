@@ -12,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
@@ -85,8 +84,10 @@ type Conn struct {
 	state       State
 	peerVersion *wire.Version
 
-	writes       int
-	writeTimeout time.Duration
+	writes int
+	// stepWithin is the current step's deadline (Within's, or the step
+	// timeout): writes and ExpectClosed wait that long.
+	stepWithin   time.Duration
 	readDeadline time.Time
 	// lastRead is when the last read from nc returned: the arrival time
 	// of every frame that was already buffered by then. Reading the clock
@@ -107,18 +108,26 @@ type Conn struct {
 	// replies is room for a profile's replies to one message (Core's
 	// longest is five), so that answering allocates no slice.
 	replies [5]wire.Message
+	// w is how the current step writes (Step.Coalesced, Split, Dribble).
+	w writing
+	// dialed: the mock initiated the connection (Dial), which makes it
+	// the initiator of a v2 handshake.
+	dialed bool
+	// prof is the configuration of the responder playing on the
+	// connection (CoreResponder, BtcdResponder), for its reactions.
+	prof *Profile
 }
 
 func newConn(e *env, nc net.Conn, index int) *Conn {
 	now := time.Now()
 	return &Conn{
-		env:          e,
-		nc:           nc,
-		r:            e.getReader(nc),
-		index:        index,
-		start:        now,
-		lastRead:     now,
-		writeTimeout: e.cfg.stepTimeout,
+		env:        e,
+		nc:         nc,
+		r:          e.getReader(nc),
+		index:      index,
+		start:      now,
+		lastRead:   now,
+		stepWithin: e.cfg.stepTimeout,
 	}
 }
 
@@ -261,7 +270,7 @@ func typed(cmd string) bool {
 func (c *Conn) applyRoute(cmd string, r route, in Incoming) {
 	msgs, err := r.react(c, in)
 	if len(msgs) > 0 {
-		if werr := c.Coalesce(msgs...); werr != nil && err == nil {
+		if werr := c.send(writing{mode: writeCoalesced}, msgs); werr != nil && err == nil {
 			err = werr
 		}
 	}
@@ -272,7 +281,7 @@ func (c *Conn) applyRoute(cmd string, r route, in Incoming) {
 	case c.closed || c.env.closing():
 	default:
 		c.env.report(&Failure{Conn: c.index, Remote: c.nc.RemoteAddr().String(), Script: "routes",
-			Step: fmt.Sprintf("Route(%q)", cmd), StepIndex: 1, Steps: 1, At: r.at, Err: err})
+			Step: fmt.Sprintf("Route(%q)", cmd), StepIndex: 1, Steps: 1, At: r.at.String(), Err: err})
 	}
 }
 
@@ -315,233 +324,12 @@ func (c *Conn) readEnded(err error, at time.Time) error {
 	case errors.Is(err, syscall.ECONNRESET):
 		ev = EventReset
 	}
-	c.env.record(Record{Time: at, Conn: c.index, Dir: In, Event: ev, Err: err})
+	c.env.record(Record{Time: at, Conn: c.index, Event: ev, Err: err})
 	return err
 }
 
-func (c *Conn) recordIn(in Incoming, size int) {
-	c.framed = true
-	if c.env.dropsFrame(in.Err) {
-		return // spare building it
-	}
-	var payload []byte
-	if c.env.cfg.record == RecordAll && len(in.Payload) > 0 && !c.env.full(In) {
-		payload = c.env.copyPayload(in.Payload)
-	}
-	c.env.record(Record{Time: in.Time, Conn: c.index, Dir: In, Command: in.Command, Payload: payload, Size: size, Err: in.Err})
-}
-
-func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err error) {
-	if c.env.dropsFrame(err) {
-		return // spare building it, and the clock read
-	}
-	var payload []byte
-	if c.env.cfg.record == RecordAll {
-		p := frame
-		if cmd != "" && len(frame) >= wire.HeaderSize {
-			p = frame[wire.HeaderSize:]
-		}
-		if len(p) > 0 {
-			payload = c.env.copyPayload(p)
-		}
-	}
-	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Command: cmd, Payload: payload,
-		Size: len(frame), Write: write, Raw: raw, Err: err})
-}
-
-// dropsFrame reports that env.record would discard a frame record with
-// this error.
-func (e *env) dropsFrame(err error) bool {
-	switch e.cfg.record {
-	case RecordNone:
-		return true
-	case RecordEvents:
-		return err == nil
-	}
-	return false
-}
-
-func (c *Conn) recordEvent(ev, note string, err error) {
-	if c.env.cfg.record == RecordNone {
-		return
-	}
-	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Event: ev, Note: note, Err: err})
-}
-
-// write performs one Write call with a deadline, and clears it after.
-func (c *Conn) write(b []byte) error {
-	if c.closed {
-		return net.ErrClosed
-	}
-	c.writes++
-	armed := false
-	if c.writeTimeout > 0 {
-		// Almost every write fits in the socket buffer at once: try it
-		// without a deadline (arming one reads the clock twice and moves
-		// a timer), and arm it only for the rest of a write that would
-		// block.
-		n, all := c.tryWrite(b)
-		if all {
-			return nil
-		}
-		b = b[n:]
-		armed = true
-		_ = c.nc.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-	}
-	_, err := c.nc.Write(b)
-	if armed {
-		_ = c.nc.SetWriteDeadline(time.Time{})
-	}
-	if err != nil && c.env.closing() {
-		return errClosing
-	}
-	return err
-}
-
-// Send writes each message as a valid frame, one Write call per message.
-func (c *Conn) Send(msgs ...wire.Message) error {
-	for _, m := range msgs {
-		if err := c.Coalesce(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Coalesce writes all messages as valid frames in a single Write call, so
-// that they leave in one TCP segment when they fit.
-func (c *Conn) Coalesce(msgs ...wire.Message) error {
-	if len(msgs) == 0 {
-		return nil
-	}
-	bp := c.env.getBuf()
-	b := (*bp)[:0]
-	var endsArr [16]int
-	ends := endsArr[:0]
-	for _, m := range msgs {
-		b = c.appendMessage(b, m)
-		ends = append(ends, len(b))
-	}
-	err := c.write(b)
-	start := 0
-	for i, m := range msgs {
-		c.recordMessage(m, b[start:ends[i]], c.writes, err)
-		start = ends[i]
-	}
-	c.env.putBuf(bp, b)
-	return err
-}
-
-// appendMessage appends m as a v1 frame or, on a v2 connection, as an
-// encrypted packet: the one seam between the transports on the way out.
-func (c *Conn) appendMessage(b []byte, m wire.Message) []byte {
-	if c.v2 != nil {
-		return c.appendV2(b, m)
-	}
-	return wire.AppendMessage(b, c.env.network(), m)
-}
-
-// recordMessage records m sent as frame (a v1 frame or a v2 packet).
-func (c *Conn) recordMessage(m wire.Message, frame []byte, write int, err error) {
-	if c.v2 == nil {
-		c.recordOut(m.Command(), frame, write, false, err)
-		return
-	}
-	if c.env.dropsFrame(err) {
-		return
-	}
-	c.env.record(Record{Time: time.Now(), Conn: c.index, Dir: Out, Command: m.Command(), Payload: c.v2Payload(m),
-		Size: len(frame), Write: write, Err: err})
-}
-
-// SendSplit writes each message's header and payload in separate Write
-// calls, as btcd does (wire.WriteMessageWithEncodingN).
-func (c *Conn) SendSplit(msgs ...wire.Message) error {
-	for _, m := range msgs {
-		bp := c.env.getBuf()
-		b := c.appendMessage((*bp)[:0], m)
-		// A packet's length field stands for its header.
-		head := wire.HeaderSize
-		if c.v2 != nil {
-			head = bip324.LengthLen
-		}
-		err := c.write(b[:head])
-		first := c.writes
-		if err == nil && len(b) > head {
-			err = c.write(b[head:])
-		}
-		c.recordMessage(m, b, first, err)
-		c.env.putBuf(bp, b)
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// WriteRaw writes b as it is in one Write call.
-func (c *Conn) WriteRaw(b []byte) error {
-	err := c.write(b)
-	c.recordOut("", b, c.writes, true, err)
-	return err
-}
-
-// WriteFrame writes a frame exactly as spelled out (possibly broken) in one
-// Write call.
-func (c *Conn) WriteFrame(f wire.RawFrame) error {
-	b := f.Bytes()
-	err := c.write(b)
-	c.recordOut(wire.Header{Command: f.Command}.CommandName(), b, c.writes, true, err)
-	return err
-}
-
-// Dribble writes b in chunks of chunk bytes with delay between writes.
-// Frames listed in cmds/ends (end offsets in b) are recorded as messages
-// when their last byte is written; otherwise each chunk is recorded raw.
-func (c *Conn) dribble(b []byte, chunk int, delay time.Duration, cmds []string, ends []int) error {
-	if chunk <= 0 {
-		chunk = 1
-	}
-	next, start := 0, 0
-	for off := 0; off < len(b); off += chunk {
-		if off > 0 && delay > 0 {
-			if err := c.Sleep(delay); err != nil {
-				return err
-			}
-		}
-		end := min(off+chunk, len(b))
-		err := c.write(b[off:end])
-		if cmds == nil {
-			c.recordOut("", b[off:end], c.writes, true, err)
-		}
-		for next < len(ends) && (ends[next] <= end || err != nil) {
-			c.recordOut(cmds[next], b[start:ends[next]], c.writes, false, err)
-			start = ends[next]
-			next++
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Sleep waits d, or less if the Server closes (then it returns an error).
-func (c *Conn) Sleep(d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	select {
-	case <-t.C:
-		return nil
-	case <-c.env.done:
-		t.Stop()
-		return errClosing
-	}
-}
-
-// Close closes the connection. Closing twice is harmless.
+// Close closes the connection (a TCP FIN). Closing twice is harmless.
+// As a step: Do((*Conn).Close).
 func (c *Conn) Close() error {
 	if c.closed {
 		return nil
@@ -553,7 +341,7 @@ func (c *Conn) Close() error {
 }
 
 // Reset closes the connection with SO_LINGER 0, so the other side gets a
-// TCP RST (ECONNRESET) instead of a FIN.
+// TCP RST (ECONNRESET) instead of a FIN. As a step: Do((*Conn).Reset).
 func (c *Conn) Reset() error {
 	if c.closed {
 		return net.ErrClosed
@@ -569,7 +357,8 @@ func (c *Conn) Reset() error {
 	return err
 }
 
-// CloseWrite closes the write half (a TCP FIN); reading goes on.
+// CloseWrite closes the write half (a TCP FIN); reading goes on. As a
+// step: Do((*Conn).CloseWrite).
 func (c *Conn) CloseWrite() error {
 	cw, ok := c.nc.(interface{ CloseWrite() error })
 	if !ok {
@@ -583,10 +372,10 @@ func (c *Conn) CloseWrite() error {
 // VersionFor completes a version to send on this connection: timestamp now
 // when zero, addr_recv the other side's address when zero, a random nonce
 // different from the other side's when zero, protocol version 70016 when
-// zero. tmpl is not modified; nil means DefaultVersion.
+// zero. tmpl is not modified; nil means the version ReplyVersion(nil) sends.
 func (c *Conn) VersionFor(tmpl *wire.Version) *wire.Version {
 	if tmpl == nil {
-		tmpl = DefaultVersion()
+		tmpl = defaultVersion()
 	}
 	v := *tmpl
 	if v.ProtocolVersion == 0 {
@@ -617,9 +406,9 @@ func (c *Conn) newNonce() uint64 {
 	}
 }
 
-// DefaultVersion is the version ReplyVersion sends when given nil: 70016,
+// defaultVersion is the version ReplyVersion sends when given nil: 70016,
 // NETWORK|WITNESS, user agent /mockpeer:0.1.0/, relay.
-func DefaultVersion() *wire.Version {
+func defaultVersion() *wire.Version {
 	return &wire.Version{
 		ProtocolVersion: wire.ProtocolVersion,
 		Services:        wire.NodeNetwork | wire.NodeWitness,

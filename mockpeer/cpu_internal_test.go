@@ -47,8 +47,8 @@ func BenchmarkCoreConnCPU(b *testing.B) {
 	client = wire.AppendMessage(client, wire.Regtest, wire.WtxidRelay{})
 	client = wire.AppendMessage(client, wire.Regtest, wire.SendAddrV2{})
 	client = wire.AppendMessage(client, wire.Regtest, wire.Verack{})
-	e := newEnv(newConfig([]Option{WithRecording(RecordEvents)}), "Close")
-	sc := CoreResponder(WithPeerTimeout(0)).Script()
+	e := newEnv(newConfig([]Option{WithRecording(Recording{Frames: -1})}), "Close")
+	sc := CoreResponder().HandshakeTimeout(0).Script()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		c := newConn(e, &scriptedConn{in: client}, i)

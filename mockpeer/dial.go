@@ -21,19 +21,18 @@ type Session struct {
 // connection is closed. The Session is never nil, so its transcript can be
 // read even on error. The error is the dial error or the script's failure
 // (a *Failure); a fail handler given in opts receives script failures too.
-// Cancelling ctx cuts the script off. Options that make sense: WithNetwork,
-// WithLocalAddr, WithFailHandler, WithTB, WithStepTimeout, WithLogger,
-// WithRecording, WithRoute.
+// Cancelling ctx cuts the script off. Every option applies; WithAddr binds
+// the local end of the connection.
 func Dial(ctx context.Context, addr string, script Script, opts ...Option) (*Session, error) {
 	cfg := newConfig(opts)
 	e := newEnv(cfg, "the Dial context")
 	sess := &Session{env: e, remote: addr, start: time.Now()}
 	defer func() { sess.end = time.Now() }()
 	var d net.Dialer
-	if cfg.localAddr != "" {
-		la, err := net.ResolveTCPAddr("tcp", cfg.localAddr)
+	if cfg.addr != "" {
+		la, err := net.ResolveTCPAddr("tcp", cfg.addr)
 		if err != nil {
-			return sess, fmt.Errorf("mockpeer: local address %q: %w", cfg.localAddr, err)
+			return sess, fmt.Errorf("mockpeer: local address %q: %w", cfg.addr, err)
 		}
 		d.LocalAddr = la
 	}
@@ -48,7 +47,8 @@ func Dial(ctx context.Context, addr string, script Script, opts ...Option) (*Ses
 		_ = nc.Close()
 	})
 	c := newConn(e, nc, 0)
-	e.record(Record{Time: c.start, Conn: 0, Dir: Out, Event: EventDial, Note: sess.local + " -> " + nc.RemoteAddr().String()})
+	c.dialed = true
+	e.record(Record{Time: c.start, Conn: 0, Out: true, Event: EventDial, Note: sess.local + " -> " + nc.RemoteAddr().String()})
 	c.play(script)
 	stop()
 	_ = c.Close()

@@ -27,16 +27,16 @@ var _ = Describe("Dial", func() {
 			mockpeer.Send(wire.Verack{}),
 			mockpeer.Expect(wire.CmdSendCmpct),
 			mockpeer.Expect(wire.CmdFeeFilter),
-			mockpeer.CloseConn())
+			mockpeer.Do((*mockpeer.Conn).Close))
 		sess, err := mockpeer.Dial(context.Background(), srv.Addr(), probe,
-			mockpeer.WithLocalAddr("127.0.1.7:0"), mockpeer.WithFailHandler(Fail))
+			mockpeer.WithAddr("127.0.1.7:0"), mockpeer.WithFailHandler(Fail))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sess.LocalAddr()).To(HavePrefix("127.0.1.7:"))
-		Expect(mockpeer.Commands(sess.Received())).To(Equal([]string{
+		Expect(commands(sess.Received())).To(Equal([]string{
 			"version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "ping", "getheaders", "feefilter"}))
 		var out []string
 		for _, r := range sess.Transcript() {
-			if r.Dir == mockpeer.Out && r.Event == "" {
+			if r.Out && r.Event == "" {
 				out = append(out, r.Command)
 			}
 		}
@@ -47,14 +47,11 @@ var _ = Describe("Dial", func() {
 	})
 
 	It("probes a conformance rule: no pong before verack", func() {
-		probe := mockpeer.Steps(
-			mockpeer.Coalesce(clientVersion(70016, wire.NodeNetwork), wire.Ping{Nonce: 1}),
-			mockpeer.Expect(wire.CmdVerack),
-			mockpeer.ExpectNone(30*time.Millisecond, wire.CmdPong))
+		probe := mockpeer.NewScript("", mockpeer.Send(clientVersion(70016, wire.NodeNetwork), wire.Ping{Nonce: 1}).Coalesced(), mockpeer.Expect(wire.CmdVerack), mockpeer.Expect(wire.CmdPong).Never().Within(30*time.Millisecond))
 		_, err := mockpeer.Dial(context.Background(), srv.Addr(), probe)
 		Expect(err).NotTo(HaveOccurred())
 
-		answers := serveProfile(mockpeer.CoreResponder().On(wire.CmdPing, mockpeer.AnswerPings()))
+		answers := serveProfile(mockpeer.CoreResponder().On(wire.CmdPing, answerPings()))
 		sess, err := mockpeer.Dial(context.Background(), answers.Addr(), probe)
 		Expect(err).To(MatchError(mockpeer.ErrUnexpected))
 		Expect(sess.Err()).To(MatchError(mockpeer.ErrUnexpected))
@@ -64,27 +61,27 @@ var _ = Describe("Dial", func() {
 		got := &captured{}
 		step, at := mockpeer.Expect(wire.CmdPong).Within(30*time.Millisecond), here()
 		sess, err := mockpeer.Dial(context.Background(), srv.Addr(),
-			mockpeer.Steps(mockpeer.Send(clientVersion(70016, 1)), step), mockpeer.WithFailHandler(got.handle))
+			mockpeer.NewScript("", mockpeer.Send(clientVersion(70016, 1)), step), mockpeer.WithFailHandler(got.handle))
 		Expect(err).To(MatchError(mockpeer.ErrTimeout))
 		Expect(err.Error()).To(ContainSubstring(`Expect("pong") at ` + at))
 		Expect(got.Messages()).To(ConsistOf(err.Error()))
-		Expect(mockpeer.Commands(sess.Received())).To(ContainElement("verack"))
+		Expect(commands(sess.Received())).To(ContainElement("verack"))
 	})
 
 	It("is cut off when its context ends", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 		defer cancel()
-		_, err := mockpeer.Dial(ctx, srv.Addr(), mockpeer.Steps(mockpeer.Expect(wire.CmdPong).Within(time.Minute)))
+		_, err := mockpeer.Dial(ctx, srv.Addr(), mockpeer.NewScript("", mockpeer.Expect(wire.CmdPong).Within(time.Minute)))
 		Expect(err).To(MatchError(mockpeer.ErrCutOff))
 		Expect(err.Error()).To(ContainSubstring("cut off by the Dial context"))
 	})
 
 	It("answers with routes given as options", func() {
 		other := newServer()
-		other.AppendScripts(mockpeer.Steps(mockpeer.Send(wire.Ping{Nonce: 21}), mockpeer.Expect(wire.CmdPong, Equal(wire.Pong{Nonce: 21}))))
+		other.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 21}), mockpeer.Expect(wire.CmdPong, Equal(wire.Pong{Nonce: 21}))))
 		_, err := mockpeer.Dial(context.Background(), other.Addr(),
-			mockpeer.Steps(mockpeer.ExpectClosed(time.Second)),
-			mockpeer.WithRoute(wire.CmdPing, mockpeer.AnswerPings()))
+			mockpeer.NewScript("", mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(time.Second)),
+			mockpeer.WithRoute(wire.CmdPing, answerPings()))
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(other.Finished).Should(Equal(1))
 	})
@@ -94,7 +91,7 @@ var _ = Describe("Dial", func() {
 		Expect(err).NotTo(HaveOccurred())
 		addr := ln.Addr().String()
 		Expect(ln.Close()).To(Succeed())
-		sess, err := mockpeer.Dial(context.Background(), addr, mockpeer.Steps())
+		sess, err := mockpeer.Dial(context.Background(), addr, mockpeer.NewScript(""))
 		Expect(err).To(HaveOccurred())
 		Expect(strings.Contains(err.Error(), "dial "+addr)).To(BeTrue())
 		Expect(sess).NotTo(BeNil())
@@ -104,10 +101,10 @@ var _ = Describe("Dial", func() {
 
 var _ = Describe("NewServer", func() {
 	It("listens on the loopback address it is given, for the network it is given", func() {
-		srv := newServer(mockpeer.WithListenAddr("127.0.0.5:0"), mockpeer.WithNetwork(wire.Mainnet))
+		srv := newServer(mockpeer.WithAddr("127.0.0.5:0"), mockpeer.WithNetwork(wire.Mainnet))
 		Expect(srv.Addr()).To(HavePrefix("127.0.0.5:"))
 		Expect(srv.Network()).To(Equal(wire.Mainnet))
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Send(wire.Verack{})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Verack{})))
 		conn, err := net.Dial("tcp", srv.Addr())
 		Expect(err).NotTo(HaveOccurred())
 		defer conn.Close()
@@ -118,23 +115,23 @@ var _ = Describe("NewServer", func() {
 	})
 
 	It("records less when asked to", func() {
-		srv := newServer(mockpeer.WithRecording(mockpeer.RecordHeaders))
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Expect(wire.CmdPing), mockpeer.Send(wire.Pong{Nonce: 1})))
+		srv := newServer(mockpeer.WithRecording(mockpeer.Recording{Payload: -1}))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdPing), mockpeer.Send(wire.Pong{Nonce: 1})))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 1})
 		c.expectEOF("pong")
-		Expect(mockpeer.Commands(srv.Transcript())).To(Equal([]string{"ping", "pong"}))
+		Expect(commands(srv.Transcript())).To(Equal([]string{"ping", "pong"}))
 		for _, r := range srv.Transcript() {
 			Expect(r.Payload).To(BeNil())
 		}
 
-		quiet := newServer(mockpeer.WithRecording(mockpeer.RecordEvents))
-		quiet.AppendScripts(mockpeer.Steps(mockpeer.Expect(wire.CmdPing), mockpeer.Send(wire.Pong{Nonce: 1})))
+		quiet := newServer(mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
+		quiet.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdPing), mockpeer.Send(wire.Pong{Nonce: 1})))
 		c = dialRaw(quiet.Addr())
 		c.send(wire.Ping{Nonce: 1})
 		c.expectEOF("pong")
 		Eventually(quiet.Finished).Should(Equal(1))
-		Expect(mockpeer.Commands(quiet.Transcript())).To(BeEmpty())
+		Expect(commands(quiet.Transcript())).To(BeEmpty())
 		Expect(quiet.Transcript()).To(ContainElement(HaveField("Event", mockpeer.EventClose)))
 	})
 })

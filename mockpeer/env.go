@@ -3,7 +3,6 @@ package mockpeer
 import (
 	"context"
 	"log/slog"
-	"net"
 	"sync"
 	"sync/atomic"
 
@@ -36,7 +35,7 @@ type env struct {
 
 type route struct {
 	react Reaction
-	at    Location
+	at    location
 }
 
 func newEnv(cfg config, cutBy string) *env {
@@ -63,7 +62,7 @@ func (e *env) shutdown() {
 	})
 }
 
-func (e *env) addRoute(cmd string, r Reaction, at Location) {
+func (e *env) addRoute(cmd string, r Reaction, at location) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	var old map[string]route
@@ -80,14 +79,14 @@ func (e *env) addRoute(cmd string, r Reaction, at Location) {
 
 func (e *env) record(r Record) {
 	switch e.cfg.record {
-	case RecordHeaders:
+	case recordHeaders:
 		r.Payload = nil
-	case RecordEvents:
+	case recordEvents:
 		if r.Event == "" && r.Err == nil {
 			return
 		}
 		r.Payload = nil
-	case RecordNone:
+	case recordNone:
 		return
 	}
 	e.mu.Lock()
@@ -102,9 +101,9 @@ func (e *env) record(r Record) {
 type recordLog struct {
 	chunks [][]Record
 	n      int
-	// kept and open serve WithRecordLimit (record.go).
-	kept [Out + 1]int
-	open [Out + 1]*Record
+	// kept and open serve Recording.Frames (record.go).
+	kept [2]int // by direction: in, out
+	open [2]*Record
 }
 
 // recordChunk is the largest chunk: 18 KB, a small-object allocation, not
@@ -138,7 +137,7 @@ func (l *recordLog) all(yield func(Record) bool) {
 // report delivers a failure exactly once: to the fail handler when there is
 // one, otherwise to the error Close (or Dial) returns.
 func (e *env) report(f *Failure) {
-	e.cfg.logger.Error("mockpeer failure", "conn", f.Conn, "script", f.Script, "step", f.Step, "at", f.At.String(), "err", f.Err)
+	e.cfg.logger.Error("mockpeer failure", "conn", f.Conn, "script", f.Script, "step", f.Step, "at", f.At, "err", f.Err)
 	e.mu.Lock()
 	e.failures = append(e.failures, *f)
 	handler := e.cfg.fail
@@ -169,7 +168,7 @@ func (e *env) received() []Record {
 	defer e.mu.Unlock()
 	var out []Record
 	for r := range e.records.all {
-		if r.Dir == In && r.Event == "" {
+		if !r.Out && r.Event == "" {
 			out = append(out, r)
 		}
 	}
@@ -180,43 +179,6 @@ func (e *env) failureList() []Failure {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return append([]Failure(nil), e.failures...)
-}
-
-// writeBufs and readers are shared by every Server and Session of the
-// process: a fleet of thousands of servers, each with a connection now and
-// then, would otherwise give each its own pools, each filled anew after a
-// garbage collection (a survey of 10,000 mock peers allocated 1.3 KB per
-// handshake for them).
-var (
-	writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-	readers   sync.Pool // *wire.Reader of readerSize
-)
-
-func (e *env) getBuf() *[]byte { return writeBufs.Get().(*[]byte) }
-
-// getReader returns a pooled Reader of nc: connections come and go by the
-// thousand on a busy server, and each would otherwise allocate its buffer.
-func (e *env) getReader(nc net.Conn) *wire.Reader {
-	if r, ok := readers.Get().(*wire.Reader); ok {
-		r.Reset(nc, e.network(), 0)
-		return r
-	}
-	return wire.NewReaderSize(nc, e.network(), readerSize, 0)
-}
-
-// putReader takes back a connection's Reader once nothing reads from it:
-// its frames' payloads (Incoming.Payload) are valid only until then.
-func (e *env) putReader(r *wire.Reader) {
-	r.Reset(nil, e.network(), 0)
-	readers.Put(r)
-}
-
-func (e *env) putBuf(p *[]byte, b []byte) {
-	if cap(b) > 64<<10 {
-		return // a burst of thousands of messages: let it go
-	}
-	*p = b[:0]
-	writeBufs.Put(p)
 }
 
 // nonceBook remembers the nonces of the versions this server sent

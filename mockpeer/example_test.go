@@ -21,7 +21,9 @@ import (
 // may return before the mock has read its verack, and Close would cut the
 // script off).
 func ExampleServer() {
-	srv := mockpeer.NewServer() // in a test: mockpeer.NewServer(mockpeer.WithTB(t))
+	// In a test: mockpeer.NewServer(mockpeer.WithFailHandler(Fail)) with
+	// Ginkgo, or a handler calling t.Error, and defer srv.Close().
+	srv := mockpeer.NewServer()
 	srv.AppendScripts(mockpeer.NewScript("minimal node",
 		mockpeer.Expect(wire.CmdVersion, gomega.HaveField("ProtocolVersion", gomega.BeNumerically(">=", 70001))),
 		mockpeer.ReplyVersion(nil),
@@ -53,16 +55,16 @@ func ExampleServer() {
 // start; Start returns an error where NewServer would fail the test (an
 // address in use, say).
 func ExampleNewUnstartedServer() {
-	srv := mockpeer.NewUnstartedServer(mockpeer.WithListenAddr("127.0.0.1:0"))
+	srv := mockpeer.NewUnstartedServer(mockpeer.WithAddr("127.0.0.1:0"))
 	defer srv.Close()
-	srv.SetDefaultScript(mockpeer.Steps(mockpeer.Send(wire.Ping{Nonce: 7}), mockpeer.HoldOpen()))
+	srv.SetDefaultScript(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 7}), mockpeer.HoldOpen()))
 	if err := srv.Start(); err != nil {
 		fmt.Println("cannot serve:", err)
 		return
 	}
 
 	// A second server on the same address cannot start: an error, no panic.
-	taken := mockpeer.NewUnstartedServer(mockpeer.WithListenAddr(srv.Addr()))
+	taken := mockpeer.NewUnstartedServer(mockpeer.WithAddr(srv.Addr()))
 	defer taken.Close()
 	var op *net.OpError
 	err := taken.Start()
@@ -71,16 +73,17 @@ func ExampleNewUnstartedServer() {
 	// second server: true listen
 }
 
-// WithListener hands the server a listener the caller already holds, so
-// the address it reported is the one served, with no moment in which
-// another process could take it.
-func ExampleWithListener() {
+// Server.Listener, set before Start, hands the server a listener the
+// caller already holds, so the address it reported is the one served, with
+// no moment in which another process could take it.
+func ExampleNewUnstartedServer_listener() {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	srv := mockpeer.NewUnstartedServer(mockpeer.WithListener(l))
+	srv := mockpeer.NewUnstartedServer()
+	srv.Listener = l
 	defer srv.Close() // closes l too
 	srv.SetDefaultScript(mockpeer.CoreResponder().Script())
 	if err := srv.Start(); err != nil {
@@ -108,4 +111,32 @@ func ExampleCoreResponder() {
 	// Output:
 	// ok true peer /Satoshi:30.0.0/
 	// quirk noted: true
+}
+
+// Dial plays a script as the side that connects, here against another
+// mock: steps are small values, and how a step writes is one of its
+// methods (Coalesced: version and verack in one TCP write).
+func ExampleDial() {
+	node := mockpeer.NewServer()
+	defer node.Close()
+	node.SetDefaultScript(mockpeer.CoreResponder().Script())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sess, err := mockpeer.Dial(ctx, node.Addr(), mockpeer.NewScript("probe",
+		mockpeer.ReplyVersion(nil),
+		mockpeer.Expect(wire.CmdVerack),
+		mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 1}).Coalesced(),
+		mockpeer.Expect(wire.CmdPong, gomega.Equal(wire.Pong{Nonce: 1})),
+	))
+	fmt.Println("probe:", err)
+	for _, r := range sess.Received() {
+		if r.Command == wire.CmdVersion || r.Command == wire.CmdPong {
+			fmt.Println("node sent", r.Command)
+		}
+	}
+	// Output:
+	// probe: <nil>
+	// node sent version
+	// node sent pong
 }

@@ -33,16 +33,20 @@ var (
 	// ErrDisconnect is returned by a Reaction to close the connection after
 	// its replies are written. It is a decision, not a failure.
 	ErrDisconnect = errors.New("disconnect")
+	// ErrV2Handshake is wrapped by the error of a v2 handshake the other
+	// side broke (no terminator within the scan limit, a first packet that
+	// does not authenticate, a version packet that is a decoy forever, ...).
+	ErrV2Handshake = errors.New("mockpeer: v2 handshake failed")
 )
 
-// Location is the file and line where a step, script or profile was built.
-type Location struct {
+// location is the file and line where a step, script or profile was built.
+type location struct {
 	File string
 	Line int
 }
 
 // String is "file:line".
-func (l Location) String() string {
+func (l location) String() string {
 	if l.File == "" {
 		return "unknown location"
 	}
@@ -61,17 +65,17 @@ var pkgPrefix = func() string {
 
 // callerLocation returns the first frame outside this package: the line of
 // the spec (or of the scenario package) that built the value.
-func callerLocation() Location {
+func callerLocation() location {
 	var pcs [16]uintptr
 	n := runtime.Callers(2, pcs[:])
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
 		if !strings.HasPrefix(f.Function, pkgPrefix) {
-			return Location{File: f.File, Line: f.Line}
+			return location{File: f.File, Line: f.Line}
 		}
 		if !more {
-			return Location{File: f.File, Line: f.Line}
+			return location{File: f.File, Line: f.Line}
 		}
 	}
 }
@@ -89,8 +93,9 @@ type Failure struct {
 	Step string
 	// StepIndex is the step's position from 1, and Steps the script's length.
 	StepIndex, Steps int
-	// At is where the step (or the script, for ErrNeverRan) was built.
-	At Location
+	// At is the file:line where the step (or the script, for ErrNeverRan)
+	// was built.
+	At string
 	// Err wraps one of the Err* kinds above.
 	Err error
 }
@@ -120,7 +125,7 @@ func (f *Failure) Unwrap() error { return f.Err }
 // callHandler calls a fail handler and survives its panic: Ginkgo's Fail
 // records the failure and then panics when called outside the spec
 // goroutine, by design (ghttp handles it the same way).
-func callHandler(h FailHandler, msg string) (panicked any) {
+func callHandler(h func(message string, callerSkip ...int), msg string) (panicked any) {
 	defer func() { panicked = recover() }()
 	h(msg, 1)
 	return nil

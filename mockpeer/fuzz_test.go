@@ -95,8 +95,8 @@ func clientSeeds() [][]byte {
 		f(v(70016, 0), wire.Verack{}, wire.SendAddrV2{}),
 		f(v(70016, 0), wire.Raw{Cmd: "inv", Payload: []byte{0}}, wire.Verack{}, wire.Raw{Cmd: "unknown"}),
 		f(v(70016, wire.NodeNetwork)),
-		wire.AppendFrame(nil, regtest, wire.CmdVersion, append(wire.Encode(v(70016, 0)), 0, 0)),
-		wire.AppendFrame(nil, regtest, wire.CmdVersion, wire.Encode(v(70016, 0))[:72]),
+		wire.AppendMessage(nil, regtest, wire.Raw{Cmd: wire.CmdVersion, Payload: append(v(70016, 0).AppendPayload(nil), 0, 0)}),
+		wire.AppendMessage(nil, regtest, wire.Raw{Cmd: wire.CmdVersion, Payload: v(70016, 0).AppendPayload(nil)[:72]}),
 		append(wire.NewRawFrame(regtest, wire.Ping{Nonce: 1}).WithBadChecksum().Bytes(), full...),
 		append(wire.NewRawFrame(regtest, wire.Verack{}).WithCommandBytes(wire.CommandBytes("ver\x01ck")).Bytes(), full...),
 		append(f(v(70016, 0)), wire.NewRawFrame(wire.Mainnet, wire.Verack{}).Bytes()...),
@@ -111,12 +111,11 @@ func clientSeeds() [][]byte {
 func FuzzCoreResponder(f *testing.F) {
 	// The v1 model: with v2 on, a stream that does not start with a v1
 	// version header is a v2 key (FuzzV2Responder).
-	fuzzProfile(f, mockpeer.CoreResponder(mockpeer.WithPeerTimeout(fuzzPeerTimeout), mockpeer.WithIdleTimeout(fuzzIdleTimeout),
-		mockpeer.WithV2Transport(nil)), coreModel)
+	fuzzProfile(f, mockpeer.CoreResponder().HandshakeTimeout(fuzzPeerTimeout).IdleTimeout(fuzzIdleTimeout).V2Transport(nil), coreModel)
 }
 
 func FuzzBtcdResponder(f *testing.F) {
-	fuzzProfile(f, mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(fuzzPeerTimeout), mockpeer.WithIdleTimeout(fuzzIdleTimeout)), btcdRules)
+	fuzzProfile(f, mockpeer.BtcdResponder().HandshakeTimeout(fuzzPeerTimeout).IdleTimeout(fuzzIdleTimeout), btcdRules)
 }
 
 // Where a model leaves the connection once the whole stream is read.
@@ -146,7 +145,7 @@ func fuzzProfile(f *testing.F, p mockpeer.Profile, m model) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.RecordEvents), mockpeer.WithStepTimeout(fuzzMargin))
+		srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.Recording{Frames: -1}), mockpeer.WithStepTimeout(fuzzMargin))
 		srv.SetDefaultScript(p.Script())
 		got, elapsed, err := playClient(srv.Addr(), stream, mode)
 		if errors.Is(err, errNoDial) {

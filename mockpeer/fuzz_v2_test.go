@@ -35,8 +35,8 @@ func FuzzV2Responder(f *testing.F) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.RecordEvents), mockpeer.WithStepTimeout(fuzzMargin))
-		srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(fuzzPeerTimeout)).Script())
+		srv := mockpeer.NewServer(mockpeer.WithRecording(mockpeer.Recording{Frames: -1}), mockpeer.WithStepTimeout(fuzzMargin))
+		srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(fuzzPeerTimeout).Script())
 		nc, err := loopback.Dial(srv.Addr())
 		if err != nil {
 			_ = srv.Close()

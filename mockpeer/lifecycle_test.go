@@ -22,7 +22,7 @@ var _ = Describe("Server lifecycle (httptest's shape)", func() {
 
 	It("Start on an address in use returns an error, and the server stays closable", func() {
 		addr := taken()
-		srv := mockpeer.NewUnstartedServer(mockpeer.WithListenAddr(addr))
+		srv := mockpeer.NewUnstartedServer(mockpeer.WithAddr(addr))
 		err := srv.Start()
 		Expect(err).To(MatchError(ContainSubstring("address already in use")))
 		Expect(errors.Is(err, net.ErrClosed)).To(BeFalse())
@@ -34,16 +34,17 @@ var _ = Describe("Server lifecycle (httptest's shape)", func() {
 
 	It("NewServer panics on an address in use when no test is given, as httptest.NewServer does", func() {
 		addr := taken()
-		Expect(func() { mockpeer.NewServer(mockpeer.WithListenAddr(addr)) }).
+		Expect(func() { mockpeer.NewServer(mockpeer.WithAddr(addr)) }).
 			To(PanicWith(ContainSubstring("address already in use")))
 	})
 
 	It("a server given a listener serves on that listener", func() {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
-		srv := mockpeer.NewUnstartedServer(mockpeer.WithListener(l), mockpeer.WithFailHandler(Fail))
+		srv := mockpeer.NewUnstartedServer(mockpeer.WithFailHandler(Fail))
+		srv.Listener = l
 		DeferCleanup(srv.Close)
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Send(wire.Ping{Nonce: 42}), mockpeer.HoldOpen()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 42}), mockpeer.HoldOpen()))
 		Expect(srv.Start()).To(Succeed())
 		Expect(srv.Addr()).To(Equal(l.Addr().String()))
 
@@ -58,9 +59,9 @@ var _ = Describe("Server lifecycle (httptest's shape)", func() {
 		DeferCleanup(srv.Close)
 		Expect(srv.Addr()).To(BeEmpty(), "no address before Start")
 		srv.AppendScripts(
-			mockpeer.Steps(mockpeer.Send(wire.Ping{Nonce: 1}), mockpeer.HoldOpen()),
-			mockpeer.Steps(mockpeer.Send(wire.Ping{Nonce: 2}), mockpeer.HoldOpen()))
-		srv.SetDefaultScript(mockpeer.Steps(mockpeer.Send(wire.Ping{Nonce: 3}), mockpeer.HoldOpen()))
+			mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 1}), mockpeer.HoldOpen()),
+			mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 2}), mockpeer.HoldOpen()))
+		srv.SetDefaultScript(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 3}), mockpeer.HoldOpen()))
 		Expect(srv.Start()).To(Succeed())
 
 		for _, want := range []uint64{1, 2, 3} {
@@ -85,20 +86,27 @@ var _ = Describe("Server lifecycle (httptest's shape)", func() {
 	It("Close of a server never started closes the listener it was given and reports its scripts", func() {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
-		srv := mockpeer.NewUnstartedServer(mockpeer.WithListener(l))
+		srv := mockpeer.NewUnstartedServer()
+		srv.Listener = l
 		srv.AppendScripts(mockpeer.NewScript("unused", mockpeer.HoldOpen()))
 		Expect(srv.Close()).To(MatchError(mockpeer.ErrNeverRan))
 		_, err = l.Accept()
 		Expect(err).To(MatchError(net.ErrClosed))
 	})
 
-	It("the last of WithListener and WithListenAddr wins", func() {
+	It("a Listener takes precedence over WithAddr, and Start sets Listener when it listens", func() {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(l.Close)
-		srv := mockpeer.NewUnstartedServer(mockpeer.WithListener(l), mockpeer.WithListenAddr("127.0.0.1:0"))
+		srv := mockpeer.NewUnstartedServer(mockpeer.WithAddr("127.0.0.5:0"))
+		srv.Listener = l
 		DeferCleanup(srv.Close)
 		Expect(srv.Start()).To(Succeed())
-		Expect(srv.Addr()).NotTo(Equal(l.Addr().String()))
+		Expect(srv.Addr()).To(Equal(l.Addr().String()))
+
+		other := mockpeer.NewUnstartedServer(mockpeer.WithAddr("127.0.0.5:0"))
+		DeferCleanup(other.Close)
+		Expect(other.Start()).To(Succeed())
+		Expect(other.Listener).NotTo(BeNil())
+		Expect(other.Addr()).To(HavePrefix("127.0.0.5:"))
 	})
 })

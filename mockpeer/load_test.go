@@ -167,8 +167,8 @@ func perConn(after, before uint64, n int) float64 {
 // loadServer is a CoreResponder that records only events, with a peer
 // timeout long enough for a handshake queued behind thousands of others.
 func loadServer() *mockpeer.Server {
-	srv := newServer(mockpeer.WithRecording(mockpeer.RecordEvents))
-	srv.SetDefaultScript(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(loadTimout)).Script())
+	srv := newServer(mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))
+	srv.SetDefaultScript(mockpeer.CoreResponder().HandshakeTimeout(loadTimout).Script())
 	return srv
 }
 

@@ -213,3 +213,26 @@ var _ = BeforeSuite(func() {
 	_, err := bip324.NewKey()
 	Expect(err).NotTo(HaveOccurred())
 })
+
+// commands lists the commands of frame records, in order.
+func commands(records []mockpeer.Record) []string {
+	out := make([]string, 0, len(records))
+	for _, r := range records {
+		if r.Event == "" && r.Command != "" {
+			out = append(out, r.Command)
+		}
+	}
+	return out
+}
+
+// answerPings is a reaction that answers a ping with a pong carrying its
+// nonce, at any time (a ping without a nonce, before BIP31, gets none).
+func answerPings() mockpeer.Reaction {
+	return func(_ *mockpeer.Conn, in mockpeer.Incoming) ([]wire.Message, error) {
+		p, ok := in.Message.(wire.Ping)
+		if !ok || p.NoNonce {
+			return nil, nil
+		}
+		return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
+	}
+}

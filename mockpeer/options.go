@@ -2,28 +2,20 @@ package mockpeer
 
 import (
 	"log/slog"
-	"net"
-	"testing"
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Defaults.
 const (
-	// DefaultStepTimeout is the deadline of steps that wait (Expect,
-	// ExpectClosed, writes) when neither Within nor WithStepTimeout says otherwise.
-	DefaultStepTimeout = 5 * time.Second
-	// DefaultNetwork is the network of servers and sessions without WithNetwork.
-	DefaultNetwork = wire.Regtest
+	// defaultStepTimeout is the deadline of steps that wait (Expect,
+	// ExpectClosed, writes) when neither Within nor WithStepTimeout says
+	// otherwise.
+	defaultStepTimeout = 5 * time.Second
 	// readerSize is the initial read buffer per connection: enough for a
 	// handshake burst, grown by wire.Reader only for larger frames.
 	readerSize = 256
 )
-
-// FailHandler receives failure messages. It has the signature of gomega's
-// types.GomegaFailHandler and of Ginkgo's Fail.
-type FailHandler = func(message string, callerSkip ...int)
 
 // Option configures a Server (NewServer, NewUnstartedServer) or a Session
 // (Dial).
@@ -31,23 +23,19 @@ type Option func(*config)
 
 type config struct {
 	network     wire.Network
-	listenAddr  string
-	listener    net.Listener
-	localAddr   string
-	fail        FailHandler
-	tb          testing.TB
+	addr        string
+	fail        func(message string, callerSkip ...int)
 	stepTimeout time.Duration
 	logger      *slog.Logger
-	record      RecordMode
+	record      recordMode
 	limit       recordLimit
 	routes      map[string]route
 }
 
 func newConfig(opts []Option) config {
 	c := config{
-		network:     DefaultNetwork,
-		listenAddr:  "127.0.0.1:0",
-		stepTimeout: DefaultStepTimeout,
+		network:     wire.Regtest,
+		stepTimeout: defaultStepTimeout,
 	}
 	for _, o := range opts {
 		o(&c)
@@ -55,65 +43,39 @@ func newConfig(opts []Option) config {
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
-	if c.fail == nil && c.tb != nil {
-		t := c.tb
-		c.fail = func(message string, _ ...int) {
-			t.Helper()
-			t.Errorf("%s", message)
-		}
-	}
 	return c
 }
 
-// WithNetwork sets the network whose magic frames carry (default regtest).
+// WithNetwork sets the network whose magic frames carry (default regtest:
+// a mock peer is a test double, and regtest is the network of our tests
+// and integration nodes).
 func WithNetwork(n wire.Network) Option { return func(c *config) { c.network = n } }
 
-// WithListenAddr sets the address a Server listens on, such as
-// "127.0.0.5:0" to give each mock its own loopback address. The default is
-// "127.0.0.1:0". Of WithListenAddr and WithListener, the last given wins.
-// Dial ignores it.
-func WithListenAddr(addr string) Option {
-	return func(c *config) { c.listenAddr, c.listener = addr, nil }
-}
-
-// WithListener makes a Server accept on l, a listener the caller already
-// holds, as httptest.Server's Listener field does: the caller keeps the
-// address it listened on, with no window in which another process could
-// take it. The Server owns l from then on and closes it in Close, started
-// or not. Of WithListenAddr and WithListener, the last given wins. Dial
+// WithAddr sets the mock's own address: where a Server listens (default
+// "127.0.0.1:0"), such as "127.0.0.5:0" to give each mock its own loopback
+// address; what a Dial binds its end to, such as "127.0.1.7:0" (btcd
+// admits at most 8 unfinished handshakes per source /24, so parallel
+// probes come from different loopback /24s). A Server given a Listener
 // ignores it.
-func WithListener(l net.Listener) Option {
-	return func(c *config) { c.listener = l }
-}
-
-// WithLocalAddr binds the local end of a Dial, for example "127.0.1.7:0"
-// (btcd admits at most 8 unfinished handshakes per source /24, so parallel
-// probes come from different loopback /24s). Servers ignore it.
-func WithLocalAddr(addr string) Option { return func(c *config) { c.localAddr = addr } }
+func WithAddr(addr string) Option { return func(c *config) { c.addr = addr } }
 
 // WithFailHandler sends failures to h, for example Ginkgo's Fail or a
-// Gomega's fail handler. It is called from server goroutines inside a
-// function that recovers panics, so a handler that panics by design (as
-// Ginkgo's Fail does outside the spec goroutine) records the failure and the
-// goroutine goes on.
+// Gomega fail handler, or, with a testing.TB t,
+// func(m string, _ ...int) { t.Error(m) }. It is called from server
+// goroutines inside a function that recovers panics, so a handler that
+// panics by design (as Ginkgo's Fail does outside the spec goroutine)
+// records the failure and the goroutine goes on. Without a handler,
+// failures are returned by Close (and Dial).
 func WithFailHandler(h func(message string, callerSkip ...int)) Option {
 	return func(c *config) { c.fail = h }
 }
 
-// WithTB sends failures to t.Errorf (never t.FailNow, since failures happen
-// on other goroutines) and registers Close with t.Cleanup, so every failure
-// is reported before the test ends. WithFailHandler takes precedence.
-func WithTB(t testing.TB) Option { return func(c *config) { c.tb = t } }
-
-// WithStepTimeout sets the default deadline of waiting steps (default
-// DefaultStepTimeout). Step.Within overrides it for one step.
+// WithStepTimeout sets the default deadline of waiting steps (default 5s).
+// Step.Within overrides it for one step.
 func WithStepTimeout(d time.Duration) Option { return func(c *config) { c.stepTimeout = d } }
 
 // WithLogger logs connections, steps and failures to l (default: discarded).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
-
-// WithRecording chooses how much is recorded (default RecordAll).
-func WithRecording(m RecordMode) Option { return func(c *config) { c.record = m } }
 
 // WithRoute adds an always-on route, as Server.Route does; it is the way to
 // give a Dial session routes.

@@ -13,68 +13,36 @@ import (
 )
 
 // Reaction answers one received message: it returns the messages to send
-// (written in the profile's WriteMode, after its send rules) and an error.
+// (written as the profile writes, after its send rules) and an error.
 // Returning ErrDisconnect closes the connection after the replies are
 // written; any other error fails the step. Reactions read and update the
 // connection's State.
 type Reaction func(c *Conn, in Incoming) ([]wire.Message, error)
 
-// Reply is a reaction that sends msgs.
+// Reply is a reaction that sends msgs; Reply() ignores the message.
 func Reply(msgs ...wire.Message) Reaction {
 	return func(*Conn, Incoming) ([]wire.Message, error) { return msgs, nil }
 }
 
-// Ignore is a reaction that does nothing.
-func Ignore() Reaction {
-	return func(*Conn, Incoming) ([]wire.Message, error) { return nil, nil }
-}
-
-// Disconnect is a reaction that sends msgs, then closes the connection.
-func Disconnect(msgs ...wire.Message) Reaction {
-	return func(*Conn, Incoming) ([]wire.Message, error) { return msgs, ErrDisconnect }
-}
-
-// Chain runs reactions in order and sends all their messages together; it
-// stops at the first error (messages gathered so far are still sent).
-func Chain(rs ...Reaction) Reaction {
+// ThenDisconnect returns r closing the connection after its replies are
+// written (unless it fails): Reply(msgs...).ThenDisconnect() sends msgs and
+// hangs up, Reply().ThenDisconnect() just hangs up, and
+// p.Reaction(cmd).ThenDisconnect() hangs up after a profile's own answer.
+func (r Reaction) ThenDisconnect() Reaction {
 	return func(c *Conn, in Incoming) ([]wire.Message, error) {
-		var out []wire.Message
-		for _, r := range rs {
-			msgs, err := r(c, in)
-			out = append(out, msgs...)
-			if err != nil {
-				return out, err
-			}
+		msgs, err := r(c, in)
+		if err == nil {
+			err = ErrDisconnect
 		}
-		return out, nil
+		return msgs, err
 	}
 }
 
-// AnswerPings answers a ping with a pong carrying the same nonce, at any
-// time (use it as a route: srv.Route(wire.CmdPing, mockpeer.AnswerPings())).
-// A ping without a nonce (before BIP31) gets no answer.
-func AnswerPings() Reaction {
-	return func(_ *Conn, in Incoming) ([]wire.Message, error) {
-		p, ok := in.Message.(wire.Ping)
-		if !ok || p.NoNonce {
-			return nil, nil
-		}
-		return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
-	}
-}
+// ignore is Reply(): no answer.
+func ignore(*Conn, Incoming) ([]wire.Message, error) { return nil, nil }
 
-// WriteMode says how a profile writes the messages of one reaction.
-type WriteMode uint8
-
-const (
-	// WriteCoalesced writes them in one Write call, so that they arrive
-	// together (as a client often finds a real peer's messages in one read).
-	WriteCoalesced WriteMode = iota
-	// WriteEach writes each message in its own Write call (Bitcoin Core).
-	WriteEach
-	// WriteSplit writes each message's header and payload separately (btcd).
-	WriteSplit
-)
+// disconnect is Reply().ThenDisconnect().
+func disconnect(*Conn, Incoming) ([]wire.Message, error) { return nil, ErrDisconnect }
 
 type ruleKind uint8
 
@@ -98,18 +66,21 @@ type sendRule struct {
 //	core := mockpeer.CoreResponder()
 //	noVerack := core.Without(wire.CmdVerack)
 //	early := core.Before(wire.CmdVerack, wire.SendCmpct{Version: 2})
-//	rude := core.On(wire.CmdPing, mockpeer.Disconnect())
+//	rude := core.On(wire.CmdPing, mockpeer.Reply().ThenDisconnect())
 type Profile struct {
 	name             string
-	at               Location
+	at               location
 	reactions        map[string]Reaction
 	otherwise        Reaction
 	broken           Reaction
 	onConnect        Reaction
 	handshakeTimeout time.Duration
 	idleTimeout      time.Duration
-	writeMode        WriteMode
+	w                writing
 	rules            []sendRule
+	// cfg configures the reactions of CoreResponder and BtcdResponder
+	// (Version, FeeRate, V2Transport); nil for NewProfile's.
+	cfg *profileConfig
 	// v2, when set, makes the profile a v2-capable responder: v1 detection
 	// on the first bytes, then BIP324 for an initiator's key.
 	v2 *V2
@@ -119,7 +90,7 @@ type Profile struct {
 // ignored, a fatal broken frame (wrong magic, oversized) disconnects, and
 // there is no timeout. Add reactions with On.
 func NewProfile(name string) Profile {
-	return Profile{name: name, at: callerLocation(), reactions: map[string]Reaction{}}
+	return Profile{name: name, at: callerLocation(), reactions: map[string]Reaction{}, w: writing{mode: writeCoalesced}}
 }
 
 // Name is the profile's name.
@@ -152,7 +123,7 @@ func (p Profile) OnBroken(r Reaction) Profile { p.broken = r; return p }
 func (p Profile) OnConnect(r Reaction) Profile { p.onConnect = r; return p }
 
 // Reaction returns the profile's reaction to cmd (or its Otherwise, or
-// Ignore), to wrap it in an override.
+// Reply()), to wrap it in an override.
 func (p Profile) Reaction(cmd string) Reaction {
 	if r, ok := p.reactions[cmd]; ok {
 		return r
@@ -160,7 +131,7 @@ func (p Profile) Reaction(cmd string) Reaction {
 	if p.otherwise != nil {
 		return p.otherwise
 	}
-	return Ignore()
+	return ignore
 }
 
 // HandshakeTimeout returns the profile closing the connection when it is
@@ -171,8 +142,18 @@ func (p Profile) HandshakeTimeout(d time.Duration) Profile { p.handshakeTimeout 
 // sends nothing for d (0: never).
 func (p Profile) IdleTimeout(d time.Duration) Profile { p.idleTimeout = d; return p }
 
-// Writes returns the profile writing its replies in mode.
-func (p Profile) Writes(mode WriteMode) Profile { p.writeMode = mode; return p }
+// Coalesced returns the profile writing each reply's messages in one Write
+// call, so that they arrive together (as a client often finds a real
+// peer's messages in one read): NewProfile's default.
+func (p Profile) Coalesced() Profile { p.w.mode = writeCoalesced; return p }
+
+// Separately returns the profile writing each message in a Write call of
+// its own: CoreResponder's way.
+func (p Profile) Separately() Profile { p.w.mode = writeEach; return p }
+
+// Split returns the profile writing each message's header and payload in
+// separate Write calls: BtcdResponder's way.
+func (p Profile) Split() Profile { p.w.mode = writeSplit; return p }
 
 // Without returns the profile never sending messages with these commands.
 func (p Profile) Without(cmds ...string) Profile {
@@ -180,13 +161,13 @@ func (p Profile) Without(cmds ...string) Profile {
 }
 
 // Before returns the profile inserting msgs before the first message with
-// command cmd of any reply, written as the reply is (see Writes).
+// command cmd of any reply, written as the reply is.
 func (p Profile) Before(cmd string, msgs ...wire.Message) Profile {
 	return p.withRule(sendRule{kind: ruleBefore, cmds: []string{cmd}, msgs: msgs})
 }
 
 // After returns the profile inserting msgs after the first message with
-// command cmd of any reply, written as the reply is (see Writes).
+// command cmd of any reply, written as the reply is.
 func (p Profile) After(cmd string, msgs ...wire.Message) Profile {
 	return p.withRule(sendRule{kind: ruleAfter, cmds: []string{cmd}, msgs: msgs})
 }
@@ -223,7 +204,7 @@ func (p *Profile) rewrite(msgs []wire.Message) []wire.Message {
 // on. It is located where the profile was built.
 func (p Profile) Step() Step {
 	pp := &p
-	return Step{name: fmt.Sprintf("Profile(%q)", p.name), at: p.at, hold: true,
+	return Step{name: fmt.Sprintf("Profile(%q)", p.name), at: p.at, hold: true, w: p.w,
 		run: func(c *Conn, within time.Duration) error { return pp.run(c, within) }}
 }
 
@@ -239,6 +220,7 @@ func (p *Profile) run(c *Conn, within time.Duration) error {
 	if within > 0 {
 		limit = time.Now().Add(within)
 	}
+	c.prof = p
 	if p.v2 != nil && c.v2 == nil && c.lastRead.Equal(c.start) {
 		// Nothing read yet: the first bytes decide the transport.
 		deadline, timed := p.deadline(c, limit)
@@ -332,9 +314,9 @@ func (p *Profile) reactionFor(in Incoming) Reaction {
 			return p.broken
 		}
 		if in.Fatal {
-			return Disconnect()
+			return disconnect
 		}
-		return Ignore()
+		return ignore
 	}
 	return p.Reaction(in.Command)
 }
@@ -345,15 +327,7 @@ func (p *Profile) react(c *Conn, r Reaction, in Incoming) (done bool, err error)
 	msgs, rerr := r(c, in)
 	msgs = p.rewrite(msgs)
 	if len(msgs) > 0 {
-		var werr error
-		switch p.writeMode {
-		case WriteEach:
-			werr = c.Send(msgs...)
-		case WriteSplit:
-			werr = c.SendSplit(msgs...)
-		default:
-			werr = c.Coalesce(msgs...)
-		}
+		werr := c.Send(msgs...)
 		switch {
 		case werr == nil:
 		case errors.Is(werr, errClosing):

@@ -37,8 +37,12 @@ var _ = Describe("CoreResponder", func() {
 		srv *mockpeer.Server
 		c   *rawClient
 	)
-	start := func(opts ...mockpeer.ProfileOption) {
-		srv = serveProfile(mockpeer.CoreResponder(opts...))
+	start := func(ps ...mockpeer.Profile) {
+		p := mockpeer.CoreResponder()
+		if len(ps) > 0 {
+			p = ps[0]
+		}
+		srv = serveProfile(p)
 		c = dialRaw(srv.Addr())
 	}
 	// handshake completes a handshake at 70016 and reads what Core sends
@@ -87,7 +91,7 @@ var _ = Describe("CoreResponder", func() {
 		Expect(cmds).To(Equal([]string{"sendcmpct", "ping", "getheaders", "feefilter"}))
 		Expect(msgs[0]).To(Equal(wire.SendCmpct{Announce: false, Version: 2}))
 		Expect(msgs[1].(wire.Ping).Nonce).NotTo(BeZero())
-		genesis, _ := mockpeer.GenesisHash(wire.Regtest)
+		genesis := wire.Regtest.GenesisHash()
 		Expect(msgs[2].(wire.Raw).Payload[5:37]).To(Equal(genesis[:]))
 		Expect(msgs[3]).To(Equal(wire.FeeFilter{FeeRate: mockpeer.CoreFeeRate}))
 		c.send(wire.Ping{Nonce: 77})
@@ -102,7 +106,7 @@ var _ = Describe("CoreResponder", func() {
 		handshake()
 		Eventually(func() []mockpeer.Record { return sent(srv) }).Should(HaveLen(8))
 		out := sent(srv)
-		Expect(mockpeer.Commands(out)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "ping", "getheaders", "feefilter"}))
+		Expect(commands(out)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack", "sendcmpct", "ping", "getheaders", "feefilter"}))
 		writes := make([]int, len(out))
 		for i, r := range out {
 			writes[i] = r.Write
@@ -111,7 +115,7 @@ var _ = Describe("CoreResponder", func() {
 	})
 
 	It("writes a reply in one write when told to (the version-verack-coalesced peer)", func() {
-		srv = serveProfile(mockpeer.CoreResponder().Writes(mockpeer.WriteCoalesced))
+		srv = serveProfile(mockpeer.CoreResponder().Coalesced())
 		c = dialRaw(srv.Addr())
 		c.send(clientVersion(70016, 0))
 		cmds, _ := c.readOnce()
@@ -125,9 +129,7 @@ var _ = Describe("CoreResponder", func() {
 	It("sends nothing after a verack that came with the other side's close, as Core skips a peer it is disconnecting", func() {
 		srv = newServer()
 		sent := make(chan struct{})
-		srv.AppendScripts(mockpeer.Steps(
-			mockpeer.Do(func(*mockpeer.Conn) error { <-sent; return nil }),
-			mockpeer.CoreResponder().Step()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Do(func(*mockpeer.Conn) error { <-sent; return nil }), mockpeer.CoreResponder().Step()))
 		c = dialRaw(srv.Addr())
 		c.coalesce(clientVersion(70016, wire.NodeNetwork), wire.Verack{})
 		Expect(c.conn.(*net.TCPConn).CloseWrite()).To(Succeed())
@@ -137,7 +139,7 @@ var _ = Describe("CoreResponder", func() {
 		var out []string
 		var events []string
 		for _, r := range srv.Transcript() {
-			if r.Dir == mockpeer.Out && r.Command != "" {
+			if r.Out && r.Command != "" {
 				out = append(out, r.Command)
 			}
 			if r.Event != "" {
@@ -177,7 +179,7 @@ var _ = Describe("CoreResponder", func() {
 	)
 
 	It("announces the version it is configured with, and behaves accordingly", func() {
-		start(mockpeer.WithProtocolVersion(70015), mockpeer.WithUserAgent("/Satoshi:0.20.1/"), mockpeer.WithServices(0x409))
+		start(mockpeer.CoreResponder().Version(func(v *wire.Version) { v.ProtocolVersion = 70015 }).Version(func(v *wire.Version) { v.UserAgent = "/Satoshi:0.20.1/" }).Version(func(v *wire.Version) { v.Services = 0x409 }))
 		c.send(clientVersion(70016, wire.NodeNetwork))
 		_, m := c.next()
 		Expect(m).To(HaveField("UserAgent", "/Satoshi:0.20.1/"))
@@ -192,7 +194,7 @@ var _ = Describe("CoreResponder", func() {
 	})
 
 	It("disconnects when its own nonce comes back (self connection)", func() {
-		start(mockpeer.WithNonce(0xfeed))
+		start(mockpeer.CoreResponder().Version(func(v *wire.Version) { v.Nonce = 0xfeed }))
 		v := clientVersion(70016, wire.NodeNetwork)
 		v.Nonce = 0xfeed
 		c.send(v)
@@ -208,7 +210,7 @@ var _ = Describe("CoreResponder", func() {
 	It("ignores messages before the version (with -v2transport=0)", func() {
 		// With v2 on, bytes that are not a v1 version header open a v2
 		// handshake instead (see the v2 specs).
-		start(mockpeer.WithV2Transport(nil))
+		start(mockpeer.CoreResponder().V2Transport(nil))
 		c.send(wire.Verack{}, wire.Ping{Nonce: 1}, wire.SendHeaders{})
 		c.expectSilence(20 * time.Millisecond)
 		handshake()
@@ -278,7 +280,7 @@ var _ = Describe("CoreResponder", func() {
 	)
 
 	It("drops a version it cannot decode, then times out", func() {
-		start(mockpeer.WithPeerTimeout(80 * time.Millisecond))
+		start(mockpeer.CoreResponder().HandshakeTimeout(80 * time.Millisecond))
 		full := wire.NewRawFrame(regtest, clientVersion(70016, 1))
 		c.write(full.WithPayload(full.Payload[:50]).Resealed().Bytes())
 		c.expectEOF()
@@ -286,19 +288,19 @@ var _ = Describe("CoreResponder", func() {
 	})
 
 	It("disconnects a silent peer after the peer timeout", func() {
-		start(mockpeer.WithPeerTimeout(50 * time.Millisecond))
+		start(mockpeer.CoreResponder().HandshakeTimeout(50 * time.Millisecond))
 		c.expectEOF()
 		Expect(srv.Transcript()).To(ContainElement(HaveField("Event", mockpeer.EventTimeout)))
 	})
 
 	It("disconnects a peer that never sends verack after the peer timeout", func() {
-		start(mockpeer.WithPeerTimeout(80 * time.Millisecond))
+		start(mockpeer.CoreResponder().HandshakeTimeout(80 * time.Millisecond))
 		c.send(clientVersion(70016, wire.NodeNetwork))
 		c.expectEOF("version", "wtxidrelay", "sendaddrv2", "verack")
 	})
 
 	It("keeps an established connection past the peer timeout", func() {
-		start(mockpeer.WithPeerTimeout(30 * time.Millisecond))
+		start(mockpeer.CoreResponder().HandshakeTimeout(30 * time.Millisecond))
 		handshake()
 		c.expectSilence(60 * time.Millisecond)
 		c.send(wire.Ping{Nonce: 5})
@@ -308,7 +310,7 @@ var _ = Describe("CoreResponder", func() {
 
 	Describe("quirks as one override", func() {
 		It("never sends verack", func() {
-			srv = serveProfile(mockpeer.CoreResponder(mockpeer.WithPeerTimeout(80 * time.Millisecond)).Without(wire.CmdVerack))
+			srv = serveProfile(mockpeer.CoreResponder().HandshakeTimeout(80 * time.Millisecond).Without(wire.CmdVerack))
 			c = dialRaw(srv.Addr())
 			c.send(clientVersion(70016, wire.NodeNetwork))
 			c.expectEOF("version", "wtxidrelay", "sendaddrv2")
@@ -325,14 +327,20 @@ var _ = Describe("CoreResponder", func() {
 		It("skips verack and closes", func() {
 			core := mockpeer.CoreResponder()
 			srv = serveProfile(core.Without(wire.CmdVerack).
-				On(wire.CmdVersion, mockpeer.Chain(core.Reaction(wire.CmdVersion), mockpeer.Disconnect())))
+				On(wire.CmdVersion, func(c *mockpeer.Conn, in mockpeer.Incoming) ([]wire.Message, error) {
+					msgs, err := core.Reaction(wire.CmdVersion)(c, in)
+					if err == nil {
+						err = mockpeer.ErrDisconnect
+					}
+					return msgs, err
+				}))
 			c = dialRaw(srv.Addr())
 			c.send(clientVersion(70016, wire.NodeNetwork))
 			c.expectEOF("version", "wtxidrelay", "sendaddrv2")
 		})
 
 		It("answers a ping before verack", func() {
-			srv = serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).On(wire.CmdPing, mockpeer.AnswerPings()))
+			srv = serveProfile(mockpeer.CoreResponder().V2Transport(nil).On(wire.CmdPing, answerPings()))
 			c = dialRaw(srv.Addr())
 			c.send(wire.Ping{Nonce: 8})
 			_, m := c.next()
@@ -341,7 +349,7 @@ var _ = Describe("CoreResponder", func() {
 
 		It("leaves the original profile untouched", func() {
 			core := mockpeer.CoreResponder()
-			_ = core.Without(wire.CmdVerack).On(wire.CmdPing, mockpeer.Disconnect())
+			_ = core.Without(wire.CmdVerack).On(wire.CmdPing, mockpeer.Reply().ThenDisconnect())
 			srv = serveProfile(core)
 			c = dialRaw(srv.Addr())
 			handshake()
@@ -350,9 +358,7 @@ var _ = Describe("CoreResponder", func() {
 
 	It("runs inside a longer script, and Within ends it", func() {
 		srv = newServer()
-		srv.AppendScripts(mockpeer.Steps(
-			mockpeer.CoreResponder().Step().Within(100*time.Millisecond),
-			mockpeer.Send(wire.Raw{Cmd: "bye"})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.CoreResponder().Step().Within(100*time.Millisecond), mockpeer.Send(wire.Raw{Cmd: "bye"})))
 		c = dialRaw(srv.Addr())
 		handshake()
 		cmds, err := c.readEnd()
@@ -366,13 +372,21 @@ var _ = Describe("BtcdResponder", func() {
 		srv *mockpeer.Server
 		c   *rawClient
 	)
-	start := func(opts ...mockpeer.ProfileOption) {
-		srv = serveProfile(mockpeer.BtcdResponder(opts...))
+	start := func(ps ...mockpeer.Profile) {
+		p := mockpeer.BtcdResponder()
+		if len(ps) > 0 {
+			p = ps[0]
+		}
+		srv = serveProfile(p)
 		c = dialRaw(srv.Addr())
 	}
 	reject := func(msg wire.Message, command string, code byte, reason string) {
 		GinkgoHelper()
-		Expect(msg).To(Equal(mockpeer.Reject(command, code, reason)))
+		raw, ok := msg.(wire.Raw)
+		Expect(ok).To(BeTrue(), "wire.Decode leaves a reject a Raw")
+		var got wire.Reject
+		Expect(got.DecodePayload(raw.Payload)).To(Succeed())
+		Expect(got).To(Equal(wire.Reject{Message: command, Code: code, Reason: reason}))
 	}
 	handshake := func() {
 		GinkgoHelper()
@@ -391,7 +405,7 @@ var _ = Describe("BtcdResponder", func() {
 		Expect(v.Services).To(Equal(uint64(0x44d)))
 		Expect(v.AddrRecv.AddrPort().String()).To(Equal(c.conn.LocalAddr().String()))
 		Expect(c.commands(2)).To(Equal([]string{"sendaddrv2", "verack"}))
-		Eventually(func() []string { return mockpeer.Commands(sent(srv)) }).Should(Equal([]string{"version", "sendaddrv2", "verack"}))
+		Eventually(func() []string { return commands(sent(srv)) }).Should(Equal([]string{"version", "sendaddrv2", "verack"}))
 		out := sent(srv)
 		// version: header write 1, payload write 2; sendaddrv2: write 3; verack: write 4.
 		Expect([]int{out[0].Write, out[1].Write, out[2].Write}).To(Equal([]int{1, 3, 4}))
@@ -426,7 +440,7 @@ var _ = Describe("BtcdResponder", func() {
 		c.send(wire.Verack{})
 		cmd, m := c.next()
 		Expect(cmd).To(Equal("reject"))
-		reject(m, "version", mockpeer.RejectMalformed, "a version message must precede all others")
+		reject(m, "version", wire.RejectMalformed, "a version message must precede all others")
 		c.expectEOF()
 	})
 
@@ -481,7 +495,7 @@ var _ = Describe("BtcdResponder", func() {
 		c.send(clientVersion(70016, 1))
 		cmd, m := c.next()
 		Expect(cmd).To(Equal("reject"))
-		reject(m, "version", mockpeer.RejectDuplicate, "duplicate version message")
+		reject(m, "version", wire.RejectDuplicate, "duplicate version message")
 		c.expectEOF()
 	})
 
@@ -492,7 +506,7 @@ var _ = Describe("BtcdResponder", func() {
 	})
 
 	It("disconnects a silent peer after its negotiate timeout", func() {
-		start(mockpeer.WithPeerTimeout(50 * time.Millisecond))
+		start(mockpeer.BtcdResponder().HandshakeTimeout(50 * time.Millisecond))
 		c.expectEOF()
 	})
 })

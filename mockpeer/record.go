@@ -5,28 +5,9 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/btc-handshake/btc-handshake/wire"
 )
-
-// Direction says who produced a Record.
-type Direction uint8
-
-const (
-	// In is what the other side sent (or did: closed, reset).
-	In Direction = iota + 1
-	// Out is what the mock sent (or did).
-	Out
-)
-
-// String is "in" or "out".
-func (d Direction) String() string {
-	switch d {
-	case In:
-		return "in"
-	case Out:
-		return "out"
-	}
-	return fmt.Sprintf("Direction(%d)", uint8(d))
-}
 
 // Connection events recorded in Record.Event.
 const (
@@ -38,9 +19,14 @@ const (
 	EventHalfClose = "half-close" // the mock closed its write half
 	EventTimeout   = "timeout"    // a profile's handshake or idle timeout expired
 	EventError     = "error"      // a read ended with another error (Err)
-	// EventDropped stands for frames that WithRecordLimit did not keep:
+	// EventDropped stands for frames that Recording.Frames did not keep:
 	// Dropped of them, Size bytes on the wire, the last at Time.
 	EventDropped = "dropped"
+	EventV2      = "v2"    // the connection switched to v2 (Note: who initiated)
+	EventDecoy   = "decoy" // a decoy packet was received (Size: its bytes)
+	// EventV2Key (In): the other side's first bytes are not a v1 header
+	// but (the start of) a v2 key, whether or not the mock speaks v2.
+	EventV2Key = "v2-key"
 )
 
 // Record is one thing sent or received, or a connection event.
@@ -49,20 +35,20 @@ type Record struct {
 	Time time.Time
 	// Conn is the connection's index: accept order on a Server, 0 for Dial.
 	Conn int
-	// Dir is In for the other side, Out for the mock.
-	Dir Direction
+	// Out is set for what the mock sent or did, clear for the other side.
+	Out bool
 	// Command is the frame's command; empty for raw writes and events.
 	Command string
 	// Payload is the frame's payload, or the bytes of a raw write. It is
-	// nil under RecordHeaders and RecordEvents.
+	// nil when the Recording keeps no payloads.
 	Payload []byte
 	// Size is the number of bytes on the wire (header and payload).
 	Size int
 	// Write numbers the mock's Write calls on this connection, from 1;
 	// messages coalesced into one write share it. Zero for In.
 	Write int
-	// Raw marks bytes not produced by the normal encoder (SendRaw,
-	// SendFrame, Dribble of bytes).
+	// Raw marks bytes not produced by the normal encoder (SendRaw, a
+	// bip324.Packet, a v2 handshake's bytes).
 	Raw bool
 	// Err is the frame's error for a broken frame received (bad checksum,
 	// bad command, undecodable payload, wrong magic, oversized), the write
@@ -83,7 +69,11 @@ type Record struct {
 // String renders the record on one line.
 func (r Record) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s #%d %s ", r.Time.Format("15:04:05.000000"), r.Conn, r.Dir)
+	dir := "in"
+	if r.Out {
+		dir = "out"
+	}
+	fmt.Fprintf(&b, "%s #%d %s ", r.Time.Format("15:04:05.000000"), r.Conn, dir)
 	switch {
 	case r.Event == EventDropped:
 		fmt.Fprintf(&b, "%s %d frames (%d bytes)", r.Event, r.Dropped, r.Size)
@@ -109,57 +99,65 @@ func (r Record) String() string {
 	return b.String()
 }
 
-// RecordMode chooses how much a Server or Session records.
-type RecordMode uint8
-
-const (
-	// RecordAll keeps every frame with a copy of its payload, and events.
-	RecordAll RecordMode = iota
-	// RecordHeaders keeps every frame and event but no payloads.
-	RecordHeaders
-	// RecordEvents keeps only connection events and broken frames, for
-	// load tests where thousands of connections stay open.
-	RecordEvents
-	// RecordNone keeps nothing (failures are still reported), so that a
-	// long-running server's memory does not grow with each connection,
-	// as with `btc-handshake mock serve`.
-	RecordNone
-)
-
-// Commands lists the commands of frame records, in order.
-func Commands(records []Record) []string {
-	out := make([]string, 0, len(records))
-	for _, r := range records {
-		if r.Event == "" && r.Command != "" {
-			out = append(out, r.Command)
-		}
-	}
-	return out
+// Recording says how much a Server or Session keeps of what it sees
+// (WithRecording). The zero value keeps everything: every frame with a copy
+// of its payload, and every event.
+type Recording struct {
+	// Frames bounds the frame records kept in each direction, whatever the
+	// other side sends (a probe of an unknown node needs a bound: a flood
+	// of messages would otherwise grow the transcript without end). Zero
+	// keeps all; n > 0 keeps the first n, and frames past them are
+	// counted, not kept: consecutive ones become one EventDropped record.
+	// Negative keeps no frame but broken ones, for load tests where
+	// thousands of connections stay open.
+	Frames int
+	// Payload bounds the bytes kept of each frame's payload (Size still
+	// says how big the frame was): zero keeps all, negative none.
+	Payload int
+	// Off keeps nothing, events included (failures are still reported),
+	// so that a long-running server's memory does not grow with each
+	// connection, as with `btc-handshake mock serve`.
+	Off bool
 }
 
-// recordLimit is WithRecordLimit's budget; zero keeps everything.
+// recordMode is how much the recorder keeps, from a Recording.
+type recordMode uint8
+
+const (
+	recordAll     recordMode = iota // every frame with its payload, and events
+	recordHeaders                   // frames without payloads, and events
+	recordEvents                    // events and broken frames
+	recordNone                      // nothing
+)
+
+// recordLimit is Recording's bounds; zero keeps everything.
 type recordLimit struct{ frames, payload int }
 
-// WithRecordLimit bounds what a Server or Session keeps, whatever the other
-// side sends: at most frames frame records in each direction, each with at
-// most the first payload bytes of its payload (Size still says how big the
-// frame was). Frames past the limit are counted, not kept: consecutive ones
-// become one EventDropped record. Events are always kept. A probe of an
-// unknown node needs this; a flood of messages would otherwise grow the
-// transcript without bound. Zero or negative values keep everything.
-func WithRecordLimit(frames, payload int) Option {
-	return func(c *config) { c.limit = recordLimit{frames: max(frames, 0), payload: max(payload, 0)} }
+// WithRecording chooses how much a Server or Session keeps (default:
+// everything).
+func WithRecording(r Recording) Option {
+	return func(c *config) {
+		c.record, c.limit = recordAll, recordLimit{frames: max(r.Frames, 0), payload: max(r.Payload, 0)}
+		switch {
+		case r.Off:
+			c.record = recordNone
+		case r.Frames < 0:
+			c.record = recordEvents
+		case r.Payload < 0:
+			c.record = recordHeaders
+		}
+	}
 }
 
 // full reports whether the record limit keeps no more frames of dir: a
 // frame then only adds to a count, and its payload need not be copied.
-func (e *env) full(dir Direction) bool {
+func (e *env) full(out bool) bool {
 	if e.cfg.limit.frames <= 0 {
 		return false
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.records.kept[dir] >= e.cfg.limit.frames
+	return e.records.kept[index(out)] >= e.cfg.limit.frames
 }
 
 // copyPayload copies p, or as much of it as the record limit keeps: copying
@@ -178,31 +176,89 @@ func (e *env) copyPayload(p []byte) []byte {
 // dropped, then the close) while its length stays bounded.
 func (l *recordLog) keep(r Record, lim recordLimit) {
 	if r.Event != "" {
-		l.open = [Out + 1]*Record{}
+		l.open = [2]*Record{}
 		l.add(r)
 		return
 	}
-	if lim.frames <= 0 || r.Dir > Out {
+	if lim.frames <= 0 {
 		l.add(r)
 		return
 	}
-	if l.kept[r.Dir] < lim.frames {
-		l.kept[r.Dir]++
+	dir := index(r.Out)
+	if l.kept[dir] < lim.frames {
+		l.kept[dir]++
 		l.add(r)
 		return
 	}
-	if d := l.open[r.Dir]; d != nil {
+	if d := l.open[dir]; d != nil {
 		d.Dropped++
 		d.Size += r.Size
 		d.Time = r.Time
 		return
 	}
-	l.add(Record{Time: r.Time, Conn: r.Conn, Dir: r.Dir, Event: EventDropped, Dropped: 1, Size: r.Size})
+	l.add(Record{Time: r.Time, Conn: r.Conn, Out: r.Out, Event: EventDropped, Dropped: 1, Size: r.Size})
 	c := l.chunks[len(l.chunks)-1]
-	l.open[r.Dir] = &c[len(c)-1]
+	l.open[dir] = &c[len(c)-1]
+}
+
+// index is a direction's index: 0 in, 1 out.
+func index(out bool) int {
+	if out {
+		return 1
+	}
+	return 0
 }
 
 // Transcript returns what the Server or Session has recorded so far (on a
 // Server, every connection's records), so that a step can decide what to
 // do next from what happened.
 func (c *Conn) Transcript() []Record { return c.env.transcript() }
+
+func (c *Conn) recordIn(in Incoming, size int) {
+	c.framed = true
+	if c.env.dropsFrame(in.Err) {
+		return // spare building it
+	}
+	var payload []byte
+	if c.env.cfg.record == recordAll && len(in.Payload) > 0 && !c.env.full(false) {
+		payload = c.env.copyPayload(in.Payload)
+	}
+	c.env.record(Record{Time: in.Time, Conn: c.index, Command: in.Command, Payload: payload, Size: size, Err: in.Err})
+}
+
+func (c *Conn) recordOut(cmd string, frame []byte, write int, raw bool, err error) {
+	if c.env.dropsFrame(err) {
+		return // spare building it, and the clock read
+	}
+	var payload []byte
+	if c.env.cfg.record == recordAll {
+		p := frame
+		if cmd != "" && len(frame) >= wire.HeaderSize {
+			p = frame[wire.HeaderSize:]
+		}
+		if len(p) > 0 {
+			payload = c.env.copyPayload(p)
+		}
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Command: cmd, Payload: payload,
+		Size: len(frame), Write: write, Raw: raw, Err: err})
+}
+
+// dropsFrame reports that env.record would discard a frame record with
+// this error.
+func (e *env) dropsFrame(err error) bool {
+	switch e.cfg.record {
+	case recordNone:
+		return true
+	case recordEvents:
+		return err == nil
+	}
+	return false
+}
+
+func (c *Conn) recordEvent(ev, note string, err error) {
+	if c.env.cfg.record == recordNone {
+		return
+	}
+	c.env.record(Record{Time: time.Now(), Conn: c.index, Out: true, Event: ev, Note: note, Err: err})
+}

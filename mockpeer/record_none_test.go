@@ -15,7 +15,7 @@ import (
 // nothing accumulates per connection, and failures still get out.
 var _ = Describe("RecordNone", func() {
 	It("records nothing, however many connections come and go", func() {
-		srv := newServer(mockpeer.WithRecording(mockpeer.RecordNone))
+		srv := newServer(mockpeer.WithRecording(mockpeer.Recording{Off: true}))
 		srv.SetDefaultScript(mockpeer.CoreResponder().Script())
 		for range 20 {
 			c := dialRaw(srv.Addr())
@@ -30,7 +30,7 @@ var _ = Describe("RecordNone", func() {
 	})
 
 	It("still reports failures", func() {
-		srv, failures := newCapturingServer(mockpeer.WithRecording(mockpeer.RecordNone))
+		srv, failures := newCapturingServer(mockpeer.WithRecording(mockpeer.Recording{Off: true}))
 		srv.AppendScripts(mockpeer.NewScript("wants a verack", mockpeer.Expect(wire.CmdVerack).Within(50*time.Millisecond)))
 		c := dialRaw(srv.Addr())
 		_, err := c.readEnd()

@@ -15,8 +15,16 @@ import (
 // connection plays the next appended script, then the default script.
 // All methods but Start are safe for concurrent use.
 type Server struct {
+	// Listener is what the server accepts on. Set it between
+	// NewUnstartedServer and Start to hand the server a listener the
+	// caller already holds, as with httptest.Server's field: the caller
+	// keeps the address it listened on, with no window in which another
+	// process could take it. The server owns it from then on and closes it
+	// in Close, started or not. Left nil, Start listens on the address of
+	// WithAddr (default 127.0.0.1:0) and sets it.
+	Listener net.Listener
+
 	env  *env
-	ln   net.Listener // nil for a Fleet's peer: the Fleet accepts for it
 	addr string
 
 	mu    sync.Mutex
@@ -33,20 +41,15 @@ type Server struct {
 	closeOnce sync.Once
 }
 
-// NewServer starts a server listening on 127.0.0.1:0 (see WithListenAddr
-// and WithListener): NewUnstartedServer followed by Start. It is accepting
-// when NewServer returns. When it cannot listen, a test cannot go on, so,
-// as httptest.NewServer does, NewServer fails the test given by WithTB
-// (t.Fatal, so call it from the test's goroutine) or else panics. Where
-// the address comes from a user, a failure to listen is not a bug: use
-// NewUnstartedServer and Start, which returns the error.
+// NewServer starts a server listening on 127.0.0.1:0 (see WithAddr):
+// NewUnstartedServer followed by Start. It is accepting when NewServer
+// returns. When it cannot listen, a test cannot go on, so, as
+// httptest.NewServer does, NewServer panics. Where the address comes from a
+// user, a failure to listen is not a bug: use NewUnstartedServer and
+// Start, which returns the error.
 func NewServer(opts ...Option) *Server {
 	s := NewUnstartedServer(opts...)
 	if err := s.Start(); err != nil {
-		if tb := s.env.cfg.tb; tb != nil {
-			tb.Helper()
-			tb.Fatalf("%v", err)
-		}
 		panic(err.Error())
 	}
 	return s
@@ -54,24 +57,27 @@ func NewServer(opts ...Option) *Server {
 
 // NewUnstartedServer returns a server that does not accept yet, as
 // httptest.NewUnstartedServer does: append scripts, routes and a default
-// script, then call Start. Close it even if it never starts: it closes
-// the listener given by WithListener (WithTB registers Close with
-// t.Cleanup).
+// script, set Listener if you hold one, then call Start. Close it even if
+// it never starts: it closes the Listener.
 func NewUnstartedServer(opts ...Option) *Server {
-	cfg := newConfig(opts)
-	s := &Server{env: newEnv(cfg, "Close"), ln: cfg.listener}
-	if cfg.tb != nil {
-		cfg.tb.Cleanup(func() { _ = s.Close() })
-	}
-	return s
+	return &Server{env: newEnv(newConfig(opts), "Close")}
 }
 
-// Start listens on the address of WithListenAddr, or takes the listener
-// of WithListener, and starts accepting: the server is accepting when
-// Start returns. It returns an error, and the server stays unstarted, if
-// it cannot listen (an address in use, say); starting twice or after
-// Close is an error too. Start is not safe to call concurrently with the
-// server's other methods: call it before handing the server out.
+// handoff is a listener that hands its connections over instead of being
+// accepted from: a peer of a fleet (internal/fleet), whose connections
+// the fleet's one accept loop dispatches by local address, so that ten
+// thousand peers cost one goroutine at rest, not ten thousand. Start
+// gives it the server's admit in place of an accept loop.
+type handoff interface {
+	Handoff(admit func(nc net.Conn) bool)
+}
+
+// Start listens on the address of WithAddr, or takes Listener, and starts
+// accepting: the server is accepting when Start returns. It returns an
+// error, and the server stays unstarted, if it cannot listen (an address
+// in use, say); starting twice or after Close is an error too. Start is
+// not safe to call concurrently with the server's other methods: call it
+// before handing the server out.
 func (s *Server) Start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -81,25 +87,35 @@ func (s *Server) Start() error {
 	case s.addr != "":
 		return errors.New("mockpeer: Start called twice")
 	}
-	if s.ln == nil {
+	if s.Listener == nil {
+		addr := s.env.cfg.addr
+		if addr == "" {
+			addr = "127.0.0.1:0"
+		}
 		lc := listenConfig()
-		ln, err := lc.Listen(context.Background(), "tcp", s.env.cfg.listenAddr)
+		ln, err := lc.Listen(context.Background(), "tcp", addr)
 		if err != nil {
 			return fmt.Errorf("mockpeer: %w", err)
 		}
-		s.ln = ln
+		s.Listener = ln
 	}
-	s.setAddr(s.ln.Addr().String())
+	s.setAddr(s.Listener.Addr().String())
+	if h, ok := s.Listener.(handoff); ok {
+		h.Handoff(s.admit)
+		return nil
+	}
 	s.wg.Add(1)
-	go s.acceptLoop()
+	go s.acceptLoop(s.Listener)
 	return nil
 }
 
-// newPeer is a started Server at addr that accepts nothing itself.
-func newPeer(cfg config, addr string) *Server {
-	s := &Server{env: newEnv(cfg, "Close")}
-	s.setAddr(addr)
-	return s
+// listenConfig is how every mock listener listens: plain TCP, as Bitcoin
+// Core does (Go's listeners use Multipath TCP by default where the kernel
+// has it, a layer more in every accept), no TCP keep-alive.
+func listenConfig() net.ListenConfig {
+	lc := net.ListenConfig{KeepAlive: -1}
+	lc.SetMultipathTCP(false)
+	return lc
 }
 
 func (s *Server) setAddr(addr string) {
@@ -133,7 +149,15 @@ func (s *Server) SetDefaultScript(sc Script) {
 // with this command while it waits for messages (Expect, HoldOpen,
 // ExpectClosed, a profile), r reacts to it first; its replies are written
 // in one write, and the message then goes on to the step. Sleep and
-// sending steps do not read, so routes wait for them.
+// sending steps do not read, so routes wait for them. A pong for every
+// ping:
+//
+//	srv.Route(wire.CmdPing, func(_ *mockpeer.Conn, in mockpeer.Incoming) ([]wire.Message, error) {
+//		if p, ok := in.Message.(wire.Ping); ok && !p.NoNonce {
+//			return []wire.Message{wire.Pong{Nonce: p.Nonce}}, nil
+//		}
+//		return nil, nil
+//	})
 func (s *Server) Route(command string, r Reaction) {
 	s.env.addRoute(command, r, callerLocation())
 }
@@ -173,11 +197,11 @@ func (s *Server) ConnTranscript(index int) []Record {
 // Failures returns every failure so far, whether or not a handler got it.
 func (s *Server) Failures() []Failure { return s.env.failureList() }
 
-func (s *Server) acceptLoop() {
+func (s *Server) acceptLoop(ln net.Listener) {
 	defer s.wg.Done()
 	var backoff time.Duration
 	for {
-		nc, err := s.ln.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			if s.env.closing() || errors.Is(err, net.ErrClosed) {
 				return
@@ -267,12 +291,12 @@ func (s *Server) Close() error {
 		never := s.queue
 		s.queue = nil
 		s.mu.Unlock()
-		if s.ln != nil {
-			_ = s.ln.Close()
+		if s.Listener != nil {
+			_ = s.Listener.Close()
 		}
 		s.wg.Wait()
 		for _, sc := range never {
-			s.env.report(&Failure{Conn: -1, Script: sc.name, At: sc.at,
+			s.env.report(&Failure{Conn: -1, Script: sc.name, At: sc.at.String(),
 				Err: fmt.Errorf("%w: appended but no connection came for it before Close", ErrNeverRan)})
 		}
 		s.env.mu.Lock()
@@ -285,7 +309,7 @@ func (s *Server) Close() error {
 // recordAccept and noScript keep serve's frame, which stays on the stack
 // of every connection, small.
 func (c *Conn) recordAccept() {
-	c.env.record(Record{Time: c.start, Conn: c.index, Dir: In, Event: EventAccept, peer: c.nc.RemoteAddr()})
+	c.env.record(Record{Time: c.start, Conn: c.index, Event: EventAccept, peer: c.nc.RemoteAddr()})
 }
 
 func (c *Conn) noScript() {

@@ -13,9 +13,17 @@ import (
 )
 
 var _ = Describe("Steps, seen from a raw client", func() {
+	It("names each step for failures, with its methods", func() {
+		Expect(mockpeer.Do((*mockpeer.Conn).Reset).String()).To(Equal("Do((*Conn).Reset)"))
+		Expect(mockpeer.Do(func(*mockpeer.Conn) error { return nil }).String()).To(Equal("Do()"))
+		Expect(mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 1}).Coalesced().String()).To(Equal("Send(verack, ping).Coalesced()"))
+		Expect(mockpeer.Expect("").Never().String()).To(Equal(`Expect("").Never()`))
+		Expect(mockpeer.SendRaw([]byte{1, 2}).Dribble(1, 0).String()).To(Equal("SendRaw(2 bytes).Dribble(1, 0s)"))
+	})
+
 	It("Send writes each message as its own frame and write", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 7}), mockpeer.HoldOpen()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 7}), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		cmd, _ := c.next()
 		Expect(cmd).To(Equal("verack"))
@@ -23,7 +31,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 		Expect(cmd).To(Equal("ping"))
 		Expect(m).To(Equal(wire.Ping{Nonce: 7}))
 
-		Eventually(func() []string { return mockpeer.Commands(sent(srv)) }).Should(Equal([]string{"verack", "ping"}))
+		Eventually(func() []string { return commands(sent(srv)) }).Should(Equal([]string{"verack", "ping"}))
 		out := sent(srv)
 		Expect(out[0].Write).To(Equal(1))
 		Expect(out[1].Write).To(Equal(2))
@@ -32,9 +40,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 	It("Coalesce puts every frame in one write, which one Read returns whole", func() {
 		srv := newServer()
 		v := &wire.Version{ProtocolVersion: 70016, UserAgent: "/coalesced/", Relay: true}
-		srv.AppendScripts(mockpeer.Steps(
-			mockpeer.Coalesce(v, wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}),
-			mockpeer.HoldOpen()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(v, wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}).Coalesced(), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		cmds, msgs := c.readOnce()
 		Expect(cmds).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
@@ -47,7 +53,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("SendRaw writes bytes as they are", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.SendRaw([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.SendRaw([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"))))
 		c := dialRaw(srv.Addr())
 		b, err := io.ReadAll(c.conn)
 		Expect(err).NotTo(HaveOccurred())
@@ -57,10 +63,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("SendFrame writes a broken frame the client's reader reports and survives", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(
-			mockpeer.SendFrame(wire.NewRawFrame(regtest, wire.Ping{Nonce: 1}).WithBadChecksum()),
-			mockpeer.Send(wire.Verack{}),
-			mockpeer.HoldOpen()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.SendRaw(wire.NewRawFrame(regtest, wire.Ping{Nonce: 1}).WithBadChecksum().Bytes()), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		Expect(c.conn.SetReadDeadline(time.Now().Add(3 * time.Second))).To(Succeed())
 		f, err := c.r.Next()
@@ -73,7 +76,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 	It("Dribble writes chunks with delays, so reads come in pieces", func() {
 		frame := wire.AppendMessage(nil, regtest, wire.Ping{Nonce: 99})
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Dribble(frame, 8, 5*time.Millisecond)))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.SendRaw(frame).Dribble(8, 5*time.Millisecond)))
 		c := dialRaw(srv.Addr())
 		var got []byte
 		reads := 0
@@ -97,16 +100,15 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("DribbleMessages records messages, not chunks, and the client reassembles them", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.DribbleMessages(1, 0, wire.Verack{}, wire.Ping{Nonce: 3})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Verack{}, wire.Ping{Nonce: 3}).Dribble(1, 0)))
 		c := dialRaw(srv.Addr())
 		c.expectEOF("verack", "ping")
-		Expect(mockpeer.Commands(sent(srv))).To(Equal([]string{"verack", "ping"}))
+		Expect(commands(sent(srv))).To(Equal([]string{"verack", "ping"}))
 	})
 
 	It("Sleep pauses between steps", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(
-			mockpeer.Send(wire.Ping{Nonce: 1}), mockpeer.Sleep(60*time.Millisecond), mockpeer.Send(wire.Ping{Nonce: 2})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Ping{Nonce: 1}), mockpeer.Do(func(c *mockpeer.Conn) error { return c.Sleep(60 * time.Millisecond) }), mockpeer.Send(wire.Ping{Nonce: 2})))
 		c := dialRaw(srv.Addr())
 		c.next()
 		start := time.Now()
@@ -116,7 +118,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("HoldOpen keeps the connection until the client leaves", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		c.next()
 		c.expectSilence(30 * time.Millisecond)
@@ -127,31 +129,31 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("HoldOpen().Within holds for a while, then the script goes on", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.HoldOpen().Within(20*time.Millisecond), mockpeer.Send(wire.Verack{})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.HoldOpen().Within(20*time.Millisecond), mockpeer.Send(wire.Verack{})))
 		c := dialRaw(srv.Addr())
 		c.expectEOF("verack")
 	})
 
 	It("HalfClose sends FIN and keeps reading", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.HalfClose(), mockpeer.Expect("ping")))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Do((*mockpeer.Conn).CloseWrite), mockpeer.Expect("ping")))
 		c := dialRaw(srv.Addr())
 		c.expectEOF()
 		c.send(wire.Ping{Nonce: 5})
 		Eventually(srv.Finished).Should(Equal(1))
-		Expect(mockpeer.Commands(srv.Received())).To(Equal([]string{"ping"}))
+		Expect(commands(srv.Received())).To(Equal([]string{"ping"}))
 	})
 
 	It("CloseConn closes the connection", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Send(wire.Verack{}), mockpeer.CloseConn()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Send(wire.Verack{}), mockpeer.Do((*mockpeer.Conn).Close)))
 		c := dialRaw(srv.Addr())
 		c.expectEOF("verack")
 	})
 
 	It("Reset makes the client's read fail with ECONNRESET", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Expect("verack"), mockpeer.Reset()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("verack"), mockpeer.Do((*mockpeer.Conn).Reset)))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Verack{})
 		_, err := c.readEnd()
@@ -160,7 +162,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("ExpectClosed succeeds when the client hangs up", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.ExpectClosed(2 * time.Second)))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(2*time.Second)))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 1})
 		Expect(c.conn.Close()).To(Succeed())
@@ -169,7 +171,7 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("ExpectNone passes when nothing unwanted arrives", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.ExpectNone(30*time.Millisecond, "pong"), mockpeer.Send(wire.Verack{})))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("pong").Never().Within(30*time.Millisecond), mockpeer.Send(wire.Verack{})))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 1})
 		c.expectEOF("verack")
@@ -177,8 +179,8 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("Do gives the escape hatch", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Do(func(c *mockpeer.Conn) error {
-			return c.Coalesce(wire.Pong{Nonce: uint64(c.Index()) + 40})
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Do(func(c *mockpeer.Conn) error {
+			return c.Send(wire.Pong{Nonce: uint64(c.Index()) + 40})
 		})))
 		c := dialRaw(srv.Addr())
 		_, m := c.next()
@@ -187,12 +189,9 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("Expect applies Gomega matchers to the decoded message, and ReplyVersion answers it", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(
-			mockpeer.Expect(wire.CmdVersion,
-				HaveField("ProtocolVersion", BeNumerically(">=", 70001)),
-				HaveField("UserAgent", ContainSubstring("raw-client"))),
-			mockpeer.ReplyVersion(nil),
-			mockpeer.HoldOpen()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect(wire.CmdVersion,
+			HaveField("ProtocolVersion", BeNumerically(">=", 70001)),
+			HaveField("UserAgent", ContainSubstring("raw-client"))), mockpeer.ReplyVersion(nil), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		ours := clientVersion(70016, wire.NodeNetwork)
 		c.send(ours)
@@ -208,13 +207,13 @@ var _ = Describe("Steps, seen from a raw client", func() {
 
 	It("records broken frames it receives, with their error", func() {
 		srv := newServer()
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Expect("verack")))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("verack")))
 		c := dialRaw(srv.Addr())
 		c.write(wire.NewRawFrame(regtest, wire.Ping{Nonce: 1}).WithBadChecksum().Bytes())
 		c.send(wire.Verack{})
 		Eventually(srv.Finished).Should(Equal(1))
 		got := srv.Received()
-		Expect(mockpeer.Commands(got)).To(Equal([]string{"ping", "verack"}))
+		Expect(commands(got)).To(Equal([]string{"ping", "verack"}))
 		Expect(got[0].Err).To(MatchError(wire.ErrBadChecksum))
 		Expect(got[0].Payload).To(HaveLen(8))
 		Expect(got[1].Err).NotTo(HaveOccurred())
@@ -224,8 +223,8 @@ var _ = Describe("Steps, seen from a raw client", func() {
 var _ = Describe("Routes", func() {
 	It("answer pings whatever the script is waiting for", func() {
 		srv := newServer()
-		srv.Route(wire.CmdPing, mockpeer.AnswerPings())
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Expect("verack"), mockpeer.HoldOpen()))
+		srv.Route(wire.CmdPing, answerPings())
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("verack"), mockpeer.HoldOpen()))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 11})
 		_, m := c.next()
@@ -236,8 +235,8 @@ var _ = Describe("Routes", func() {
 	})
 
 	It("let the step see the message too", func() {
-		srv := newServer(mockpeer.WithRoute(wire.CmdPing, mockpeer.AnswerPings()))
-		srv.AppendScripts(mockpeer.Steps(mockpeer.Expect("ping", Equal(wire.Ping{Nonce: 4})), mockpeer.Send(wire.Verack{})))
+		srv := newServer(mockpeer.WithRoute(wire.CmdPing, answerPings()))
+		srv.AppendScripts(mockpeer.NewScript("", mockpeer.Expect("ping", Equal(wire.Ping{Nonce: 4})), mockpeer.Send(wire.Verack{})))
 		c := dialRaw(srv.Addr())
 		c.send(wire.Ping{Nonce: 4})
 		c.expectEOF("pong", "verack")
@@ -262,7 +261,7 @@ var _ = Describe("Scripts", func() {
 
 	It("serve connections in parallel", func() {
 		srv := newServer()
-		srv.SetDefaultScript(mockpeer.Steps(mockpeer.Expect("ping"), mockpeer.Send(wire.Pong{Nonce: 1})))
+		srv.SetDefaultScript(mockpeer.NewScript("", mockpeer.Expect("ping"), mockpeer.Send(wire.Pong{Nonce: 1})))
 		clients := make([]*rawClient, 20)
 		for i := range clients {
 			clients[i] = dialRaw(srv.Addr())
@@ -289,7 +288,7 @@ var _ = Describe("Scripts", func() {
 func sent(srv *mockpeer.Server) []mockpeer.Record {
 	var out []mockpeer.Record
 	for _, r := range srv.Transcript() {
-		if r.Dir == mockpeer.Out && r.Event == "" {
+		if r.Out && r.Event == "" {
 			out = append(out, r)
 		}
 	}

@@ -29,18 +29,18 @@ var _ = Describe("Profile timeouts against a trickling client", func() {
 		beforeVerack               // version sent, trickling its verack
 		established                // handshake done, trickling a ping (idle timeout)
 	)
-	profiles := map[string]func(...mockpeer.ProfileOption) mockpeer.Profile{
+	profiles := map[string]func() mockpeer.Profile{
 		"CoreResponder": mockpeer.CoreResponder,
 		"BtcdResponder": mockpeer.BtcdResponder,
 	}
 
 	DescribeTable("drops the client at the timeout (±10 %)", FlakeAttempts(3),
 		func(name string, ph phase) {
-			opts := []mockpeer.ProfileOption{mockpeer.WithPeerTimeout(timeout)}
+			p := profiles[name]().HandshakeTimeout(timeout)
 			if ph == established {
-				opts = []mockpeer.ProfileOption{mockpeer.WithPeerTimeout(10 * time.Second), mockpeer.WithIdleTimeout(timeout)}
+				p = p.HandshakeTimeout(10 * time.Second).IdleTimeout(timeout)
 			}
-			srv := serveProfile(profiles[name](opts...))
+			srv := serveProfile(p)
 			c := dialRaw(srv.Addr())
 			start := time.Now()
 

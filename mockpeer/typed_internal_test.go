@@ -20,7 +20,7 @@ func TestTypedMatchesWire(t *testing.T) {
 		wire.Raw{Cmd: "getdata"}, wire.Raw{Cmd: "xversion"},
 	}
 	for _, m := range samples {
-		got, err := wire.Decode(m.Command(), wire.Encode(m))
+		got, err := wire.Decode(m.Command(), m.AppendPayload(nil))
 		if err != nil {
 			t.Fatalf("%s: %v", m.Command(), err)
 		}

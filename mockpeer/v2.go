@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
-	"fmt"
 	mrand "math/rand/v2"
 	"time"
 
@@ -12,9 +11,9 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// V2 says how the mock speaks BIP324's v2 transport: as a responder
-// (V2Accept, a profile with WithV2Transport) after v1 detection, or as an
-// initiator (V2Connect). The zero value is a correct peer sending no
+// V2 says how the mock speaks BIP324's v2 transport (V2Handshake,
+// Profile.V2Transport): as the responder after v1 detection on a Server's
+// connection, as the initiator on a Dial's. The zero value is a correct peer sending no
 // garbage; each field varies one thing a v2 peer can vary, byte by byte.
 type V2 struct {
 	// Garbage is how many garbage bytes follow our key (legal: 0..4095;
@@ -62,7 +61,7 @@ type V2 struct {
 	// ScanLimit bounds how many bytes of the other side's garbage and
 	// terminator are searched (0: 4095+16, BIP324's). btcd's v2transport
 	// searches one byte less, so it misses the terminator after 4095
-	// bytes of garbage; WithV2Transport gives BtcdResponder that limit.
+	// bytes of garbage; V2Transport gives BtcdResponder that limit.
 	ScanLimit int
 	// LateV1Check (responder) tells another network's v1 version header
 	// only once 64 bytes are in, after our key went out, as btcd's
@@ -87,20 +86,6 @@ const btcdScanLimit = bip324.MaxGarbageLen + bip324.TerminatorLen - 1
 
 // v1VersionCommand is bytes 4..15 of a v1 version header.
 var v1VersionCommand = wire.CommandBytes(wire.CmdVersion)
-
-// Events of v2 connections.
-const (
-	EventV2    = "v2"    // the connection switched to v2 (Note: who initiated)
-	EventDecoy = "decoy" // a decoy packet was received (Size: its bytes)
-	// EventV2Key (In): the other side's first bytes are not a v1 header
-	// but (the start of) a v2 key, whether or not the mock speaks v2.
-	EventV2Key = "v2-key"
-)
-
-// ErrV2Handshake is wrapped by the error of a v2 handshake the other side
-// broke (no terminator within the scan limit, a first packet that does not
-// authenticate, a version packet that is a decoy forever, ...).
-var ErrV2Handshake = errors.New("mockpeer: v2 handshake failed")
 
 // v2State is a connection's v2 session: received bytes not yet consumed,
 // the cipher, and what the first packet must authenticate.
@@ -130,91 +115,45 @@ func (v *V2) garbage() []byte {
 	return g
 }
 
-// V2Accept is the responder's side of BIP324 with Core's v1 detection: on
-// the first 16 bytes a v1 version header leaves the connection in v1 for
-// the steps that follow; another network's v1 header closes it ("V1 peer
-// with wrong MessageStart"); anything else is an initiator's key: the mock
-// sends its key and garbage, then (once the key is in) its terminator and
-// version packet, and reads the other side's garbage, terminator and
-// version packet. The steps that follow then send and read messages in
-// encrypted packets. A v2 handshake the other side breaks fails the step
-// (ErrV2Handshake) and closes the connection, as Core would.
-func V2Accept(v V2) Step {
-	return newStep("V2Accept()", func(c *Conn, within time.Duration) error {
+// V2Handshake is BIP324's handshake; the steps that follow then send and
+// read messages in encrypted packets. On a Server's connection the mock is
+// the responder, with Core's v1 detection on the first 16 bytes: a v1
+// version header leaves the connection in v1 for the steps that follow;
+// another network's v1 header closes it ("V1 peer with wrong
+// MessageStart"); anything else is an initiator's key, and the mock sends
+// its key and garbage, then (once the key is in) its terminator and version
+// packet, and reads the other side's garbage, terminator and version
+// packet. On a Dial's connection the mock is the initiator: its key and
+// garbage, the other side's key, its terminator and version packet, the
+// other side's garbage, terminator and version packet. A v2 handshake the
+// other side breaks fails the step (ErrV2Handshake) and closes the
+// connection, as Core would.
+func V2Handshake(v V2) Step {
+	return newStep("V2Handshake()", func(c *Conn, within time.Duration) error {
 		deadline, within := c.deadline(within)
-		_, err := c.acceptV2(&v, deadline)
-		return v2StepError(err, within)
+		return v2StepError(c.handshakeV2(&v, deadline), within)
 	})
 }
 
-// V2Connect is the initiator's side of BIP324: our key and garbage, the
-// other side's key, our terminator and version packet, the other side's
-// garbage, terminator and version packet. Then steps speak in packets.
-func V2Connect(v V2) Step {
-	return newStep("V2Connect()", func(c *Conn, within time.Duration) error {
-		deadline, within := c.deadline(within)
-		if err := c.v2Handshake(&v, true, nil, deadline); err != nil {
-			return v2StepError(c.v2Failed(err), within)
+// V2Handshake is the step V2Handshake inside a Do, within the step
+// timeout, for a probe to which the other side leaving during the
+// handshake is a reaction to observe, not a failed step. The error is the
+// read's (io.EOF, a reset), ErrV2Handshake's or the deadline's.
+func (c *Conn) V2Handshake(v V2) error {
+	deadline, _ := c.deadline(0)
+	return c.handshakeV2(&v, deadline)
+}
+
+// handshakeV2 plays the mock's role: the initiator's on a dialled
+// connection, the responder's (after v1 detection) on an accepted one.
+func (c *Conn) handshakeV2(v *V2, deadline time.Time) error {
+	if c.dialed {
+		if err := c.v2Handshake(v, true, nil, deadline); err != nil {
+			return c.v2Failed(err)
 		}
 		return nil
-	})
-}
-
-// ConnectV2 is V2Connect's handshake inside a Do step, within the step
-// timeout: for a probe, the other side leaving during the handshake is a
-// reaction to observe, not a failed step. The error is the read's
-// (io.EOF, a reset), ErrV2Handshake's or the deadline's.
-func (c *Conn) ConnectV2(v V2) error {
-	deadline, _ := c.deadline(0)
-	if err := c.v2Handshake(&v, true, nil, deadline); err != nil {
-		return c.v2Failed(err)
 	}
-	return nil
-}
-
-// Packet is a v2 packet spelled out, for SendPacket.
-type Packet struct {
-	// Contents are the packet's contents: a message type (a short id, or
-	// 0 and 12 command bytes) and a payload, or anything at all.
-	Contents []byte
-	// Ignore sets the ignore bit (a decoy).
-	Ignore bool
-	// Declared, when positive, is the length the length field declares in
-	// place of len(Contents); only the 3-byte field and Contents as they
-	// are (unencrypted, the rest of a lie) are sent then.
-	Declared int
-}
-
-// SendPacket writes one v2 packet, in one Write call. The connection must
-// be in v2 (after V2Accept or V2Connect).
-func SendPacket(p Packet) Step {
-	return newStep(fmt.Sprintf("SendPacket(%d bytes)", len(p.Contents)), func(c *Conn, _ time.Duration) error {
-		return c.WritePacket(p)
-	})
-}
-
-// WritePacket writes one v2 packet (see Packet) in one Write call.
-func (c *Conn) WritePacket(p Packet) error {
-	if c.v2 == nil {
-		return errors.New("mockpeer: WritePacket on a v1 connection (V2Accept or V2Connect first)")
-	}
-	var b []byte
-	if p.Declared > 0 {
-		// The length field's keystream is what a packet with empty
-		// contents shows in its field: XOR the declared length into it,
-		// without encrypting (and allocating) that many bytes.
-		b, _ = c.v2.c.Encrypt(nil, nil, nil, false)
-		n := p.Declared
-		b = append(b[:0], b[0]^byte(n), b[1]^byte(n>>8), b[2]^byte(n>>16))
-		b = append(b, p.Contents...)
-	} else {
-		var err error
-		if b, err = c.v2.c.Encrypt(nil, p.Contents, nil, p.Ignore); err != nil {
-			return err
-		}
-	}
-	err := c.write(b)
-	c.recordOut("", b, c.writes, true, err)
+	_, err := c.acceptV2(v, deadline)
 	return err
 }
 
@@ -281,7 +220,7 @@ func (c *Conn) detect(deadline time.Time) ([]byte, bip324.Detection, error) {
 			c.pre.b = nil
 			return nil, det, nil
 		case bip324.V2:
-			c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventV2Key})
+			c.env.record(Record{Time: c.lastRead, Conn: c.index, Event: EventV2Key})
 			// Core sends its key at the first byte that differs from a
 			// v1 header (it tells another network's v1 header at 16).
 			return bytes.Clone(buf[:n]), det, nil
@@ -327,297 +266,3 @@ func v2StepError(err error, within time.Duration) error {
 }
 
 // v2Handshake runs the handshake; first are bytes already received (the
-// start of the initiator's key, for a responder after detection).
-func (c *Conn) v2Handshake(v *V2, initiator bool, first []byte, deadline time.Time) error {
-	key, err := bip324.NewKey()
-	if err != nil {
-		return err
-	}
-	st := &v2State{in: first, maxContents: v.MaxContents}
-	if st.maxContents <= 0 {
-		st.maxContents = bip324.MaxContentsLen
-	}
-	garbage := v.garbage()
-	hello := append(append(make([]byte, 0, bip324.KeyLen+len(garbage)+bip324.TerminatorLen), key.EllSwift[:]...), garbage...)
-	late := v.TerminatorPrefix > 0 && !initiator
-	// Core sends its key and garbage as soon as it knows the peer speaks
-	// v2, and its terminator and version packet once the peer's whole key
-	// is in: a key that came whole with the first bytes is answered with
-	// all four in one segment (recorded: the v2-key probe got 180 bytes
-	// in one segment, btcd's handshake with Core 849). A responder does the
-	// same; dribbled or late hellos, a hello without a terminator, and
-	// btcd's order (key and garbage, then the other side's key checked,
-	// then the rest: LateV1Check) keep their own writes.
-	whole := !initiator && !late && v.Chunk == 0 && !v.NoTerminator && !v.LateV1Check && len(first) >= bip324.KeyLen
-	if !late && !whole {
-		if err := c.sendHello(hello, v); err != nil {
-			return err
-		}
-	}
-	if err := c.setReadDeadline(deadline); err != nil {
-		return err
-	}
-	if err := c.v2fill(st, bip324.KeyLen); err != nil {
-		return err
-	}
-	theirs := [bip324.KeyLen]byte(st.in[st.off:])
-	st.off += bip324.KeyLen
-	if !initiator && v.LateV1Check && bytes.Equal(theirs[4:bip324.DetectSize], v1VersionCommand[:]) {
-		return fmt.Errorf("%w: a v1 version header with another network's magic (btcd: peer is v1 and using the wrong network)", ErrV2Handshake)
-	}
-	net := c.env.network()
-	if v.OtherNetwork {
-		net = wire.Testnet3
-		if c.env.network() == wire.Testnet3 {
-			net = wire.Mainnet
-		}
-	}
-	cipher, err := bip324.NewCipher(key, theirs, initiator, net)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrV2Handshake, err)
-	}
-	st.c = cipher
-	if late {
-		term := cipher.SendTerminator()
-		k := min(v.TerminatorPrefix, bip324.TerminatorLen-1)
-		hello = append(hello, term[:k]...)
-		garbage = hello[bip324.KeyLen:]
-		if err := c.sendHello(hello, v); err != nil {
-			return err
-		}
-	}
-	if initiator {
-		c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventV2Key})
-	}
-	if v.NoTerminator {
-		c.recordEvent(EventHalfClose, "v2: key and garbage sent, no terminator", nil)
-		c.v2 = nil
-		return nil
-	}
-	out := make([]byte, 0, bip324.TerminatorLen+len(v.VersionContents)+(v.DecoysBefore+v.DecoysAfter)*(v.DecoySize+bip324.Expansion)+bip324.Expansion)
-	term := cipher.SendTerminator()
-	if v.WrongTerminator {
-		for i := range term {
-			term[i] ^= 0x5a
-		}
-	}
-	out = append(out, term[:]...)
-	aad := garbage
-	switch {
-	case v.NoAAD:
-		aad = nil
-	case v.TamperAAD:
-		aad = append(bytes.Clone(garbage), 0x01)
-	}
-	decoy := make([]byte, v.DecoySize)
-	for range v.DecoysBefore {
-		out, _ = cipher.Encrypt(out, decoy, aad, true)
-		aad = nil
-	}
-	if out, err = cipher.Encrypt(out, v.VersionContents, aad, false); err != nil {
-		return err
-	}
-	for range v.DecoysAfter {
-		out, _ = cipher.Encrypt(out, decoy, nil, true)
-	}
-	if whole {
-		out = append(hello, out...)
-	}
-	err = c.write(out)
-	c.recordOut("", out, c.writes, true, err)
-	if err != nil {
-		return err
-	}
-	// The other side's garbage and terminator, searched within the limit.
-	limit := v.ScanLimit
-	if limit <= 0 {
-		limit = bip324.MaxGarbageLen + bip324.TerminatorLen
-	}
-	for {
-		buf := st.in[st.off:]
-		if len(buf) > limit {
-			buf = buf[:limit]
-		}
-		if g, found, _ := cipher.FindTerminator(buf); found {
-			st.aad = bytes.Clone(buf[:g])
-			st.off += g + bip324.TerminatorLen
-			break
-		}
-		if len(buf) >= limit {
-			if limit < bip324.MaxGarbageLen+bip324.TerminatorLen {
-				// btcd's scan (ScanLimit) compares 4,110 bytes but reads a
-				// 4,111th before it gives up: until that byte comes, it
-				// waits (real btcd --v2transport, probe v2-4110-zero-bytes).
-				if err := c.v2fill(st, limit+1); err != nil {
-					return err
-				}
-			}
-			return fmt.Errorf("%w: no garbage terminator in %d bytes", ErrV2Handshake, limit)
-		}
-		if err := c.v2fill(st, len(buf)+1); err != nil {
-			return err
-		}
-	}
-	// Its version packet, after any decoys.
-	c.v2 = st
-	for {
-		contents, ignore, err := c.v2packet(st)
-		if err != nil {
-			c.v2 = nil
-			if _, ok := errors.AsType[*wire.FrameError](err); ok {
-				return fmt.Errorf("%w: version packet: %v", ErrV2Handshake, err)
-			}
-			return err
-		}
-		if !ignore {
-			_ = contents // ignored, as BIP324 says of version packet contents
-			role := "responder"
-			if initiator {
-				role = "initiator"
-			}
-			c.recordEvent(EventV2, role, nil)
-			return nil
-		}
-		st.decoysIn++
-	}
-}
-
-// sendHello writes our key and garbage, dribbled if v says so.
-func (c *Conn) sendHello(hello []byte, v *V2) error {
-	if v.Chunk > 0 {
-		return c.dribble(hello, v.Chunk, v.ChunkDelay, nil, nil)
-	}
-	return c.WriteRaw(hello)
-}
-
-// v2fill makes sure n unconsumed bytes are buffered. The buffer grows
-// with what arrives (at most doubling), never to a length the other side
-// only declared.
-func (c *Conn) v2fill(st *v2State, n int) error {
-	for len(st.in)-st.off < n {
-		if st.off > 0 && cap(st.in)-st.off < n {
-			st.in = append(st.in[:0], st.in[st.off:]...)
-			st.off = 0
-		}
-		if len(st.in) == cap(st.in) {
-			// Doubling (a byte-by-byte terminator search must not copy
-			// its buffer per byte), up to what is needed past 8 KiB.
-			grown := make([]byte, len(st.in), min(max(2*cap(st.in), 4096), max(st.off+n, 8192)))
-			copy(grown, st.in)
-			st.in = grown
-		}
-		k, err := c.nc.Read(st.in[len(st.in):cap(st.in)])
-		st.in = st.in[:len(st.in)+k]
-		if k > 0 {
-			c.lastRead = time.Now()
-		}
-		if err != nil && len(st.in)-st.off < n {
-			return err
-		}
-	}
-	return nil
-}
-
-// v2packet reads and decrypts the next packet; its contents alias the
-// buffer until the next read. Packet errors are *wire.FrameError (fatal).
-func (c *Conn) v2packet(st *v2State) ([]byte, bool, error) {
-	if err := c.v2fill(st, bip324.LengthLen); err != nil {
-		return nil, false, err
-	}
-	n, err := st.c.DecryptLength([bip324.LengthLen]byte(st.in[st.off:]))
-	if err != nil && !(errors.Is(err, bip324.ErrPacketTooLarge) && n <= st.maxContents) {
-		return nil, false, &wire.FrameError{Err: err, Detail: fmt.Sprintf("%d bytes declared", n)}
-	}
-	st.off += bip324.LengthLen
-	rest := n + bip324.Expansion - bip324.LengthLen
-	if err := c.v2fill(st, rest); err != nil {
-		return nil, false, err
-	}
-	pkt := st.in[st.off : st.off+rest]
-	st.off += rest
-	contents, ignore, err := st.c.Decrypt(pkt, st.aad)
-	if err != nil {
-		return nil, false, &wire.FrameError{Err: err}
-	}
-	st.aad = nil
-	return contents, ignore, nil
-}
-
-// nextV2 is Next on a v2 connection: the next non-decoy packet as an
-// Incoming.
-func (c *Conn) nextV2(deadline time.Time) (Incoming, error) {
-	st := c.v2
-	if err := c.setReadDeadline(deadline); err != nil {
-		return Incoming{}, c.readEnded(err, time.Now())
-	}
-	for {
-		contents, ignore, err := c.v2packet(st)
-		if err != nil {
-			if fe, ok := errors.AsType[*wire.FrameError](err); ok {
-				c.fatal = fe
-				in := Incoming{Err: fe, Fatal: true, Time: c.lastRead}
-				c.recordIn(in, 0)
-				return in, nil
-			}
-			// The end is now: lastRead is when the last bytes came.
-			return Incoming{}, c.readEnded(err, time.Now())
-		}
-		if ignore {
-			st.decoysIn++
-			c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventDecoy, Size: len(contents) + bip324.Expansion})
-			continue
-		}
-		size := len(contents) + bip324.Expansion
-		cmd, payload, perr := bip324.ParseContents(contents)
-		in := Incoming{Command: cmd, Payload: payload, Declared: uint32(len(payload)), Time: c.lastRead}
-		if perr != nil {
-			// Core drops the message and keeps the connection.
-			in.Err = &wire.FrameError{Err: perr, Command: cmd, Recoverable: true}
-			c.recordIn(in, size)
-			return in, nil
-		}
-		in.Message, in.Err = wire.Decode(cmd, payload)
-		if v, ok := in.Message.(*wire.Version); ok {
-			c.peerVersion = v
-		}
-		c.recordIn(in, size)
-		if in.Err == nil {
-			if routes := c.env.routes.Load(); routes != nil {
-				if r, ok := (*routes)[cmd]; ok {
-					c.applyRoute(cmd, r, in)
-				}
-			}
-		}
-		return in, nil
-	}
-}
-
-// appendV2 appends m as an encrypted packet.
-func (c *Conn) appendV2(b []byte, m wire.Message) []byte {
-	st := c.v2
-	st.plain = bip324.AppendContents(st.plain[:0], m.Command(), nil)
-	st.plain = m.AppendPayload(st.plain)
-	// Encrypt fails only over 16 MiB of contents, which no message reaches.
-	b, _ = st.c.Encrypt(b, st.plain, nil, false)
-	return b
-}
-
-// v2Payload is the payload recorded for a message sent in a packet.
-func (c *Conn) v2Payload(m wire.Message) []byte {
-	if c.env.cfg.record != RecordAll {
-		return nil
-	}
-	return wire.Encode(m)
-}
-
-// keyInstead records EventV2Key when the first "frame" a v1 reader
-// rejects starts as a v2 key would: a v1-only peer's view of a v2
-// initiator, which the witness of a run needs.
-func (c *Conn) keyInstead(h wire.Header) {
-	var b [bip324.DetectSize]byte
-	copy(b[:4], h.Magic[:])
-	copy(b[4:], h.Command[:])
-	if bip324.Detect(b[:], c.env.network()) == bip324.V2 {
-		c.env.record(Record{Time: c.lastRead, Conn: c.index, Dir: In, Event: EventV2Key})
-	}
-}

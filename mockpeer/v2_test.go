@@ -23,7 +23,7 @@ func dialV2(addr string, t handshake.Transport, garbage int) (*handshake.Result,
 func commandsIn(recs []mockpeer.Record) []string {
 	var out []string
 	for _, r := range recs {
-		if r.Dir == mockpeer.In && r.Command != "" {
+		if !r.Out && r.Command != "" {
 			out = append(out, r.Command)
 		}
 	}
@@ -52,7 +52,7 @@ var _ = Describe("the v2 transport", func() {
 			// mock's unfinished V2Accept is not a failure here.
 			srv := mockpeer.NewServer(mockpeer.WithNetwork(wire.Regtest), mockpeer.WithFailHandler(func(string, ...int) {}))
 			DeferCleanup(srv.Close)
-			srv.SetDefaultScript(mockpeer.NewScript("v2-segments", mockpeer.V2Accept(mockpeer.V2{Garbage: 10}), mockpeer.HoldOpen()))
+			srv.SetDefaultScript(mockpeer.NewScript("v2-segments", mockpeer.V2Handshake(mockpeer.V2{Garbage: 10}), mockpeer.HoldOpen()))
 			key, err := bip324.NewKey()
 			Expect(err).NotTo(HaveOccurred())
 			nc, err := net.Dial("tcp", srv.Addr())
@@ -74,7 +74,7 @@ var _ = Describe("the v2 transport", func() {
 			Eventually(func() []mockpeer.Record {
 				raw = nil
 				for _, r := range srv.ConnTranscript(0) {
-					if r.Dir == mockpeer.Out && r.Raw {
+					if r.Out && r.Raw {
 						raw = append(raw, r)
 					}
 				}
@@ -93,7 +93,7 @@ var _ = Describe("the v2 transport", func() {
 	)
 
 	It("with -v2transport=0 closes on a key, and auto falls back to v1", func() {
-		srv := serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)))
+		srv := serveProfile(mockpeer.CoreResponder().V2Transport(nil))
 		res, err := dialV2(srv.Addr(), handshake.TransportAuto, 0)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Transport).To(Equal(handshake.TransportV1))
@@ -108,7 +108,7 @@ var _ = Describe("the v2 transport", func() {
 	})
 
 	It("btcd with --v2transport misses the terminator after exactly 4095 bytes of garbage", func() {
-		srv := serveProfile(mockpeer.BtcdResponder(mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})))
+		srv := serveProfile(mockpeer.BtcdResponder().V2Transport(&mockpeer.V2{RandomGarbage: true}))
 		res, err := dialV2(srv.Addr(), handshake.TransportV2, 4094)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.Peer.Services & wire.NodeP2PV2).NotTo(BeZero())
@@ -119,21 +119,24 @@ var _ = Describe("the v2 transport", func() {
 	It("varies the handshake step by step, and crosses the rekey interval", func() {
 		srv := newServer()
 		srv.SetDefaultScript(mockpeer.NewScript("v2-knobs",
-			mockpeer.V2Accept(mockpeer.V2{Garbage: 4095, DecoysBefore: 2, DecoysAfter: 3, DecoySize: 40, VersionContents: []byte("future")}),
+			mockpeer.V2Handshake(mockpeer.V2{Garbage: 4095, DecoysBefore: 2, DecoysAfter: 3, DecoySize: 40, VersionContents: []byte("future")}),
 			mockpeer.Expect(wire.CmdVersion), mockpeer.ReplyVersion(nil),
-			mockpeer.SendPacket(mockpeer.Packet{Contents: []byte{0, 'w', 'h', 'a', 't', 0, 0, 0, 0, 0, 0, 0, 0}}),
-			mockpeer.Coalesce(burstOf(300)...),
+			mockpeer.Send(bip324.Packet{Contents: []byte{0, 'w', 'h', 'a', 't', 0, 0, 0, 0, 0, 0, 0, 0}}),
+			mockpeer.Send(burstOf(300)...).Coalesced(),
 			mockpeer.Send(wire.Verack{}), mockpeer.Expect(wire.CmdVerack), mockpeer.HoldOpen()))
 		res, err := dialV2(srv.Addr(), handshake.TransportV2, 0)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.GarbageRecv).To(Equal(4095))
 		Expect(res.Decoys).To(Equal(5))
+		// The client completes on the mock's verack and hangs up: the
+		// script reads its verack and ends on its own before Close.
+		Eventually(srv.Finished).Should(Equal(1))
 	})
 
 	It("plays the initiator with Dial, against its own responder", func() {
 		srv := serveProfile(mockpeer.CoreResponder())
 		sess, err := mockpeer.Dial(context.Background(), srv.Addr(), mockpeer.NewScript("v2-initiator",
-			mockpeer.V2Connect(mockpeer.V2{Garbage: 10}),
+			mockpeer.V2Handshake(mockpeer.V2{Garbage: 10}),
 			mockpeer.ReplyVersion(nil), mockpeer.Expect(wire.CmdVersion), mockpeer.Expect(wire.CmdVerack),
 			mockpeer.Send(wire.Verack{}), mockpeer.Expect(wire.CmdPing)))
 		Expect(err).NotTo(HaveOccurred())
@@ -143,15 +146,15 @@ var _ = Describe("the v2 transport", func() {
 	It("refuses a packet declaring more than Core's limit before reading it", func() {
 		srv := serveProfile(mockpeer.CoreResponder())
 		sess, err := mockpeer.Dial(context.Background(), srv.Addr(), mockpeer.NewScript("v2-oversized",
-			mockpeer.V2Connect(mockpeer.V2{}),
-			mockpeer.SendPacket(mockpeer.Packet{Declared: 1<<24 - 1}),
-			mockpeer.ExpectClosed(time.Second)))
+			mockpeer.V2Handshake(mockpeer.V2{}),
+			mockpeer.Send(bip324.Packet{Declared: 1<<24 - 1}),
+			mockpeer.Do((*mockpeer.Conn).ExpectClosed).Within(time.Second)))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(sess.Transcript()).NotTo(BeEmpty())
 	})
 
 	It("a v1-only responder that hangs on a key keeps the connection", func() {
-		srv := serveProfile(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)).OnBroken(mockpeer.Ignore()))
+		srv := serveProfile(mockpeer.CoreResponder().V2Transport(nil).OnBroken(mockpeer.Reply()))
 		nc, err := net.Dial("tcp", srv.Addr())
 		Expect(err).NotTo(HaveOccurred())
 		defer nc.Close()

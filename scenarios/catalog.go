@@ -63,8 +63,8 @@ const (
 
 // core is Bitcoin Core's responder without its own peer timeout, so that
 // the client's timeout, not the mock's, decides the timing scenarios.
-func core(opts ...mockpeer.ProfileOption) mockpeer.Profile {
-	return mockpeer.CoreResponder(append([]mockpeer.ProfileOption{mockpeer.WithPeerTimeout(0)}, opts...)...)
+func core() mockpeer.Profile {
+	return mockpeer.CoreResponder().HandshakeTimeout(0)
 }
 
 // version is the version our scripted peers send, edited.
@@ -87,13 +87,13 @@ func version(edit func(v *wire.Version)) *wire.Version {
 // replyWith answers the client's version with v and the rest, coalesced.
 func replyWith(v *wire.Version, rest ...wire.Message) mockpeer.Step {
 	return mockpeer.Do(func(c *mockpeer.Conn) error {
-		return c.Coalesce(append([]wire.Message{c.VersionFor(v)}, rest...)...)
-	})
+		return c.Send(append([]wire.Message{c.VersionFor(v)}, rest...)...)
+	}).Coalesced()
 }
 
 // frame writes a frame built for the connection's network.
 func frame(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
-	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.WriteFrame(build(c.Network())) })
+	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.SendRaw(build(c.Network()).Bytes()) })
 }
 
 // versionFrame is a valid frame carrying v's payload, edited by edit.
@@ -195,7 +195,7 @@ func catalog() []Scenario {
 			// closing with unread bytes would send a RST, not a FIN, and
 			// the client would see a reset or an end of stream by a race.
 			Script: mockpeer.NewScript("verack-skipped-closed", expectVersion(), replyWith(nil),
-				readUntil(wire.CmdVerack, time.Second), mockpeer.CloseConn()),
+				readUntil(wire.CmdVerack, time.Second), mockpeer.Do((*mockpeer.Conn).Close)),
 			Expect: sent(Fails(kPeerClosed, phaseVerack), wire.CmdVersion, wire.CmdVerack),
 		},
 		{
@@ -224,14 +224,14 @@ func catalog() []Scenario {
 			Name: "protocol-70015", Tags: []string{tagLog},
 			Summary: "a peer at protocol 70015: no wtxidrelay or sendaddrv2 is negotiated",
 			Origin:  logLowVersion,
-			Script:  core(mockpeer.WithProtocolVersion(70015), mockpeer.WithUserAgent("/Satoshi:0.20.1/")).Named("protocol-70015").Script(),
+			Script:  core().Version(func(v *wire.Version) { v.ProtocolVersion, v.UserAgent = 70015, "/Satoshi:0.20.1/" }).Named("protocol-70015").Script(),
 			Expect:  Completes(qOld),
 		},
 		{
 			Name: "protocol-70012", Tags: []string{tagLog},
 			Summary: "a peer at protocol 70012 (BIP130): no feature negotiation, a final alert after verack",
 			Origin:  logLowVersion + "; src/node/protocol_version.h SENDHEADERS_VERSION",
-			Script:  core(mockpeer.WithProtocolVersion(70012), mockpeer.WithUserAgent("/Satoshi:0.12.1/")).Named("protocol-70012").Script(),
+			Script:  core().Version(func(v *wire.Version) { v.ProtocolVersion, v.UserAgent = 70012, "/Satoshi:0.12.1/" }).Named("protocol-70012").Script(),
 			Expect:  Completes(qOld),
 		},
 		// --- peer behaviours from docs/PROTOCOL.md ---
@@ -336,7 +336,7 @@ func catalog() []Scenario {
 			Name: "alert-for-old-version", Tags: []string{tagCore},
 			Summary: "a 70012 peer sends the final alert before its verack",
 			Origin:  npVersion + " (alert for common versions ≤ 70012)",
-			Script: core(mockpeer.WithProtocolVersion(70012)).Before(wire.CmdVerack, mockpeer.FinalAlert()).
+			Script: core().Version(func(v *wire.Version) { v.ProtocolVersion = 70012 }).Before(wire.CmdVerack, wire.Alert{}).
 				Named("alert-for-old-version").Script(),
 			Expect: Completes(qAlert, qOld),
 		},
@@ -369,7 +369,7 @@ func catalog() []Scenario {
 			Name: "newer-protocol-version", Tags: []string{tagCore},
 			Summary: "a peer announcing protocol 70100 (treated as 70016)",
 			Origin:  "src/node/protocol_version.h; Core uses min(ours, theirs)",
-			Script:  core(mockpeer.WithProtocolVersion(70100)).Named("newer-protocol-version").Script(),
+			Script:  core().Version(func(v *wire.Version) { v.ProtocolVersion = 70100 }).Named("newer-protocol-version").Script(),
 			Expect:  Completes(qNewer),
 		},
 		{
@@ -384,7 +384,7 @@ func catalog() []Scenario {
 			Name: "pre-bip31-peer", Tags: []string{tagCore},
 			Summary: "a peer at protocol 60000: pings without nonces, an alert after verack",
 			Origin:  "BIP31; src/node/protocol_version.h",
-			Script:  core(mockpeer.WithProtocolVersion(60000)).Named("pre-bip31-peer").Script(),
+			Script:  core().Version(func(v *wire.Version) { v.ProtocolVersion = 60000 }).Named("pre-bip31-peer").Script(),
 			Expect:  Completes(qOld),
 		},
 		{
@@ -474,7 +474,7 @@ func catalog() []Scenario {
 			Script: mockpeer.NewScript("length-lies-then-close", expectVersion(),
 				frame(func(n wire.Network) wire.RawFrame {
 					return wire.NewRawFrame(n, version(nil)).WithLength(1000).Truncated(20)
-				}), mockpeer.CloseConn()),
+				}), mockpeer.Do((*mockpeer.Conn).Close)),
 			Expect: sent(Fails(kPeerClosed, phaseVersion), wire.CmdVersion),
 		},
 		{
@@ -527,8 +527,8 @@ func catalog() []Scenario {
 				if pv := c.PeerVersion(); pv != nil {
 					v.Nonce = pv.Nonce
 				}
-				return c.Coalesce(v, wire.Verack{})
-			}), mockpeer.HoldOpen()),
+				return c.Send(v, wire.Verack{})
+			}).Coalesced(), mockpeer.HoldOpen()),
 			Expect: as(Rejecting, sent(Fails(kSelfConnection, phaseVersion), wire.CmdVersion),
 				// Core checks the nonce of inbound peers only (CheckIncomingNonce): its
 				// outbound side completes, and its inbound side finds the loop.
@@ -546,28 +546,28 @@ func catalog() []Scenario {
 			Name: "close-before-version", Tags: []string{tagTransport},
 			Summary: "reads our version and hangs up",
 			Origin:  logFillBuffer,
-			Script:  mockpeer.NewScript("close-before-version", expectVersion(), mockpeer.CloseConn()),
+			Script:  mockpeer.NewScript("close-before-version", expectVersion(), mockpeer.Do((*mockpeer.Conn).Close)),
 			Expect:  sent(Fails(kPeerClosed, phaseVersion), wire.CmdVersion),
 		},
 		{
 			Name: "reset-before-version", Tags: []string{tagTransport},
 			Summary: "reads our version and resets the connection (RST)",
 			Origin:  "observed: peers at their connection limit",
-			Script:  mockpeer.NewScript("reset-before-version", expectVersion(), mockpeer.Reset()),
+			Script:  mockpeer.NewScript("reset-before-version", expectVersion(), mockpeer.Do((*mockpeer.Conn).Reset)),
 			Expect:  sent(Fails(kReset, phaseVersion), wire.CmdVersion),
 		},
 		{
 			Name: "reset-mid-handshake", Tags: []string{tagTransport},
 			Summary: "sends its version, waits for our verack, then resets",
 			Origin:  "observed: peers that evict on connection limits mid-handshake",
-			Script:  mockpeer.NewScript("reset-mid-handshake", expectVersion(), replyWith(nil), mockpeer.Expect(wire.CmdVerack), mockpeer.Reset()),
+			Script:  mockpeer.NewScript("reset-mid-handshake", expectVersion(), replyWith(nil), mockpeer.Expect(wire.CmdVerack), mockpeer.Do((*mockpeer.Conn).Reset)),
 			Expect:  sent(Fails(kReset, phaseVerack), wire.CmdVersion, wire.CmdVerack),
 		},
 		{
 			Name: "half-close-before-verack", Tags: []string{tagTransport},
 			Summary: "sends its version, then closes its write side (FIN) without a verack",
 			Origin:  logFillBuffer,
-			Script:  mockpeer.NewScript("half-close-before-verack", expectVersion(), replyWith(nil), mockpeer.HalfClose(), mockpeer.HoldOpen()),
+			Script:  mockpeer.NewScript("half-close-before-verack", expectVersion(), replyWith(nil), mockpeer.Do((*mockpeer.Conn).CloseWrite), mockpeer.HoldOpen()),
 			Expect:  sent(Fails(kPeerClosed, phaseVerack), wire.CmdVersion, wire.CmdVerack),
 		},
 		{
@@ -577,7 +577,7 @@ func catalog() []Scenario {
 			// The client's verack is read before the hang-up: it is the
 			// witness that the client completed its side.
 			Script: mockpeer.NewScript("close-after-verack", expectVersion(), replyWith(nil, wire.Verack{}),
-				readUntil(wire.CmdVerack, time.Second), mockpeer.CloseConn()),
+				readUntil(wire.CmdVerack, time.Second), mockpeer.Do((*mockpeer.Conn).Close)),
 			Expect: Completes(),
 		},
 		{
@@ -585,7 +585,7 @@ func catalog() []Scenario {
 			Summary: "writes version and verack one byte per TCP write",
 			Origin:  "the original tool read the socket once and lost bytes",
 			Script: mockpeer.NewScript("one-byte-at-a-time", expectVersion(),
-				mockpeer.DribbleMessages(1, 0, version(nil), wire.Verack{}), mockpeer.HoldOpen()),
+				mockpeer.Send(version(nil), wire.Verack{}).Dribble(1, 0), mockpeer.HoldOpen()),
 			Expect: Completes(),
 		},
 		{
@@ -593,7 +593,7 @@ func catalog() []Scenario {
 			Summary: "every header arrives in two writes, 10 ms apart, split mid-command",
 			Origin:  "TCP gives no message boundaries; btcd writes header and payload separately",
 			Script: mockpeer.NewScript("header-split-across-writes", expectVersion(),
-				mockpeer.DribbleMessages(10, 10*time.Millisecond, version(nil), wire.Verack{}), mockpeer.HoldOpen()),
+				mockpeer.Send(version(nil), wire.Verack{}).Dribble(10, 10*time.Millisecond), mockpeer.HoldOpen()),
 			Expect: Completes(),
 		},
 		{
@@ -601,7 +601,7 @@ func catalog() []Scenario {
 			Summary: "sends its version one byte every 100 ms, far slower than any handshake timeout",
 			Origin:  "slowloris-style peers; every read needs a deadline",
 			Script: mockpeer.NewScript("trickle-past-deadline", expectVersion(),
-				mockpeer.DribbleMessages(1, 100*time.Millisecond, version(nil), wire.Verack{}), mockpeer.HoldOpen()),
+				mockpeer.Send(version(nil), wire.Verack{}).Dribble(1, 100*time.Millisecond), mockpeer.HoldOpen()),
 			Expect: sent(Fails(kTimeout, phaseVersion), wire.CmdVersion),
 		},
 		{
@@ -628,7 +628,7 @@ func catalog() []Scenario {
 			// reads that verack first (the witness of completion), where a
 			// flood written before it could stall on a client that has
 			// already left. Coalesced, so the flood is one write.
-			Script: core().After(wire.CmdFeeFilter, burst(10_000)...).Writes(mockpeer.WriteCoalesced).Named("burst-10000-after-verack").Script(),
+			Script: core().After(wire.CmdFeeFilter, burst(10_000)...).Coalesced().Named("burst-10000-after-verack").Script(),
 			Expect: Completes(),
 		},
 		{
@@ -636,7 +636,7 @@ func catalog() []Scenario {
 			Summary: "its verack comes 300 ms after its version",
 			Origin:  "busy nodes answer late",
 			Script: mockpeer.NewScript("slow-verack", expectVersion(), replyWith(nil),
-				mockpeer.Sleep(300*time.Millisecond), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
+				mockpeer.Do(func(c *mockpeer.Conn) error { return c.Sleep(300 * time.Millisecond) }), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: Completes(),
 		},
 	}

@@ -36,7 +36,7 @@ func completesAndAnswersPing() []mockpeer.Step {
 // the rest of the frame (a payload is the same on every network) makes it
 // see the wrong magic and close.
 func closesAfterPayload(payload []byte) []mockpeer.Step {
-	return []mockpeer.Step{mockpeer.SendRaw(payload), mockpeer.ExpectClosed(0)}
+	return []mockpeer.Step{mockpeer.SendRaw(payload), mockpeer.Do((*mockpeer.Conn).ExpectClosed)}
 }
 
 // FollowUp describes a probe's follow-up (Alive) for people, e.g.
@@ -85,5 +85,5 @@ func thenPing(first func(c *mockpeer.Conn) error) mockpeer.Step {
 
 // frameThenPing is thenPing after a deliberately broken frame.
 func frameThenPing(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
-	return thenPing(func(c *mockpeer.Conn) error { return c.WriteFrame(build(c.Network())) })
+	return thenPing(func(c *mockpeer.Conn) error { return c.SendRaw(build(c.Network()).Bytes()) })
 }

@@ -21,13 +21,13 @@ func nodeScripts() map[string]func(peerTimeout time.Duration) mockpeer.Script {
 func coreV30(peerTimeout time.Duration) mockpeer.Script {
 	// -v2transport=0: the v1 scenario and conform's "core" model;
 	// v2-core-v30-responder plays Core's default.
-	return mockpeer.CoreResponder(mockpeer.WithPeerTimeout(peerTimeout), mockpeer.WithV2Transport(nil)).Named("core-v30-responder").Script()
+	return mockpeer.CoreResponder().HandshakeTimeout(peerTimeout).V2Transport(nil).Named("core-v30-responder").Script()
 }
 
 // btcdV0262 is btcd v0.26.2's inbound side: the peer timeout is its
 // negotiate timeout (peer/peer.go negotiateTimeout, 30 s, not configurable).
 func btcdV0262(peerTimeout time.Duration) mockpeer.Script {
-	return mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(peerTimeout)).Named("btcd-v0.26.2-responder").Script()
+	return mockpeer.BtcdResponder().HandshakeTimeout(peerTimeout).Named("btcd-v0.26.2-responder").Script()
 }
 
 // WithPeerTimeout returns the scenario with its mock dropping a peer that

@@ -262,13 +262,13 @@ func one(s ...mockpeer.Step) []mockpeer.Step { return s }
 
 // rawFrame sends a frame built for the connection's network.
 func rawFrame(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
-	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.WriteFrame(build(c.Network())) })
+	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.SendRaw(build(c.Network()).Bytes()) })
 }
 
 // rawHeader sends only the 24-byte header of the frame.
 func rawHeader(build func(n wire.Network) wire.RawFrame) mockpeer.Step {
 	return mockpeer.Do(func(c *mockpeer.Conn) error {
-		return c.WriteRaw(build(c.Network()).Bytes()[:wire.HeaderSize])
+		return c.SendRaw(build(c.Network()).Bytes()[:wire.HeaderSize])
 	})
 }
 

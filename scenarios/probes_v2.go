@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/btc-handshake/btc-handshake/bip324"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
 )
@@ -85,7 +86,7 @@ func nodeLeft(err error) bool {
 // the handshake, fails the probe's setup (error).
 func v2Stimulus(v mockpeer.V2, then ...func(c *mockpeer.Conn) error) mockpeer.Step {
 	return mockpeer.Do(func(c *mockpeer.Conn) error {
-		if err := c.ConnectV2(v); err != nil {
+		if err := c.V2Handshake(v); err != nil {
 			if nodeLeft(err) {
 				return nil
 			}
@@ -112,17 +113,17 @@ func sendOurVersion(c *mockpeer.Conn) error {
 // version handshake before their message: a correct v2 handshake, our
 // version, the node's verack, our verack, and quiet.
 func v2Handshake() []mockpeer.Step {
-	return append([]mockpeer.Step{mockpeer.V2Connect(mockpeer.V2{RandomGarbage: true})}, fullHandshake()...)
+	return append([]mockpeer.Step{mockpeer.V2Handshake(mockpeer.V2{RandomGarbage: true})}, fullHandshake()...)
 }
 
 // v1Prefix is the first n bytes of a v1 version frame for the connection's
 // network, and sendRest the rest of it: the node then has our version.
 func v1Prefix(n int) mockpeer.Step {
-	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.WriteRaw(versionFrame(c.Network()).Bytes()[:n]) })
+	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.SendRaw(versionFrame(c.Network()).Bytes()[:n]) })
 }
 
 func sendRest(from int) mockpeer.Step {
-	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.WriteRaw(versionFrame(c.Network()).Bytes()[from:]) })
+	return mockpeer.Do(func(c *mockpeer.Conn) error { return c.SendRaw(versionFrame(c.Network()).Bytes()[from:]) })
 }
 
 // v1PrefixLen is the 16 bytes a v2 responder compares with magic‖"version".
@@ -140,7 +141,7 @@ func pingBurst(n int) mockpeer.Step {
 		for i := range msgs {
 			msgs[i] = wire.Ping{Nonce: 0xb0b0_0000 + uint64(i)}
 		}
-		if err := c.Coalesce(msgs...); err != nil {
+		if err := c.Send(msgs...); err != nil {
 			return err
 		}
 		last := uint64(0xb0b0_0000 + n - 1)
@@ -154,7 +155,7 @@ func pingBurst(n int) mockpeer.Step {
 				return nil
 			}
 		}
-	})
+	}).Coalesced()
 }
 
 // Oversized packet: the declared contents length, one over Core's limit.
@@ -271,7 +272,7 @@ func v2ProbeCatalog() []Probe {
 					m = wire.Mainnet.Magic()
 				}
 				b := append(append(m[:], v1VersionCommand()...), "somepayload"...)
-				return c.WriteRaw(b)
+				return c.SendRaw(b)
 			})),
 			Expect: map[Model]Expectation{
 				ModelCore: disconnects(), ModelBtcd: disconnects(),
@@ -306,9 +307,9 @@ func v2ProbeCatalog() []Probe {
 			Origin:  origin(originCoreV2Packet, originBIP324, originBtcdV2Packet+": btcd waits for the 4 MB"),
 			// btcd reads the declared bytes: the rest of the packet (not
 			// authentic) makes it close.
-			Alive: []mockpeer.Step{mockpeer.SendRaw(make([]byte, oversizedContents+17)), mockpeer.ExpectClosed(0)},
+			Alive: []mockpeer.Step{mockpeer.SendRaw(make([]byte, oversizedContents+17)), mockpeer.Do((*mockpeer.Conn).ExpectClosed)},
 			Script: mockpeer.NewScript("v2-oversized-packet", steps(v2Handshake(), one(
-				mockpeer.SendPacket(mockpeer.Packet{Declared: oversizedContents})))...),
+				mockpeer.Send(bip324.Packet{Declared: oversizedContents})))...),
 			Expect: map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: ignores()},
 		},
 		{
@@ -317,7 +318,7 @@ func v2ProbeCatalog() []Probe {
 			Origin:  origin(originCoreNetTests+" (unknown short id: no message, connection kept)", originCoreV2MsgType, originBtcdV2Peer),
 			Script: mockpeer.NewScript("v2-unknown-short-id", steps(v2Handshake(), one(
 				thenPing(func(c *mockpeer.Conn) error {
-					return c.WritePacket(mockpeer.Packet{Contents: []byte{unknownShortID, 1, 2, 3}})
+					return c.Send(bip324.Packet{Contents: []byte{unknownShortID, 1, 2, 3}})
 				})))...),
 			Expect: map[Model]Expectation{ModelCoreV2: pongs(), ModelBtcdV2: pongs()},
 		},

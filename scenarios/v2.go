@@ -36,23 +36,23 @@ const (
 )
 
 // coreV2 is Core's responder with v2 as v says (no peer timeout of its own).
-func coreV2(v mockpeer.V2, opts ...mockpeer.ProfileOption) mockpeer.Profile {
-	return core(append([]mockpeer.ProfileOption{mockpeer.WithV2Transport(&v)}, opts...)...)
+func coreV2(v mockpeer.V2) mockpeer.Profile {
+	return core().V2Transport(&v)
 }
 
 // v1Only is Core with -v2transport=0: it reads a v2 key as a v1 header
 // with a wrong magic and disconnects.
-func v1Only() mockpeer.Profile { return core(mockpeer.WithV2Transport(nil)) }
+func v1Only() mockpeer.Profile { return core().V2Transport(nil) }
 
 // v2Script is the v2 handshake as v says, then steps.
 func v2Script(name string, v mockpeer.V2, steps ...mockpeer.Step) mockpeer.Script {
-	return mockpeer.NewScript(name, append([]mockpeer.Step{mockpeer.V2Accept(v)}, steps...)...)
+	return mockpeer.NewScript(name, append([]mockpeer.Step{mockpeer.V2Handshake(v)}, steps...)...)
 }
 
 // packetAfterVersion answers the client's version with a packet p (and
 // nothing else), then holds or closes.
-func packetAfterVersion(name string, p mockpeer.Packet, end mockpeer.Step) mockpeer.Script {
-	return v2Script(name, mockpeer.V2{Garbage: 10}, expectVersion(), mockpeer.SendPacket(p), end)
+func packetAfterVersion(name string, p bip324.Packet, end mockpeer.Step) mockpeer.Script {
+	return v2Script(name, mockpeer.V2{Garbage: 10}, expectVersion(), mockpeer.Send(p), end)
 }
 
 // longForm is the 13-byte message type of cmd followed by payload.
@@ -224,7 +224,7 @@ func v2Catalog() []Scenario {
 			Name: "v1-only-hangs-on-key", Tags: []string{tagImplementation, tagTiming}, Transport: transportAuto,
 			Summary: "a v1-only node that waits for the rest of a 'payload' after our key instead of hanging up",
 			Origin:  "nakamoto's v1 fallback stalled by a v1-only responder that hangs on a 64-byte key; " + coreV2Transport + " reconnects only when the peer disconnects",
-			Script:  v1Only().OnBroken(mockpeer.Ignore()).Named("v1-only-hangs-on-key").Script(),
+			Script:  v1Only().OnBroken(mockpeer.Reply()).Named("v1-only-hangs-on-key").Script(),
 			Expect: as(CoreLike, sent(Fails(kTimeout, phaseV2), sentKey),
 				// A client that also falls back after a v2 timeout completes.
 				as(Tolerant, Completes())),
@@ -233,21 +233,21 @@ func v2Catalog() []Scenario {
 			Name: "v2-oversized-packet", Tags: []string{tagMalformed, tagImplementation},
 			Summary: "after our version, a packet whose length field declares 16,777,215 bytes: refuse it before allocating",
 			Origin:  "btcd v2transport allocates a packet's declared length (up to 16 MiB) before reading it; " + coreV2Transport + " (\"packet too large\")",
-			Script:  packetAfterVersion("v2-oversized-packet", mockpeer.Packet{Declared: 1<<24 - 1}, mockpeer.HoldOpen()),
+			Script:  packetAfterVersion("v2-oversized-packet", bip324.Packet{Declared: 1<<24 - 1}, mockpeer.HoldOpen()),
 			Expect:  Fails(kV2Oversized, phaseVersion),
 		},
 		{
 			Name: "v2-length-over-core-limit", Tags: []string{tagMalformed},
 			Summary: "a length field declaring 4,000,014 bytes of contents, one over Core's limit",
 			Origin:  coreV2Transport + "::MAX_CONTENTS_LEN; " + coreNetTests,
-			Script:  packetAfterVersion("v2-length-over-core-limit", mockpeer.Packet{Declared: bip324.MaxContentsLen + 1}, mockpeer.HoldOpen()),
+			Script:  packetAfterVersion("v2-length-over-core-limit", bip324.Packet{Declared: bip324.MaxContentsLen + 1}, mockpeer.HoldOpen()),
 			Expect:  Fails(kV2Oversized, phaseVersion),
 		},
 		{
 			Name: "v2-length-lies-then-close", Tags: []string{tagMalformed, tagTransport},
 			Summary: "a length field declaring 1000 bytes, 20 bytes of them, then a hang-up",
 			Origin:  logFillBuffer + " (its v2 form)",
-			Script:  packetAfterVersion("v2-length-lies-then-close", mockpeer.Packet{Declared: 1000, Contents: make([]byte, 20)}, readAndClose()),
+			Script:  packetAfterVersion("v2-length-lies-then-close", bip324.Packet{Declared: 1000, Contents: make([]byte, 20)}, readAndClose()),
 			Expect:  Fails(kPeerClosed, phaseVersion),
 		},
 		{
@@ -255,7 +255,7 @@ func v2Catalog() []Scenario {
 			Summary: "a packet after the version packet whose bytes do not authenticate",
 			Origin:  bip324Text + "; " + coreV2Transport + " (a packet that fails to decrypt disconnects)",
 			Script: v2Script("v2-tampered-packet", mockpeer.V2{}, expectVersion(), mockpeer.Do(func(c *mockpeer.Conn) error {
-				return c.WritePacket(mockpeer.Packet{Declared: 8, Contents: make([]byte, 8+bip324.Expansion-bip324.LengthLen)})
+				return c.Send(bip324.Packet{Declared: 8, Contents: make([]byte, 8+bip324.Expansion-bip324.LengthLen)})
 			}), mockpeer.HoldOpen()),
 			Expect: Fails(kV2Decrypt, phaseVersion),
 		},
@@ -264,7 +264,7 @@ func v2Catalog() []Scenario {
 			Summary: "a message with the unassigned short id 200 between version and verack (dropped, connection kept)",
 			Origin:  bip324Text + " (unknown ids are ignored); " + coreNetTests,
 			Script: v2Script("v2-unknown-short-id-before-verack", mockpeer.V2{Garbage: 5}, expectVersion(), mockpeer.ReplyVersion(nil),
-				mockpeer.SendPacket(mockpeer.Packet{Contents: []byte{200, 1, 2, 3}}), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
+				mockpeer.Send(bip324.Packet{Contents: []byte{200, 1, 2, 3}}), mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: Completes(qShortID),
 		},
 		{
@@ -272,7 +272,7 @@ func v2Catalog() []Scenario {
 			Summary: "sendcmpct before verack in the 13-byte long form, though it has short id 20",
 			Origin:  bip324Text + " (both forms are the same message); src/net.cpp V2Transport::GetMessageType",
 			Script: v2Script("v2-long-form-sendcmpct", mockpeer.V2{Garbage: 5}, expectVersion(), mockpeer.ReplyVersion(nil),
-				mockpeer.SendPacket(mockpeer.Packet{Contents: longForm(wire.CmdSendCmpct, wire.Encode(cmpct))}),
+				mockpeer.Send(bip324.Packet{Contents: longForm(wire.CmdSendCmpct, cmpct.AppendPayload(nil))}),
 				mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: Completes(qLongForm, qSendCmpct),
 		},
@@ -280,14 +280,14 @@ func v2Catalog() []Scenario {
 			Name: "v2-burst-across-rekey", Tags: []string{tagTransport},
 			Summary: "once the client's verack arrives, 500 inv packets in one write: the ciphers rekey after every 224 packets",
 			Origin:  bip324Text + " (REKEY_INTERVAL 224); " + coreNetTests,
-			Script:  coreV2(mockpeer.V2{Garbage: 10}).After(wire.CmdFeeFilter, burst(500)...).Writes(mockpeer.WriteCoalesced).Named("v2-burst-across-rekey").Script(),
+			Script:  coreV2(mockpeer.V2{Garbage: 10}).After(wire.CmdFeeFilter, burst(500)...).Coalesced().Named("v2-burst-across-rekey").Script(),
 			Expect:  Completes(),
 		},
 		{
 			Name: "v2-btcd-responder", Tags: []string{tagImplementation},
 			Summary: "btcd v0.26.2 with --v2transport: random garbage, its v1 messages in packets, and a terminator scan that misses ours after exactly 4095 bytes",
 			Origin:  "btcd v0.26.2 peer/peer.go with UsingV2Conn; " + btcdScanBug,
-			Script: mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(0), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})).
+			Script: mockpeer.BtcdResponder().HandshakeTimeout(0).V2Transport(&mockpeer.V2{RandomGarbage: true}).
 				Named("v2-btcd-responder").Script(),
 			// A client that happens to send exactly 4095 bytes of garbage
 			// (1 in 4096 with Core's random length) is dropped by btcd.

@@ -18,7 +18,9 @@ import (
 // checks. Same rules as the first table: one typed kind each, and a
 // bounded number of bytes allocated however much the input claims.
 var _ = Describe("bad-input catalog, field by field", func() {
-	frame := func(cmd string, payload []byte) []byte { return wire.AppendFrame(nil, wire.Mainnet, cmd, payload) }
+	frame := func(cmd string, payload []byte) []byte {
+		return wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: cmd, Payload: payload})
+	}
 	ping := wire.NewRawFrame(wire.Mainnet, wire.Ping{Nonce: 3})
 	version := func(n int) []byte { return frame("version", fullVersion().AppendPayload(nil)[:n]) }
 	withUA := func(prefix ...byte) []byte {

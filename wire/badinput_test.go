@@ -16,7 +16,9 @@ import (
 // read by a Reader and its payload decoded, yields one typed error kind,
 // and costs a bounded number of bytes however much it claims.
 var _ = Describe("bad-input catalog", func() {
-	frame := func(cmd string, payload []byte) []byte { return wire.AppendFrame(nil, wire.Mainnet, cmd, payload) }
+	frame := func(cmd string, payload []byte) []byte {
+		return wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: cmd, Payload: payload})
+	}
 	ping := wire.NewRawFrame(wire.Mainnet, wire.Ping{Nonce: 3})
 	version := func(n int) []byte { return frame("version", fullVersion().AppendPayload(nil)[:n]) }
 	withUA := func(prefix ...byte) []byte {

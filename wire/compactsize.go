@@ -5,8 +5,8 @@ import (
 	"fmt"
 )
 
-// AppendCompactSize appends v in Bitcoin's CompactSize encoding.
-func AppendCompactSize(dst []byte, v uint64) []byte {
+// appendCompactSize appends v in Bitcoin's CompactSize encoding.
+func appendCompactSize(dst []byte, v uint64) []byte {
 	switch {
 	case v < 0xfd:
 		return append(dst, byte(v))
@@ -18,10 +18,10 @@ func AppendCompactSize(dst []byte, v uint64) []byte {
 	return binary.LittleEndian.AppendUint64(append(dst, 0xff), v)
 }
 
-// ReadCompactSize decodes a CompactSize from the start of b and returns the
+// readCompactSize decodes a CompactSize from the start of b and returns the
 // value and the number of bytes used. Non-canonical encodings are rejected,
-// as in Core's ReadCompactSize (src/serialize.h).
-func ReadCompactSize(b []byte) (uint64, int, error) {
+// as in Core's readCompactSize (src/serialize.h).
+func readCompactSize(b []byte) (uint64, int, error) {
 	if len(b) == 0 {
 		return 0, 0, fmt.Errorf("%w: CompactSize missing", ErrTruncated)
 	}

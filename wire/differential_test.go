@@ -334,16 +334,16 @@ var _ = Describe("differential against btcd wire", func() {
 				v.UserAgent = string(bytes.Repeat([]byte{'a'}, 257))
 				return wire.AppendMessage(nil, wire.Mainnet, v)
 			}(), wire.ErrUserAgentTooLong),
-			Entry("non-canonical user agent length", wire.AppendFrame(nil, wire.Mainnet, "version",
-				append(func() []byte { v := fullVersion(); v.Tail = wire.TailNoUserAgent; return v.AppendPayload(nil) }(), 0xfd, 0x01, 0x00, 'a', 1, 0, 0, 0, 1)),
+			Entry("non-canonical user agent length", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: append(func() []byte { v := fullVersion(); v.Tail = wire.TailNoUserAgent; return v.AppendPayload(nil) }(), 0xfd, 0x01, 0x00, 'a', 1, 0, 0, 0, 1)}),
+
 				wire.ErrNonCanonical),
-			Entry("version cut in addr_recv", wire.AppendFrame(nil, wire.Mainnet, "version", fullVersion().AppendPayload(nil)[:40]), wire.ErrTruncated),
-			Entry("version cut in addr_from", wire.AppendFrame(nil, wire.Mainnet, "version", fullVersion().AppendPayload(nil)[:60]), wire.ErrTruncated),
-			Entry("version cut in the user agent", wire.AppendFrame(nil, wire.Mainnet, "version", fullVersion().AppendPayload(nil)[:90]), wire.ErrTruncated),
-			Entry("version cut in start height", wire.AppendFrame(nil, wire.Mainnet, "version", fullVersion().AppendPayload(nil)[:99]), wire.ErrTruncated),
-			Entry("ping of 4 bytes", wire.AppendFrame(nil, wire.Mainnet, "ping", []byte{1, 2, 3, 4}), wire.ErrTruncated),
-			Entry("pong of 0 bytes", wire.AppendFrame(nil, wire.Mainnet, "pong", nil), wire.ErrTruncated),
-			Entry("feefilter of 7 bytes", wire.AppendFrame(nil, wire.Mainnet, "feefilter", make([]byte, 7)), wire.ErrTruncated),
+			Entry("version cut in addr_recv", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: fullVersion().AppendPayload(nil)[:40]}), wire.ErrTruncated),
+			Entry("version cut in addr_from", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: fullVersion().AppendPayload(nil)[:60]}), wire.ErrTruncated),
+			Entry("version cut in the user agent", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: fullVersion().AppendPayload(nil)[:90]}), wire.ErrTruncated),
+			Entry("version cut in start height", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: fullVersion().AppendPayload(nil)[:99]}), wire.ErrTruncated),
+			Entry("ping of 4 bytes", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "ping", Payload: []byte{1, 2, 3, 4}}), wire.ErrTruncated),
+			Entry("pong of 0 bytes", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "pong", Payload: nil}), wire.ErrTruncated),
+			Entry("feefilter of 7 bytes", wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "feefilter", Payload: make([]byte, 7)}), wire.ErrTruncated),
 			Entry("bad checksum", wire.NewRawFrame(wire.Mainnet, wire.Ping{Nonce: 1}).WithBadChecksum().Bytes(), wire.ErrBadChecksum),
 			Entry("declared length 4,000,001", wire.NewRawFrame(wire.Mainnet, wire.Verack{}).WithLength(wire.MaxPayload+1).Bytes(), wire.ErrPayloadTooLarge),
 			Entry("declared length 0xFFFFFFFF", wire.NewRawFrame(wire.Mainnet, wire.Verack{}).WithLength(0xFFFFFFFF).Bytes(), wire.ErrPayloadTooLarge),
@@ -378,26 +378,26 @@ var _ = Describe("differential against btcd wire", func() {
 			// rejects any payload not fully consumed ("extra bytes after
 			// decode"), and btcd peers disconnect on it.
 			Entry("version with 3 bytes after relay: we accept (Core ignores them), btcd rejects",
-				wire.AppendFrame(nil, wire.Mainnet, "version", append(versionPayload(), 0, 0, 0)), nil, "extra bytes after decode"),
+				wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: append(versionPayload(), 0, 0, 0)}), nil, "extra bytes after decode"),
 			// NP, VERSION branch: `if (!vRecv.empty()) { vRecv.ignore(26);
 			// vRecv >> nNonce; }` reads addr_from and nonce as one group,
 			// so 72 bytes throw and the version is dropped. btcd reads the
 			// nonce only "if buf.Len() > 0" and accepts nonce 0.
 			Entry("version with addr_from but no nonce (72 bytes): we reject like Core, btcd accepts",
-				wire.AppendFrame(nil, wire.Mainnet, "version", versionPayload()[:72]), wire.ErrTruncated, nil),
+				wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: versionPayload()[:72]}), wire.ErrTruncated, nil),
 			// NP, VERACK branch never reads vRecv. btcd's MsgVerAck has
 			// MaxPayloadLength 0 and rejects the frame.
 			Entry("verack with a payload: we accept (Core ignores it), btcd rejects",
-				wire.AppendFrame(nil, wire.Mainnet, "verack", []byte{0}), nil, "payload exceeds max length"),
+				wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "verack", Payload: []byte{0}}), nil, "payload exceeds max length"),
 			// NP, PING branch: `vRecv >> nonce;` and nothing more. btcd's
 			// MsgPing has MaxPayloadLength 8 at pver > 60000.
 			Entry("ping with 9 bytes: we accept (Core reads 8), btcd rejects",
-				wire.AppendFrame(nil, wire.Mainnet, "ping", make([]byte, 9)), nil, "payload exceeds max length"),
+				wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "ping", Payload: make([]byte, 9)}), nil, "payload exceeds max length"),
 			// Our codec does not know the negotiated version: an empty ping
 			// is the pre-BIP31 form (NoNonce), and the handshake layer
 			// decides what it means. btcd at 70016 needs the nonce.
 			Entry("empty ping at pver 70016: we decode NoNonce, btcd rejects",
-				wire.AppendFrame(nil, wire.Mainnet, "ping", nil), nil, io.EOF),
+				wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "ping", Payload: nil}), nil, io.EOF),
 			// NP has SENDCMPCT and SENDTXRCNCL branches (BIP152, BIP330);
 			// btcd wire v2.0.1 has no such messages and returns
 			// ErrUnknownMessage.

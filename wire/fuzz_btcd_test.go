@@ -94,7 +94,7 @@ func FuzzBtcdDifferential(f *testing.F) {
 		if len(payload) > 4096 {
 			return // nothing new past the largest handshake message; keeps execs fast
 		}
-		frame := breakFrame(wire.AppendFrame(nil, wire.Mainnet, cmd, payload), how)
+		frame := breakFrame(wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: cmd, Payload: payload}), how)
 		name := wire.Header{Command: wire.CommandBytes(cmd)}.CommandName()
 
 		var ours wire.Message

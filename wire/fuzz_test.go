@@ -99,7 +99,7 @@ func FuzzVersionDecode(f *testing.F) {
 		err := v.DecodePayload(payload)
 
 		// btcd's verdict on the same payload, framed.
-		bm, _, berr := btcwire.ReadMessage(bytes.NewReader(wire.AppendFrame(nil, wire.Mainnet, "version", payload)),
+		bm, _, berr := btcwire.ReadMessage(bytes.NewReader(wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "version", Payload: payload})),
 			btcwire.ProtocolVersion, btcwire.MainNet)
 
 		if err != nil {
@@ -190,7 +190,7 @@ func FuzzDecode(f *testing.F) {
 		if m.Command() != cmd {
 			t.Fatalf("Decode(%q) gave a %q message", cmd, m.Command())
 		}
-		enc := wire.Encode(m)
+		enc := m.AppendPayload(nil)
 		m2, err := wire.Decode(cmd, enc)
 		if err != nil {
 			t.Fatalf("re-encoded %s does not decode: %v", cmd, err)
@@ -201,7 +201,7 @@ func FuzzDecode(f *testing.F) {
 		if !reflect.DeepEqual(m, m2) {
 			t.Fatalf("decode(encode(decode(x))) differs for %s:\n%#v\n%#v", cmd, m, m2)
 		}
-		if !bytes.Equal(wire.Encode(m2), enc) {
+		if !bytes.Equal(m2.AppendPayload(nil), enc) {
 			t.Fatalf("encode(decode(x)) is not stable for %s", cmd)
 		}
 		// As a frame, through the Reader, when the command survives a
@@ -231,7 +231,7 @@ func validStream(data []byte) ([]byte, []readResult) {
 		cmd := fuzzCommands[int(data[0])%len(fuzzCommands)]
 		payload := data[1 : 1+n]
 		data = data[1+n:]
-		stream = wire.AppendFrame(stream, wire.Signet, cmd, payload)
+		stream = wire.AppendMessage(stream, wire.Signet, wire.Raw{Cmd: cmd, Payload: payload})
 		want = append(want, readResult{Command: cmd, Payload: string(payload)})
 	}
 	return stream, append(want, readResult{Kind: io.EOF})

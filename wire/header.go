@@ -17,9 +17,6 @@ const (
 // emptyChecksum is the checksum of an empty payload.
 var emptyChecksum = [4]byte{0x5d, 0xf6, 0xe0, 0xe2}
 
-// EmptyChecksum returns the checksum of an empty payload (5d f6 e0 e2).
-func EmptyChecksum() [4]byte { return emptyChecksum }
-
 // Checksum returns the first four bytes of SHA256(SHA256(payload)).
 func Checksum(payload []byte) [4]byte {
 	if len(payload) == 0 {

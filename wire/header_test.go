@@ -40,7 +40,7 @@ var _ = Describe("Header", func() {
 		Expect(h.Magic).To(Equal(mainnet))
 		Expect(h.CommandName()).To(Equal("verack"))
 		Expect(h.Length).To(BeZero())
-		Expect(h.Checksum).To(Equal(wire.EmptyChecksum()))
+		Expect(h.Checksum).To(Equal(wire.Checksum(nil)))
 		Expect(h.AppendHeader(nil)).To(Equal(b))
 		Expect(wire.ValidCommand(h.Command)).To(BeTrue())
 	})
@@ -53,7 +53,7 @@ var _ = Describe("Header", func() {
 	})
 
 	It("reports fewer than 24 bytes as ErrShortHeader", func() {
-		b := header(mainnet, cmdBytes("verack"), 0, wire.EmptyChecksum())
+		b := header(mainnet, cmdBytes("verack"), 0, wire.Checksum(nil))
 		for n := range wire.HeaderSize {
 			_, err := wire.ParseHeader(b[:n], wire.Mainnet, 0)
 			Expect(err).To(MatchError(wire.ErrShortHeader), "%d bytes", n)
@@ -158,7 +158,7 @@ var _ = Describe("Header", func() {
 	Describe("checksum", func() {
 		It("is 5d f6 e0 e2 for an empty payload", func() {
 			want := [4]byte{0x5d, 0xf6, 0xe0, 0xe2}
-			Expect(wire.EmptyChecksum()).To(Equal(want))
+			Expect(wire.Checksum(nil)).To(Equal(want))
 			Expect(wire.Checksum(nil)).To(Equal(want))
 			Expect(wire.Checksum([]byte{})).To(Equal(want))
 			first := sha256.Sum256(nil)

@@ -81,15 +81,6 @@ func sealFrame(frame []byte, net Network, cmd string) {
 	copy(frame[20:24], sum[:])
 }
 
-// AppendFrame appends a valid frame with an already encoded payload.
-func AppendFrame(dst []byte, net Network, cmd string, payload []byte) []byte {
-	start := len(dst)
-	dst = append(dst, zeroHeader[:]...)
-	dst = append(dst, payload...)
-	sealFrame(dst[start:], net, cmd)
-	return dst
-}
-
 // WriteMessage encodes m as one frame and writes it with a single Write call.
 func WriteMessage[M Message](w io.Writer, net Network, m M) error {
 	var stack [256]byte
@@ -97,9 +88,6 @@ func WriteMessage[M Message](w io.Writer, net Network, m M) error {
 	_, err := w.Write(buf)
 	return err
 }
-
-// Encode returns the payload of m in a new slice.
-func Encode(m Message) []byte { return m.AppendPayload(nil) }
 
 // Decode decodes a payload by command. Commands without a typed message
 // (including alert) decode to Raw, with the payload copied.

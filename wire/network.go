@@ -2,7 +2,9 @@ package wire
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -71,6 +73,31 @@ func (n Network) String() string {
 	return fmt.Sprintf("magic-%x", m[:])
 }
 
+// genesisHashes are the genesis block hashes as displayed (big-endian),
+// src/kernel/chainparams.cpp; read-only.
+var genesisHashes = map[Network]string{
+	Mainnet:  "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+	Testnet3: "000000000933ea01ad0ee984209779baaec3ced90fa3f408719526f8d77f4943",
+	Testnet4: "00000000da84f2bafbbc53dee25a72ae507ff4914b867c565be350b0da8bf043",
+	Signet:   "00000008819873e925422c1ff0f99f7cc9bbb232af63a077a480a3633bee1ef6",
+	Regtest:  "0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206",
+}
+
+// GenesisHash is the network's genesis block hash in wire (internal) byte
+// order, or zero for an unknown network.
+func (n Network) GenesisHash() [32]byte {
+	var h [32]byte
+	display, ok := genesisHashes[n]
+	if !ok {
+		return h
+	}
+	if _, err := hex.Decode(h[:], []byte(display)); err != nil {
+		panic(err) // constants
+	}
+	slices.Reverse(h[:])
+	return h
+}
+
 // ParseNetwork accepts mainnet, testnet (meaning testnet3), testnet3,
 // testnet4, signet and regtest, case-insensitively.
 func ParseNetwork(s string) (Network, error) {
@@ -87,9 +114,4 @@ func ParseNetwork(s string) (Network, error) {
 		return Regtest, nil
 	}
 	return 0, fmt.Errorf("wire: unknown network %q (want mainnet, testnet, testnet3, testnet4, signet or regtest)", s)
-}
-
-// NetworkNames lists the names ParseNetwork accepts, for help texts.
-func NetworkNames() []string {
-	return []string{"mainnet", "testnet", "testnet3", "testnet4", "signet", "regtest"}
 }

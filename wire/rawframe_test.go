@@ -75,7 +75,7 @@ var _ = Describe("RawFrame", func() {
 		Entry("WithMagic(testnet3): fatal", wire.NewRawFrame(wire.Mainnet, ping).WithMagic(wire.Testnet3), true, wire.ErrBadMagic, wire.ErrBadMagic),
 		Entry("WithMagicBytes(GET ): fatal", wire.NewRawFrame(wire.Mainnet, ping).WithMagicBytes([4]byte{'G', 'E', 'T', ' '}), true, wire.ErrBadMagic, wire.ErrBadMagic),
 		Entry("WithBadChecksum: recoverable", wire.NewRawFrame(wire.Mainnet, ping).WithBadChecksum(), true, wire.ErrBadChecksum, nil),
-		Entry("WithChecksum(empty) on a ping", wire.NewRawFrame(wire.Mainnet, ping).WithChecksum(wire.EmptyChecksum()), true, wire.ErrBadChecksum, nil),
+		Entry("WithChecksum(empty) on a ping", wire.NewRawFrame(wire.Mainnet, ping).WithChecksum(wire.Checksum(nil)), true, wire.ErrBadChecksum, nil),
 		Entry("WithPayload without Resealed", wire.NewRawFrame(wire.Mainnet, ping).WithPayload(make([]byte, 8)), true, wire.ErrBadChecksum, nil),
 		Entry("WithPayload and Resealed is valid", wire.NewRawFrame(wire.Mainnet, ping).WithPayload(make([]byte, 3)).Resealed(), true, nil, nil),
 		Entry("WithLength(MaxPayload+1): fatal", wire.NewRawFrame(wire.Mainnet, ping).WithLength(wire.MaxPayload+1), true, wire.ErrPayloadTooLarge, wire.ErrPayloadTooLarge),

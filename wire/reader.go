@@ -7,9 +7,9 @@ import (
 	"iter"
 )
 
-// DefaultReaderSize is the initial buffer of a Reader: enough for every
+// defaultReaderSize is the initial buffer of a Reader: enough for every
 // handshake-phase message, so a handshake never grows it.
-const DefaultReaderSize = 1024
+const defaultReaderSize = 1024
 
 // Frame is one frame read from a stream. Payload aliases the Reader's
 // buffer and is valid only until the next call to Next.
@@ -43,14 +43,18 @@ type Reader struct {
 // NewReader returns a Reader for network net with the default buffer and
 // the MaxPayload limit.
 func NewReader(r io.Reader, net Network) *Reader {
-	return NewReaderSize(r, net, DefaultReaderSize, MaxPayload)
+	return NewReaderSize(r, net, defaultReaderSize, MaxPayload)
 }
 
-// NewReaderSize returns a Reader with an initial buffer of size bytes that
-// rejects frames declaring more than maxPayload bytes (0 or anything above
+// NewReaderSize returns a Reader with an initial buffer of size bytes (0:
+// the default of NewReader, 1 KiB; at least HeaderSize) that rejects
+// frames declaring more than maxPayload bytes (0 or anything above
 // MaxPayload means MaxPayload).
 func NewReaderSize(r io.Reader, net Network, size int, maxPayload uint32) *Reader {
-	if size < HeaderSize {
+	switch {
+	case size == 0:
+		size = defaultReaderSize
+	case size < HeaderSize:
 		size = HeaderSize
 	}
 	if maxPayload == 0 || maxPayload > MaxPayload {

@@ -37,7 +37,7 @@ func handshakeStream(net wire.Network) ([]byte, []readResult) {
 	var want []readResult
 	for _, m := range msgs {
 		stream = wire.AppendMessage(stream, net, m)
-		want = append(want, readResult{Command: m.Command(), Payload: string(wire.Encode(m))})
+		want = append(want, readResult{Command: m.Command(), Payload: string(m.AppendPayload(nil))})
 	}
 	return stream, append(want, readResult{Kind: io.EOF})
 }
@@ -180,10 +180,10 @@ var _ = Describe("Reader", func() {
 	)
 
 	It("honours a lower payload limit", func() {
-		b := wire.AppendFrame(nil, wire.Mainnet, "block", make([]byte, 1001))
+		b := wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "block", Payload: make([]byte, 1001)})
 		_, err := wire.NewReaderSize(bytes.NewReader(b), wire.Mainnet, 0, 1000).Next()
 		Expect(err).To(MatchError(wire.ErrPayloadTooLarge))
-		b = wire.AppendFrame(nil, wire.Mainnet, "block", make([]byte, 1000))
+		b = wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "block", Payload: make([]byte, 1000)})
 		_, err = wire.NewReaderSize(bytes.NewReader(b), wire.Mainnet, 0, 1000).Next()
 		Expect(err).NotTo(HaveOccurred())
 	})
@@ -416,13 +416,13 @@ var _ = Describe("Reader", func() {
 			Expect(f.Command()).To(Equal("version"))
 			Expect(allocs).To(BeZero())
 
-			r.Reset(bytes.NewReader(wire.AppendFrame(nil, wire.Regtest, "block", make([]byte, 11))), wire.Regtest, 10)
+			r.Reset(bytes.NewReader(wire.AppendMessage(nil, wire.Regtest, wire.Raw{Cmd: "block", Payload: make([]byte, 11)})), wire.Regtest, 10)
 			_, err = r.Next()
 			Expect(err).To(MatchError(wire.ErrPayloadTooLarge))
 		})
 
 		It("lets go of a buffer that a large frame grew, back to its first size", func() {
-			big := wire.AppendFrame(nil, wire.Mainnet, "block", make([]byte, 100_000))
+			big := wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "block", Payload: make([]byte, 100_000)})
 			r := wire.NewReaderSize(bytes.NewReader(big), wire.Mainnet, 64, 0)
 			_, err := r.Next()
 			Expect(err).NotTo(HaveOccurred())
@@ -487,7 +487,7 @@ var _ = Describe("Reader", func() {
 			for i := range payload {
 				payload[i] = byte(i)
 			}
-			frame := wire.AppendFrame(nil, wire.Mainnet, "block", payload)
+			frame := wire.AppendMessage(nil, wire.Mainnet, wire.Raw{Cmd: "block", Payload: payload})
 			rng := rand.New(rand.NewPCG(3, 4))
 			var f wire.Frame
 			var err error

@@ -115,7 +115,7 @@ func (m *Version) AppendPayload(dst []byte) []byte {
 	if m.Tail >= TailNoUserAgent {
 		return dst
 	}
-	dst = AppendCompactSize(dst, uint64(len(m.UserAgent)))
+	dst = appendCompactSize(dst, uint64(len(m.UserAgent)))
 	dst = append(dst, m.UserAgent...)
 	if m.Tail >= TailNoStartHeight {
 		return dst
@@ -157,7 +157,7 @@ func (m *Version) DecodePayload(b []byte) error {
 	if len(b) == 0 {
 		return nil
 	}
-	n, used, err := ReadCompactSize(b)
+	n, used, err := readCompactSize(b)
 	if err != nil {
 		return &FrameError{Err: unwrapSentinel(err), Command: CmdVersion, Detail: "user agent length: " + err.Error(), Recoverable: true}
 	}

@@ -74,7 +74,7 @@ var _ = Describe("btc-handshake conform", func() {
 	}
 
 	It("exits 0 when the node reacts as its profile expects, slow probes included", func() {
-		addr := node(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(time.Second)))
+		addr := node(mockpeer.BtcdResponder().HandshakeTimeout(time.Second))
 		s := run("conform", addr, "-n", "regtest", "--profile", "btcd", "--peer-timeout", "1s")
 		Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
 		out := string(s.Out.Contents())
@@ -217,7 +217,7 @@ var _ = Describe("btc-handshake conform", func() {
 
 	Describe("the v2 probes", func() {
 		btcdV2 := func() string {
-			return node(mockpeer.BtcdResponder(mockpeer.WithPeerTimeout(2*time.Second), mockpeer.WithV2Transport(&mockpeer.V2{RandomGarbage: true})))
+			return node(mockpeer.BtcdResponder().HandshakeTimeout(2 * time.Second).V2Transport(&mockpeer.V2{RandomGarbage: true}))
 		}
 
 		It("runs the v1 and the v2 probes for --profile btcd-v2, and the btcd v2 mock passes them all", func() {
@@ -247,7 +247,7 @@ var _ = Describe("btc-handshake conform", func() {
 		})
 
 		It("judges a v1-only node with --transport v2 by what it does with a key, skipping what needs a v2 handshake", func() {
-			addr := node(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)))
+			addr := node(mockpeer.CoreResponder().V2Transport(nil))
 			s := run("conform", addr, "--profile", "core", "--transport", "v2", "--fast", "--json")
 			Eventually(s).WithTimeout(30 * time.Second).Should(gexec.Exit(0))
 			objs := ndjson(s.Out.Contents())

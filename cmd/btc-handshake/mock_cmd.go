@@ -104,11 +104,11 @@ position and both messages. Only v1 connections with bytes replay.`,
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 			srv := mockpeer.NewUnstartedServer(
 				mockpeer.WithNetwork(n),
-				mockpeer.WithListenAddr(listen),
+				mockpeer.WithAddr(listen),
 				mockpeer.WithLogger(logger),
 				// It serves until signalled: keep no transcript, so memory
 				// does not grow with every connection a client makes.
-				mockpeer.WithRecording(mockpeer.RecordNone),
+				mockpeer.WithRecording(mockpeer.Recording{Off: true}),
 				mockpeer.WithFailHandler(func(message string, _ ...int) {
 					logger.Warn("script", slog.String("scenario", sc.Name), slog.String("failure", strings.TrimSpace(message)))
 				}),

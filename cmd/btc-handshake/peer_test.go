@@ -19,11 +19,11 @@ type behaviour []mockpeer.Step
 type testPeer struct{ *mockpeer.Server }
 
 func startPeer(addr string, n wire.Network, b behaviour) *testPeer {
-	srv := mockpeer.NewUnstartedServer(mockpeer.WithNetwork(n), mockpeer.WithListenAddr(addr),
+	srv := mockpeer.NewUnstartedServer(mockpeer.WithNetwork(n), mockpeer.WithAddr(addr),
 		mockpeer.WithStepTimeout(10*time.Second),
 		// A CLI that hangs up early is what several specs are about.
 		mockpeer.WithFailHandler(func(string, ...int) {}))
-	srv.SetDefaultScript(mockpeer.Steps(append([]mockpeer.Step{mockpeer.Expect(wire.CmdVersion)}, b...)...))
+	srv.SetDefaultScript(mockpeer.NewScript("", append([]mockpeer.Step{mockpeer.Expect(wire.CmdVersion)}, b...)...))
 	Expect(srv.Start()).To(Succeed())
 	return &testPeer{srv}
 }
@@ -41,7 +41,7 @@ func version(pver int32, ua string) *wire.Version {
 // connection until the client closes it.
 func coalesced(ua string) behaviour {
 	return behaviour{
-		mockpeer.Coalesce(version(70016, ua), wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}),
+		mockpeer.Send(version(70016, ua), wire.WtxidRelay{}, wire.SendAddrV2{}, wire.Verack{}).Coalesced(),
 		mockpeer.HoldOpen().Within(10 * time.Second),
 	}
 }

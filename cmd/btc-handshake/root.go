@@ -87,7 +87,7 @@ resolution errors.`,
 	fl := cmd.Flags()
 	fl.Uint16VarP(&f.port, "port", "p", 0, "target's TCP port (default: the network's port)")
 	durationVarP(fl, &f.timeout, "timeout", "t", defaultTimeout, false, "time allowed per peer, connecting included")
-	fl.StringVarP(&f.network, "network", "n", "mainnet", "target network: "+strings.Join(wire.NetworkNames(), ", "))
+	fl.StringVarP(&f.network, "network", "n", "mainnet", "target network: "+networkNames())
 	fl.StringArrayVar(&f.connect, "connect", nil, "handshake with host:port instead of resolving a seed (repeatable)")
 	fl.IntVar(&f.concurrency, "concurrency", defaultConcurrency, fmt.Sprintf("handshakes in flight at once (at most %d)", maxConcurrency))
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per peer, then a summary object (NDJSON)")
@@ -273,4 +273,17 @@ read:
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// networkNames lists what --network accepts: each network's name, with
+// testnet (testnet3's other name) before testnet3.
+func networkNames() string {
+	var names []string
+	for _, n := range wire.Networks() {
+		if n == wire.Testnet3 {
+			names = append(names, "testnet")
+		}
+		names = append(names, n.String())
+	}
+	return strings.Join(names, ", ")
 }

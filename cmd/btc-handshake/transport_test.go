@@ -48,7 +48,7 @@ var _ = Describe("--transport", func() {
 	})
 
 	It("auto against a v1-only mock that closes on a key completes with v1 and records the fallback", func() {
-		addr := v2Mock(mockpeer.CoreResponder(mockpeer.WithV2Transport(nil)))
+		addr := v2Mock(mockpeer.CoreResponder().V2Transport(nil))
 		s := run("--connect", addr, "-n", "regtest", "--transport", "auto", "--json")
 		Expect(s.ExitCode()).To(Equal(0))
 		m := peerObject(s.Out.Contents())

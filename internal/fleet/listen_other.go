@@ -1,6 +1,6 @@
 //go:build !linux
 
-package mockpeer
+package fleet
 
 import (
 	"errors"
@@ -8,5 +8,5 @@ import (
 )
 
 // listenLoopbackDevice is Linux's (SO_BINDTODEVICE); elsewhere each peer
-// of a Fleet listens on its own.
+// of a Fleet listens on its own (on the same port).
 func listenLoopbackDevice() (net.Listener, error) { return nil, errors.ErrUnsupported }

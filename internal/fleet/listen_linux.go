@@ -1,4 +1,4 @@
-package mockpeer
+package fleet
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package mockpeer_test
+package fleet_test
 
 import (
 	"net"
@@ -8,8 +8,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/btc-handshake/btc-handshake/internal/fleet"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
-	"github.com/btc-handshake/btc-handshake/wire"
 )
 
 func fleetAddrs(last ...byte) []netip.Addr {
@@ -22,41 +22,30 @@ func fleetAddrs(last ...byte) []netip.Addr {
 
 // startFleet starts a fleet of Core peers, closed at cleanup with no
 // failure reported.
-func startFleet(addrs []netip.Addr) *mockpeer.Fleet {
+func startFleet(addrs []netip.Addr) *fleet.Fleet {
 	GinkgoHelper()
-	f := mockpeer.NewFleet(addrs, mockpeer.WithFailHandler(Fail))
+	f := fleet.New(addrs, mockpeer.WithFailHandler(Fail))
 	DeferCleanup(func() { Expect(f.Close()).To(Succeed()) })
 	for _, p := range f.Peers() {
 		p.SetDefaultScript(mockpeer.CoreResponder().Script())
 	}
+	Expect(f.Start()).To(Succeed())
 	return f
 }
 
-// coreAnswers sends a version to addr and reads Core's answer.
-func coreAnswers(addr string) {
-	GinkgoHelper()
-	c := dialRaw(addr)
-	c.send(clientVersion(70016, wire.NodeNetwork))
-	Expect(c.commands(4)).To(Equal([]string{"version", "wtxidrelay", "sendaddrv2", "verack"}))
-}
-
 var _ = Describe("Fleet", func() {
-	It("gives each address a peer of its own, all behind one listening socket on Linux", func() {
+	It("gives each address a peer of its own, all on one port, behind one listening socket on Linux", func() {
 		addrs := fleetAddrs(2, 3, 4)
 		f := startFleet(addrs)
 		Expect(f.Peers()).To(HaveLen(3))
 		if runtime.GOOS == "linux" {
 			Expect(f.Shared()).To(BeTrue())
 		}
-		ports := map[string]bool{}
 		for i, p := range f.Peers() {
-			host, port, err := net.SplitHostPort(p.Addr())
+			host, _, err := net.SplitHostPort(p.Addr())
 			Expect(err).NotTo(HaveOccurred())
 			Expect(host).To(Equal(addrs[i].String()))
-			ports[port] = true
-		}
-		if f.Shared() {
-			Expect(ports).To(HaveLen(1))
+			Expect(p.Addr()).To(HaveSuffix(":%d", f.Port()))
 		}
 		for i, p := range f.Peers() {
 			coreAnswers(p.Addr())
@@ -74,24 +63,30 @@ var _ = Describe("Fleet", func() {
 			Skip("the peers do not share a socket on " + runtime.GOOS)
 		}
 		_, port, _ := net.SplitHostPort(f.Peers()[0].Addr())
-		c := dialRaw(net.JoinHostPort("127.0.7.9", port))
-		c.expectEOF()
+		expectEOF(net.JoinHostPort("127.0.7.9", port))
 		for _, p := range f.Peers() {
 			Expect(p.Accepted()).To(BeZero())
 		}
 	})
 
-	It("listens per peer for addresses it cannot share (not IPv4 loopback, or twice the same)", func() {
-		f := startFleet([]netip.Addr{netip.MustParseAddr("127.0.7.2"), netip.MustParseAddr("127.0.7.2")})
-		Expect(f.Shared()).To(BeFalse())
-		Expect(f.Peers()[0].Addr()).NotTo(Equal(f.Peers()[1].Addr()))
+	It("listens per peer, on one port, where the peers cannot share a socket", func() {
+		f := fleet.New(fleetAddrs(2, 3, 4), mockpeer.WithFailHandler(Fail))
+		f.Unshared()
+		DeferCleanup(func() { Expect(f.Close()).To(Succeed()) })
 		for _, p := range f.Peers() {
+			p.SetDefaultScript(mockpeer.CoreResponder().Script())
+		}
+		Expect(f.Start()).To(Succeed())
+		Expect(f.Shared()).To(BeFalse())
+		for _, p := range f.Peers() {
+			Expect(p.Addr()).To(HaveSuffix(":%d", f.Port()))
 			coreAnswers(p.Addr())
 		}
 	})
 
 	It("reports, on Close, what its peers report", func() {
-		f := mockpeer.NewFleet(fleetAddrs(2, 3)) // no fail handler: Close returns the failures
+		f := fleet.New(fleetAddrs(2, 3)) // no fail handler: Close returns the failures
+		Expect(f.Start()).To(Succeed())
 		f.Peers()[1].AppendScripts(mockpeer.NewScript("never", mockpeer.HoldOpen()))
 		err := f.Close()
 		Expect(err).To(MatchError(mockpeer.ErrNeverRan))
@@ -100,7 +95,8 @@ var _ = Describe("Fleet", func() {
 	})
 
 	It("stops accepting once closed", func() {
-		f := mockpeer.NewFleet(fleetAddrs(2))
+		f := fleet.New(fleetAddrs(2))
+		Expect(f.Start()).To(Succeed())
 		addr := f.Peers()[0].Addr()
 		Expect(f.Close()).To(Succeed())
 		_, err := net.Dial("tcp", addr)

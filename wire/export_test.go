@@ -1,0 +1,8 @@
+package wire
+
+// Exported for the wire_test package only.
+var (
+	ReadCompactSize   = readCompactSize
+	AppendCompactSize = appendCompactSize
+	DefaultReaderSize = defaultReaderSize
+)
