@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"syscall"
 	"time"
 
@@ -165,81 +166,99 @@ const oversizedContents = 1 + wire.CommandSize + wire.MaxPayload + 1
 // picks one in 33..255).
 const unknownShortID = 0xff
 
-func v2ProbeCatalog() []Probe {
-	v1Key := map[Model]Expectation{ModelCore: disconnects(), ModelBtcd: disconnects()}
-	with := func(m map[Model]Expectation, more map[Model]Expectation) map[Model]Expectation {
-		out := map[Model]Expectation{}
-		for k, v := range m {
-			out[k] = v
-		}
-		for k, v := range more {
-			out[k] = v
-		}
-		return out
+// withV1Key is more, plus the reaction of the v1 models to a v2 key: they
+// disconnect.
+func withV1Key(more map[Model]Expectation) map[Model]Expectation {
+	out := map[Model]Expectation{ModelCore: disconnects(), ModelBtcd: disconnects()}
+	for k, v := range more {
+		out[k] = v
 	}
-	v1KeyOrigin := origin(originCoreV1Key, originBtcdV1Key)
+	return out
+}
+
+// v1KeyOrigin is where the v1 models' reaction to a v2 key comes from.
+func v1KeyOrigin() string { return origin(originCoreV1Key, originBtcdV1Key) }
+
+// v2ProbeCatalog is every v2 probe, in the order conform runs them.
+func v2ProbeCatalog() []Probe {
+	return slices.Concat(
+		v2ProbesHandshake(),
+		v2ProbesDetection(),
+		v2ProbesPackets(),
+	)
+}
+
+// v2ProbesHandshake is the parts of the v2 handshake: garbage, its
+// terminator, the AAD, decoys, the version packet.
+func v2ProbesHandshake() []Probe {
 	return []Probe{
 		{
 			Name: "v2-garbage-0", Rule: "garbage",
 			Summary: "a v2 handshake with no garbage, then our version",
-			Origin:  origin(originBIP324+": garbage of 0 to 4095 bytes", originCoreNetTests+" (normal scenario, responder)", originBtcdV2Peer, v1KeyOrigin),
+			Origin:  origin(originBIP324+": garbage of 0 to 4095 bytes", originCoreNetTests+" (normal scenario, responder)", originBtcdV2Peer, v1KeyOrigin()),
 			Script:  mockpeer.NewScript("v2-garbage-0", v2Stimulus(mockpeer.V2{Garbage: 0}, sendOurVersion)),
-			Expect:  with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
+			Expect:  withV1Key(map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
 		},
 		{
 			Name: "v2-garbage-4095", Rule: "garbage",
 			Summary: "a v2 handshake with 4,095 bytes of garbage (the most BIP324 allows), then our version",
-			Origin:  origin(originBIP324+": garbage of 0 to 4095 bytes", originCoreV2Garbage+": accepted up to 4095+16", originBtcdV2Term+": btcd closes", v1KeyOrigin),
+			Origin:  origin(originBIP324+": garbage of 0 to 4095 bytes", originCoreV2Garbage+": accepted up to 4095+16", originBtcdV2Term+": btcd closes", v1KeyOrigin()),
 			Script:  mockpeer.NewScript("v2-garbage-4095", v2Stimulus(mockpeer.V2{Garbage: 4095}, sendOurVersion)),
-			Expect:  with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: disconnects()}),
+			Expect:  withV1Key(map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-garbage-4096", Rule: "garbage",
 			Summary: "a v2 handshake with 4,096 bytes of garbage, one too many, then our version",
 			Origin: origin(originCoreV2Misbehaving+" EXCESS_GARBAGE (\"missing garbage terminator\")", originCoreNetTests+" (too long garbage, responder)",
-				originCoreV2Garbage, originBtcdV2Term, v1KeyOrigin),
+				originCoreV2Garbage, originBtcdV2Term, v1KeyOrigin()),
 			Script: mockpeer.NewScript("v2-garbage-4096", v2Stimulus(mockpeer.V2{Garbage: 4096}, sendOurVersion)),
-			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
+			Expect: withV1Key(map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-wrong-terminator", Rule: "terminator", Slow: true,
 			Summary: "a v2 handshake whose garbage terminator is wrong (the node keeps looking for it)",
 			Origin: origin(originCoreV2Misbehaving+" WRONG_GARBAGE_TERMINATOR (\"version handshake timeout\")", originCoreV2Garbage+": fewer than 4,111 bytes came, so it waits",
-				originBtcdV2Term+": it waits for more bytes until its negotiate timeout", v1KeyOrigin),
+				originBtcdV2Term+": it waits for more bytes until its negotiate timeout", v1KeyOrigin()),
 			Script: mockpeer.NewScript("v2-wrong-terminator", v2Stimulus(mockpeer.V2{Garbage: 100, WrongTerminator: true})),
-			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: timesOut(), ModelBtcdV2: timesOut()}),
+			Expect: withV1Key(map[Model]Expectation{ModelCoreV2: timesOut(), ModelBtcdV2: timesOut()}),
 		},
 		{
 			Name: "v2-tampered-garbage", Rule: "aad",
 			Summary: "a v2 handshake whose first packet authenticates other garbage than the garbage sent",
 			Origin: origin(originCoreV2Misbehaving+" WRONG_GARBAGE (\"packet decryption failure\")", originBIP324+": the garbage is the AAD of the first packet",
-				originCoreV2Packet, originBtcdV2Packet, v1KeyOrigin),
+				originCoreV2Packet, originBtcdV2Packet, v1KeyOrigin()),
 			Script: mockpeer.NewScript("v2-tampered-garbage", v2Stimulus(mockpeer.V2{Garbage: 100, TamperAAD: true})),
-			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
+			Expect: withV1Key(map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-no-aad", Rule: "aad",
 			Summary: "a v2 handshake whose first packet, after 100 bytes of garbage, has no AAD",
-			Origin:  origin(originCoreV2Misbehaving+" SEND_NO_AAD (\"packet decryption failure\")", originCoreV2Packet, originBtcdV2Packet, v1KeyOrigin),
+			Origin:  origin(originCoreV2Misbehaving+" SEND_NO_AAD (\"packet decryption failure\")", originCoreV2Packet, originBtcdV2Packet, v1KeyOrigin()),
 			Script:  mockpeer.NewScript("v2-no-aad", v2Stimulus(mockpeer.V2{Garbage: 100, NoAAD: true})),
-			Expect:  with(v1Key, map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
+			Expect:  withV1Key(map[Model]Expectation{ModelCoreV2: disconnects(), ModelBtcdV2: disconnects()}),
 		},
 		{
 			Name: "v2-decoys-before-version", Rule: "decoys",
 			Summary: "10 decoy packets (ignore bit) between the terminator and the version packet, then our version",
 			Origin: origin(originCoreV2Misbehaving+" (every case sends 0 to 10 decoys of 1 to 100 bytes before the version packet)", originBIP324+": decoys are ignored",
-				originCoreNetTests+" (normal scenario: decoys before the version packet)", originBtcdV2Packet, v1KeyOrigin),
+				originCoreNetTests+" (normal scenario: decoys before the version packet)", originBtcdV2Packet, v1KeyOrigin()),
 			Script: mockpeer.NewScript("v2-decoys-before-version", v2Stimulus(mockpeer.V2{Garbage: 50, DecoysBefore: 10, DecoySize: 100}, sendOurVersion)),
-			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
+			Expect: withV1Key(map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
 		},
 		{
 			Name: "v2-version-packet-contents", Rule: "version-packet",
 			Summary: "a version packet with 5 bytes of contents (a future transport version), then our version",
 			Origin: origin(originCoreV2Misbehaving+" SEND_NON_EMPTY_VERSION_PACKET (no disconnection)", originBIP324+": version packet contents are ignored",
-				"btcd v2transport v1.1.0 CompleteHandshake (the version packet's contents are not looked at)", v1KeyOrigin),
+				"btcd v2transport v1.1.0 CompleteHandshake (the version packet's contents are not looked at)", v1KeyOrigin()),
 			Script: mockpeer.NewScript("v2-version-packet-contents", v2Stimulus(mockpeer.V2{Garbage: 20, VersionContents: []byte{1, 2, 3, 4, 5}}, sendOurVersion)),
-			Expect: with(v1Key, map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
+			Expect: withV1Key(map[Model]Expectation{ModelCoreV2: coreV2Answers(), ModelBtcdV2: btcdV2Answers()}),
 		},
+	}
+}
+
+// v2ProbesDetection is how a node tells a v2 key from v1 bytes.
+func v2ProbesDetection() []Probe {
+	return []Probe{
 		{
 			Name: "v2-v1-prefix-15", Rule: "detection",
 			Summary: "the first 15 of the 16 bytes magic‖\"version\", then a pause",
@@ -301,6 +320,13 @@ func v2ProbeCatalog() []Probe {
 				ModelCoreV2: {NonV1: true, End: EndOpen}, ModelBtcdV2: {NonV1: true, End: EndOpen},
 			},
 		},
+	}
+}
+
+// v2ProbesPackets is packets once the handshake is done: a length over the
+// limit, an unknown short id, rekeying.
+func v2ProbesPackets() []Probe {
+	return []Probe{
 		{
 			Name: "v2-oversized-packet", Rule: "length",
 			Summary: "after the handshake, a packet declaring 4,000,014 bytes of contents (one over Core's limit), nothing more",
