@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/bip324"
@@ -70,9 +71,26 @@ func v2Scenario(s Scenario) Scenario {
 	return s
 }
 
+// v2Catalog is the v2 and auto scenarios, in the order the CLI lists them.
 func v2Catalog() []Scenario {
-	cmpct := wire.SendCmpct{Version: 2}
-	list := []Scenario{
+	list := slices.Concat(
+		v2CatalogGarbage(),
+		v2CatalogPackets(),
+		v2CatalogBroken(),
+		v2CatalogKeyTiming(),
+		v2CatalogFallback(),
+		v2CatalogMessages(),
+	)
+	for i := range list {
+		list[i] = v2Scenario(list[i])
+	}
+	return list
+}
+
+// v2CatalogGarbage is Core's responder, and garbage of every length up to
+// and past BIP324's limit.
+func v2CatalogGarbage() []Scenario {
+	return []Scenario{
 		{
 			Name: "v2-core-v30-responder", Tags: []string{tagCore, tagImplementation},
 			Summary: "Bitcoin Core v30 with its default -v2transport=1: v1 detection, key, 0..4095 random garbage, terminator, version packet, then Core's messages in packets",
@@ -115,6 +133,12 @@ func v2Catalog() []Scenario {
 			Script:  coreV2(mockpeer.V2{Garbage: 100, TerminatorPrefix: 15}).Named("v2-garbage-ends-with-terminator-prefix").Script(),
 			Expect:  Completes(),
 		},
+	}
+}
+
+// v2CatalogPackets is decoys and the version packet's contents.
+func v2CatalogPackets() []Scenario {
+	return []Scenario{
 		{
 			Name: "v2-decoys-before-version-packet", Tags: []string{tagImplementation},
 			Summary: "three decoy packets before the version packet, the first carrying the garbage as AAD",
@@ -143,6 +167,13 @@ func v2Catalog() []Scenario {
 			Script:  coreV2(mockpeer.V2{VersionContents: []byte("future-extension")}).Named("v2-version-packet-contents").Script(),
 			Expect:  Completes(qVersionPacket),
 		},
+	}
+}
+
+// v2CatalogBroken is handshakes that cannot succeed: a wrong terminator,
+// tampered garbage, no AAD, another network's keys.
+func v2CatalogBroken() []Scenario {
+	return []Scenario{
 		{
 			Name: "v2-wrong-terminator", Tags: []string{tagMalformed},
 			Summary: "16 wrong bytes in place of the terminator, then the version packet, then silence",
@@ -171,6 +202,12 @@ func v2Catalog() []Scenario {
 			Script:  v2Script("v2-other-network-keys", mockpeer.V2{Garbage: 10, OtherNetwork: true}, mockpeer.HoldOpen()),
 			Expect:  sent(Fails(kTimeout, phaseV2), sentKey),
 		},
+	}
+}
+
+// v2CatalogKeyTiming is when the key comes: early, slowly, or not at all.
+func v2CatalogKeyTiming() []Scenario {
+	return []Scenario{
 		{
 			Name: "v2-early-key", Tags: []string{tagCore},
 			Summary: "sends its key and garbage on accept, before reading anything",
@@ -206,6 +243,12 @@ func v2Catalog() []Scenario {
 			Script:  v2Script("v2-key-then-silence", mockpeer.V2{Garbage: 64, NoTerminator: true}, mockpeer.HoldOpen()),
 			Expect:  sent(Fails(kTimeout, phaseV2), sentKey),
 		},
+	}
+}
+
+// v2CatalogFallback is v1-only peers meeting a v2 key.
+func v2CatalogFallback() []Scenario {
+	return []Scenario{
 		{
 			Name: "v1-only-closes-on-key", Tags: []string{tagCore}, Transport: transportAuto,
 			Summary: "a v1-only node (-v2transport=0): our key is a bad v1 header and it hangs up; auto reconnects with v1",
@@ -229,6 +272,13 @@ func v2Catalog() []Scenario {
 				// A client that also falls back after a v2 timeout completes.
 				as(Tolerant, Completes())),
 		},
+	}
+}
+
+// v2CatalogMessages is the packets that carry messages: lengths, tampering,
+// short ids and long forms, rekeying, and btcd's responder.
+func v2CatalogMessages() []Scenario {
+	return []Scenario{
 		{
 			Name: "v2-oversized-packet", Tags: []string{tagMalformed, tagImplementation},
 			Summary: "after our version, a packet whose length field declares 16,777,215 bytes: refuse it before allocating",
@@ -272,7 +322,7 @@ func v2Catalog() []Scenario {
 			Summary: "sendcmpct before verack in the 13-byte long form, though it has short id 20",
 			Origin:  bip324Text + " (both forms are the same message); src/net.cpp V2Transport::GetMessageType",
 			Script: v2Script("v2-long-form-sendcmpct", mockpeer.V2{Garbage: 5}, expectVersion(), mockpeer.ReplyVersion(nil),
-				mockpeer.Send(bip324.Packet{Contents: longForm(wire.CmdSendCmpct, cmpct.AppendPayload(nil))}),
+				mockpeer.Send(bip324.Packet{Contents: longForm(wire.CmdSendCmpct, wire.SendCmpct{Version: 2}.AppendPayload(nil))}),
 				mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: Completes(qLongForm, qSendCmpct),
 		},
@@ -294,10 +344,6 @@ func v2Catalog() []Scenario {
 			Expect: as(CoreLike, Completes(), as(Rejecting, sent(Fails("", phaseV2), sentKey))),
 		},
 	}
-	for i := range list {
-		list[i] = v2Scenario(list[i])
-	}
-	return list
 }
 
 // readAndClose reads what the client sends for 200 ms, then closes: a
