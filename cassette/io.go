@@ -219,84 +219,108 @@ func parseLine(c *Cassette, line []byte, lineNo int, index map[int]int, ended ma
 	}
 	switch kind.Type {
 	case "cassette":
-		if lineNo != 1 {
-			return bad("a second header")
-		}
-		var h headerLine
-		if err := json.Unmarshal(line, &h); err != nil {
-			return bad("header: %v", err)
-		}
-		if h.Format != FormatVersion {
-			return bad("format version %d, this reader knows %d", h.Format, FormatVersion)
-		}
-		c.Header = h.Header
+		return parseHeaderLine(c, line, lineNo, bad)
 	case "conn":
-		var cl connLine
-		if err := json.Unmarshal(line, &cl); err != nil {
-			return bad("conn: %v", err)
-		}
-		if cl.ID <= 0 {
-			return bad("conn id %d: ids start at 1", cl.ID)
-		}
-		if _, dup := index[cl.ID]; dup {
-			return bad("conn %d opened twice", cl.ID)
-		}
-		if len(c.Conns) >= maxConns {
-			return bad("more than %d connections", maxConns)
-		}
-		if cl.Transport != "" && cl.Transport != TransportV1 && cl.Transport != TransportV2 {
-			return bad("conn %d: unknown transport %q", cl.ID, cl.Transport)
-		}
-		if err := checkV2(cl.V2); err != nil {
-			return bad("conn %d: %v", cl.ID, err)
-		}
-		cl.Conn.Events, cl.Conn.End = nil, End{}
-		if !cl.Start.IsZero() {
-			cl.Start = cl.Start.UTC()
-		}
-		index[cl.ID] = len(c.Conns)
-		c.Conns = append(c.Conns, cl.Conn)
+		return parseConnLine(c, line, index, bad)
 	case "event":
-		var el eventLine
-		if err := json.Unmarshal(line, &el); err != nil {
-			return bad("event: %v", err)
-		}
-		cn, err := openConn(c, index, ended, el.Conn, bad)
-		if err != nil {
-			return err
-		}
-		if err := checkEvent(el.Event, cn); err != nil {
-			return bad("conn %d: %v", el.Conn, err)
-		}
-		if *events++; *events > maxEvents {
-			return bad("more than %d events", maxEvents)
-		}
-		cn.Events = append(cn.Events, el.Event)
+		return parseEventLine(c, line, index, ended, events, bad)
 	case "end":
-		var en endLine
-		if err := json.Unmarshal(line, &en); err != nil {
-			return bad("end: %v", err)
-		}
-		cn, err := openConn(c, index, ended, en.Conn, bad)
-		if err != nil {
-			return err
-		}
-		switch en.How {
-		case EndFIN, EndRST, EndTimeout, EndOpen, EndUnknown:
-		default:
-			return bad("conn %d: unknown end %q", en.Conn, en.How)
-		}
-		if en.By != "" && en.By != Client && en.By != Node {
-			return bad("conn %d: unknown party %q", en.Conn, en.By)
-		}
-		if en.At < 0 {
-			return bad("conn %d: negative end time", en.Conn)
-		}
-		cn.End = en.End
-		ended[en.Conn] = true
+		return parseEndLine(c, line, index, ended, bad)
 	default:
 		return bad("unknown line type %q", kind.Type)
 	}
+}
+
+// parseHeaderLine reads the cassette header, which must be the first line.
+func parseHeaderLine(c *Cassette, line []byte, lineNo int, bad func(string, ...any) error) error {
+	if lineNo != 1 {
+		return bad("a second header")
+	}
+	var h headerLine
+	if err := json.Unmarshal(line, &h); err != nil {
+		return bad("header: %v", err)
+	}
+	if h.Format != FormatVersion {
+		return bad("format version %d, this reader knows %d", h.Format, FormatVersion)
+	}
+	c.Header = h.Header
+	return nil
+}
+
+// parseConnLine opens a connection.
+func parseConnLine(c *Cassette, line []byte, index map[int]int, bad func(string, ...any) error) error {
+	var cl connLine
+	if err := json.Unmarshal(line, &cl); err != nil {
+		return bad("conn: %v", err)
+	}
+	if cl.ID <= 0 {
+		return bad("conn id %d: ids start at 1", cl.ID)
+	}
+	if _, dup := index[cl.ID]; dup {
+		return bad("conn %d opened twice", cl.ID)
+	}
+	if len(c.Conns) >= maxConns {
+		return bad("more than %d connections", maxConns)
+	}
+	if cl.Transport != "" && cl.Transport != TransportV1 && cl.Transport != TransportV2 {
+		return bad("conn %d: unknown transport %q", cl.ID, cl.Transport)
+	}
+	if err := checkV2(cl.V2); err != nil {
+		return bad("conn %d: %v", cl.ID, err)
+	}
+	cl.Conn.Events, cl.Conn.End = nil, End{}
+	if !cl.Start.IsZero() {
+		cl.Start = cl.Start.UTC()
+	}
+	index[cl.ID] = len(c.Conns)
+	c.Conns = append(c.Conns, cl.Conn)
+	return nil
+}
+
+// parseEventLine appends an event to its open connection.
+func parseEventLine(c *Cassette, line []byte, index map[int]int, ended map[int]bool, events *int,
+	bad func(string, ...any) error) error {
+	var el eventLine
+	if err := json.Unmarshal(line, &el); err != nil {
+		return bad("event: %v", err)
+	}
+	cn, err := openConn(c, index, ended, el.Conn, bad)
+	if err != nil {
+		return err
+	}
+	if err := checkEvent(el.Event, cn); err != nil {
+		return bad("conn %d: %v", el.Conn, err)
+	}
+	if *events++; *events > maxEvents {
+		return bad("more than %d events", maxEvents)
+	}
+	cn.Events = append(cn.Events, el.Event)
+	return nil
+}
+
+// parseEndLine ends an open connection.
+func parseEndLine(c *Cassette, line []byte, index map[int]int, ended map[int]bool, bad func(string, ...any) error) error {
+	var en endLine
+	if err := json.Unmarshal(line, &en); err != nil {
+		return bad("end: %v", err)
+	}
+	cn, err := openConn(c, index, ended, en.Conn, bad)
+	if err != nil {
+		return err
+	}
+	switch en.How {
+	case EndFIN, EndRST, EndTimeout, EndOpen, EndUnknown:
+	default:
+		return bad("conn %d: unknown end %q", en.Conn, en.How)
+	}
+	if en.By != "" && en.By != Client && en.By != Node {
+		return bad("conn %d: unknown party %q", en.Conn, en.By)
+	}
+	if en.At < 0 {
+		return bad("conn %d: negative end time", en.Conn)
+	}
+	cn.End = en.End
+	ended[en.Conn] = true
 	return nil
 }
 
