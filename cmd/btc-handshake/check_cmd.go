@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/btc-handshake/btc-handshake/harness"
 	"github.com/btc-handshake/btc-handshake/scenarios"
@@ -29,23 +31,8 @@ func expectBehaviour(s string) (scenarios.Behaviour, bool) {
 	return "", false
 }
 
-func newCheckCmd() *cobra.Command {
-	var (
-		clientCmd, junit, network string
-		names                     []string
-		asJSON                    bool
-		clientTimeout, slack      time.Duration
-		parallel                  int
-		expect                    string
-		strict                    bool
-		cassettes                 []string
-		cassetteExpect, diagram   string
-		transport                 string
-	)
-	cmd := &cobra.Command{
-		Use:   "check --client-cmd 'CMD {addr} {network}'",
-		Short: "Judge any handshake client against the scenario catalog",
-		Long: `Run an external handshake client against every scenario (or those named
+// checkLong is check's help.
+const checkLong = `Run an external handshake client against every scenario (or those named
 with --scenario), each against a mock peer of its own, and judge each run.
 
 In the client command, {addr} becomes the mock peer's host:port, {host} and
@@ -94,118 +81,167 @@ verack reached it and it sent its own), or --cassette-expect.
 An interrupted run (Ctrl-C) is reported as interrupted, never as a pass.
 
 Exit status: 0 when every scenario passes, 1 when any fails or is
-interrupted, 2 for usage errors.`,
-		Example: `  btc-handshake check --client-cmd 'bin/btc-handshake --connect {addr} -n {network} -t {timeout} --json' --client-timeout 2s
+interrupted, 2 for usage errors.`
+
+// checkExample is check's examples.
+const checkExample = `  btc-handshake check --client-cmd 'bin/btc-handshake --connect {addr} -n {network} -t {timeout} --json' --client-timeout 2s
   btc-handshake check --transport all --client-cmd 'bin/btc-handshake --connect {addr} -n {network} --transport {transport} --json'
   btc-handshake check --client-cmd './my-client {host} {port} --timeout-ms {timeout_ms}' --expect core
   btc-handshake check --client-cmd './my-client {addr}' --scenario verack-skipped-held --junit report.xml
-  btc-handshake check --client-cmd './my-client {addr}' --cassette wild-peer.cassette --diagram diagrams/`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := wire.ParseNetwork(network)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			if !strings.Contains(clientCmd, "{addr}") && !strings.Contains(clientCmd, "{port}") {
-				return usageErr("--client-cmd must contain {addr} (or {host} and {port})")
-			}
-			behaviour, ok := expectBehaviour(expect)
-			if !ok {
-				return usageErr("--expect must be core, tolerant, rejecting or any, not %q", expect)
-			}
-			if clientTimeout <= 0 {
-				return usageErr("--client-timeout must be positive")
-			}
-			if slack <= 0 {
-				return usageErr("--slack must be positive")
-			}
-			scs := []scenarios.Scenario(scenarios.All().Transport(transport))
-			if !slices.Contains([]string{"v1", "v2", "auto", "all"}, transport) {
-				return usageErr("--transport must be v1, v2, auto or all, not %q", transport)
-			}
-			if len(names) > 0 {
-				var unknown []string
-				scs, unknown = scenarios.All().Select(names...)
-				if len(unknown) > 0 {
-					return usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
-				}
-			}
-			if err := checkDiagramPath(diagram); err != nil {
-				return err
-			}
-			if len(cassettes) > 0 {
-				if len(names) > 0 {
-					return usageErr("give either --scenario or --cassette, not both")
-				}
-				if cassetteExpect != "recorded" && cassetteExpect != "complete" && cassetteExpect != "fail" {
-					return usageErr("--cassette-expect must be recorded, complete or fail, not %q", cassetteExpect)
-				}
-				var cn wire.Network
-				if scs, cn, err = cassetteScenarios(cassettes, cassetteExpect, 1); err != nil {
-					return err
-				}
-				if cmd.Flags().Changed("network") && cn != n {
-					return usageErr("--network %s: the cassettes were recorded on %s", n, cn)
-				}
-				n = cn
-			}
-			start := time.Now()
-			js := harness.Run(cmd.Context(), harness.CommandClient(clientCmd), harness.Options{
-				Network: n, ClientTimeout: clientTimeout, Slack: slack, Parallel: parallel,
-				Expect: behaviour, Strict: strict,
-			}, scs...)
-			out := cmd.OutOrStdout()
-			if asJSON {
-				err = js.WriteNDJSON(out, time.Since(start))
-			} else {
-				err = js.WriteTable(out)
-			}
-			if err != nil {
-				return &exitError{code: exitFailed, err: err}
-			}
-			if diagram != "" {
-				c := judgementCassette(js, n)
-				if err := writeDiagrams(diagram, c, func(i int) string { return js[i].Scenario }); err != nil {
-					return &exitError{code: exitFailed, err: err}
-				}
-			}
-			if junit != "" {
-				f, err := os.Create(junit)
-				if err != nil {
-					return &exitError{code: exitUsage, err: err}
-				}
-				werr := js.WriteJUnit(f, "btc-handshake check")
-				if cerr := f.Close(); werr == nil {
-					werr = cerr
-				}
-				if werr != nil {
-					return &exitError{code: exitFailed, err: werr}
-				}
-			}
-			if err := interrupted(cmd.Context()); err != nil {
-				return err
-			}
-			if _, failed := js.Counts(); failed > 0 {
-				return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d scenarios failed", failed, len(js))}
-			}
-			return nil
-		},
+  btc-handshake check --client-cmd './my-client {addr}' --cassette wild-peer.cassette --diagram diagrams/`
+
+// checkOptions are check's flags.
+type checkOptions struct {
+	clientCmd, junit, network string
+	names                     []string
+	asJSON                    bool
+	clientTimeout, slack      time.Duration
+	parallel                  int
+	expect                    string
+	strict                    bool
+	cassettes                 []string
+	cassetteExpect, diagram   string
+	transport                 string
+}
+
+func newCheckCmd() *cobra.Command {
+	var o checkOptions
+	cmd := &cobra.Command{
+		Use:     "check --client-cmd 'CMD {addr} {network}'",
+		Short:   "Judge any handshake client against the scenario catalog",
+		Long:    checkLong,
+		Example: checkExample,
+		Args:    cobra.NoArgs,
+		RunE:    func(cmd *cobra.Command, _ []string) error { return o.run(cmd) },
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&clientCmd, "client-cmd", "", "client command line, run with sh -c; {addr}, {host}, {port}, {network}, {timeout}, {timeout_ms}, {transport} are replaced")
-	fl.StringVar(&transport, "transport", "v1", "scenarios of this client transport: v1, v2, auto or all (--scenario names any)")
-	fl.StringArrayVar(&names, "scenario", nil, "scenario to run (repeatable; default: all)")
-	fl.StringVar(&junit, "junit", "", "also write a JUnit XML report to this file")
-	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per scenario, then a summary) instead of a table")
-	fl.StringVarP(&network, "network", "n", "regtest", "network the mock peers speak")
-	fl.DurationVar(&clientTimeout, "client-timeout", 5*time.Second, "the client's deadline for one handshake, passed to it as {timeout}, {timeout_ms} and BTC_HANDSHAKE_TIMEOUT")
-	fl.DurationVar(&slack, "slack", harness.DefaultSlack, "how long after its deadline a failing client may take to report and exit")
-	fl.StringVar(&expect, "expect", "any", "require one behaviour where correct clients differ: core, tolerant, rejecting or any")
-	fl.BoolVar(&strict, "strict", false, "require a client that reports quirks (our NDJSON) to name each quirk of the outcome it reached")
-	fl.IntVar(&parallel, "parallel", 16, "scenarios run at once")
-	fl.StringArrayVar(&cassettes, "cassette", nil, "replay each connection of this cassette as a scenario instead of the catalog (repeatable)")
-	fl.StringVar(&cassetteExpect, "cassette-expect", "recorded", "verdict of --cassette scenarios: recorded (what the recorded client concluded), complete or fail")
-	fl.StringVar(&diagram, "diagram", "", "write a mermaid sequence diagram of each scenario (what the mock witnessed, the verdict): one file each in this directory, or all in this file")
+	o.register(cmd.Flags())
 	_ = cmd.MarkFlagRequired("client-cmd")
 	return cmd
+}
+
+func (o *checkOptions) register(fl *pflag.FlagSet) {
+	fl.StringVar(&o.clientCmd, "client-cmd", "", "client command line, run with sh -c; {addr}, {host}, {port}, {network}, {timeout}, {timeout_ms}, {transport} are replaced")
+	fl.StringVar(&o.transport, "transport", "v1", "scenarios of this client transport: v1, v2, auto or all (--scenario names any)")
+	fl.StringArrayVar(&o.names, "scenario", nil, "scenario to run (repeatable; default: all)")
+	fl.StringVar(&o.junit, "junit", "", "also write a JUnit XML report to this file")
+	fl.BoolVar(&o.asJSON, "json", false, "print NDJSON (one object per scenario, then a summary) instead of a table")
+	fl.StringVarP(&o.network, "network", "n", "regtest", "network the mock peers speak")
+	fl.DurationVar(&o.clientTimeout, "client-timeout", 5*time.Second, "the client's deadline for one handshake, passed to it as {timeout}, {timeout_ms} and BTC_HANDSHAKE_TIMEOUT")
+	fl.DurationVar(&o.slack, "slack", harness.DefaultSlack, "how long after its deadline a failing client may take to report and exit")
+	fl.StringVar(&o.expect, "expect", "any", "require one behaviour where correct clients differ: core, tolerant, rejecting or any")
+	fl.BoolVar(&o.strict, "strict", false, "require a client that reports quirks (our NDJSON) to name each quirk of the outcome it reached")
+	fl.IntVar(&o.parallel, "parallel", 16, "scenarios run at once")
+	fl.StringArrayVar(&o.cassettes, "cassette", nil, "replay each connection of this cassette as a scenario instead of the catalog (repeatable)")
+	fl.StringVar(&o.cassetteExpect, "cassette-expect", "recorded", "verdict of --cassette scenarios: recorded (what the recorded client concluded), complete or fail")
+	fl.StringVar(&o.diagram, "diagram", "", "write a mermaid sequence diagram of each scenario (what the mock witnessed, the verdict): one file each in this directory, or all in this file")
+}
+
+// run judges the client on the scenarios the flags select and reports.
+func (o *checkOptions) run(cmd *cobra.Command) error {
+	n, behaviour, scs, err := o.plan(cmd)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	js := harness.Run(cmd.Context(), harness.CommandClient(o.clientCmd), harness.Options{
+		Network: n, ClientTimeout: o.clientTimeout, Slack: o.slack, Parallel: o.parallel,
+		Expect: behaviour, Strict: o.strict,
+	}, scs...)
+	if err := o.report(cmd.OutOrStdout(), js, n, start); err != nil {
+		return err
+	}
+	if err := interrupted(cmd.Context()); err != nil {
+		return err
+	}
+	if _, failed := js.Counts(); failed > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d scenarios failed", failed, len(js))}
+	}
+	return nil
+}
+
+// plan validates the flags: the network, the behaviour --expect requires
+// and the scenarios to run (the catalog's or the cassettes').
+func (o *checkOptions) plan(cmd *cobra.Command) (wire.Network, scenarios.Behaviour, []scenarios.Scenario, error) {
+	n, err := wire.ParseNetwork(o.network)
+	if err != nil {
+		return n, "", nil, usageErr("%v", err)
+	}
+	if !strings.Contains(o.clientCmd, "{addr}") && !strings.Contains(o.clientCmd, "{port}") {
+		return n, "", nil, usageErr("--client-cmd must contain {addr} (or {host} and {port})")
+	}
+	behaviour, ok := expectBehaviour(o.expect)
+	if !ok {
+		return n, "", nil, usageErr("--expect must be core, tolerant, rejecting or any, not %q", o.expect)
+	}
+	if o.clientTimeout <= 0 {
+		return n, "", nil, usageErr("--client-timeout must be positive")
+	}
+	if o.slack <= 0 {
+		return n, "", nil, usageErr("--slack must be positive")
+	}
+	scs := []scenarios.Scenario(scenarios.All().Transport(o.transport))
+	if !slices.Contains([]string{"v1", "v2", "auto", "all"}, o.transport) {
+		return n, "", nil, usageErr("--transport must be v1, v2, auto or all, not %q", o.transport)
+	}
+	if len(o.names) > 0 {
+		var unknown []string
+		scs, unknown = scenarios.All().Select(o.names...)
+		if len(unknown) > 0 {
+			return n, "", nil, usageErr("unknown scenario(s): %s (see 'btc-handshake scenarios')", strings.Join(unknown, ", "))
+		}
+	}
+	if err := checkDiagramPath(o.diagram); err != nil {
+		return n, "", nil, err
+	}
+	if len(o.cassettes) > 0 {
+		if len(o.names) > 0 {
+			return n, "", nil, usageErr("give either --scenario or --cassette, not both")
+		}
+		if o.cassetteExpect != "recorded" && o.cassetteExpect != "complete" && o.cassetteExpect != "fail" {
+			return n, "", nil, usageErr("--cassette-expect must be recorded, complete or fail, not %q", o.cassetteExpect)
+		}
+		var cn wire.Network
+		if scs, cn, err = cassetteScenarios(o.cassettes, o.cassetteExpect, 1); err != nil {
+			return n, "", nil, err
+		}
+		if cmd.Flags().Changed("network") && cn != n {
+			return n, "", nil, usageErr("--network %s: the cassettes were recorded on %s", n, cn)
+		}
+		n = cn
+	}
+	return n, behaviour, scs, nil
+}
+
+// report writes the judgements as a table or NDJSON, then the diagrams and
+// the JUnit report the flags ask for.
+func (o *checkOptions) report(out io.Writer, js harness.Judgements, n wire.Network, start time.Time) error {
+	var err error
+	if o.asJSON {
+		err = js.WriteNDJSON(out, time.Since(start))
+	} else {
+		err = js.WriteTable(out)
+	}
+	if err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	if o.diagram != "" {
+		c := judgementCassette(js, n)
+		if err := writeDiagrams(o.diagram, c, func(i int) string { return js[i].Scenario }); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+	}
+	if o.junit != "" {
+		f, err := os.Create(o.junit)
+		if err != nil {
+			return &exitError{code: exitUsage, err: err}
+		}
+		werr := js.WriteJUnit(f, "btc-handshake check")
+		if cerr := f.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr != nil {
+			return &exitError{code: exitFailed, err: werr}
+		}
+	}
+	return nil
 }
