@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/btc-handshake/btc-handshake/harness"
@@ -20,20 +21,8 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-func newConformCmd() *cobra.Command {
-	var (
-		network, profile  string
-		transport         string
-		names             []string
-		asJSON, fast      bool
-		observe, peerTime time.Duration
-		parallel          int
-		list              bool
-	)
-	cmd := &cobra.Command{
-		Use:   "conform <host:port>",
-		Short: "Probe a node's handshake and compare what it does with a node profile",
-		Long: `Play every conformance probe (or those named with --probe) against the node
+// conformLong is conform's help.
+const conformLong = `Play every conformance probe (or those named with --probe) against the node
 at host:port, as a client, and compare each observed reaction (what the node
 sends after the probe's last message, and whether it keeps the connection)
 with the reaction the profile expects:
@@ -69,103 +58,148 @@ probe waits for the node's peer timeout).
 
 Exit status: 0 when the node reacts as the profile expects to every probe,
 1 when it does not or a probe could not run (error), 2 for usage errors and
-for a node that cannot be reached.`,
-		Example: `  btc-handshake conform 127.0.0.1:18444 -n regtest --profile btcd
+for a node that cannot be reached.`
+
+// conformExample is conform's examples.
+const conformExample = `  btc-handshake conform 127.0.0.1:18444 -n regtest --profile btcd
   btc-handshake conform 127.0.0.1:18444 --profile core --peer-timeout 5s --json
   btc-handshake conform 127.0.0.1:18444 --profile btcd-v2 --transport v2 --fast
-  btc-handshake conform 127.0.0.1:18444 --probe ping-before-verack --probe wrong-magic --fast`,
+  btc-handshake conform 127.0.0.1:18444 --probe ping-before-verack --probe wrong-magic --fast`
+
+// conformOptions are conform's flags.
+type conformOptions struct {
+	network, profile  string
+	transport         string
+	names             []string
+	asJSON, fast      bool
+	observe, peerTime time.Duration
+	parallel          int
+	list              bool
+}
+
+func newConformCmd() *cobra.Command {
+	var o conformOptions
+	cmd := &cobra.Command{
+		Use:     "conform <host:port>",
+		Short:   "Probe a node's handshake and compare what it does with a node profile",
+		Long:    conformLong,
+		Example: conformExample,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if list {
+			if o.list {
 				return cobra.NoArgs(cmd, args)
 			}
 			return cobra.ExactArgs(1)(cmd, args)
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if list {
-				return listProbes(cmd, asJSON)
+			if o.list {
+				return listProbes(cmd, o.asJSON)
 			}
-			n, err := wire.ParseNetwork(network)
-			if err != nil {
-				return usageErr("%v", err)
-			}
-			if _, _, err := net.SplitHostPort(args[0]); err != nil {
-				return usageErr("node address %q: want host:port", args[0])
-			}
-			model := scenarios.Model(profile)
-			if !slices.Contains(scenarios.Models(), model) {
-				return usageErr("unknown profile %q (want %s)", profile, modelNames())
-			}
-			if parallel < 1 || parallel > 8 {
-				return usageErr("--parallel must be between 1 and 8 (btcd admits 8 unfinished handshakes per /24)")
-			}
-			if observe <= 0 {
-				return usageErr("--observe must be positive")
-			}
-			if cmd.Flags().Changed("peer-timeout") && peerTime <= 0 {
-				return usageErr("--peer-timeout must be positive")
-			}
-			probes, err := selectProbes(model, transport, names)
-			if err != nil {
-				return err
-			}
-			if err := reachable(cmd.Context(), args[0]); err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			opts := harness.ProbeOptions{
-				Network: n, Model: model, Observe: observe, PeerTimeout: peerTime,
-				SkipSlow: fast, Parallel: parallel,
-			}
-			var prog *probeProgress
-			if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-				prog = &probeProgress{w: f, total: len(probes)}
-				opts.Started = prog.started
-			}
-			start := time.Now()
-			js := harness.RunProbes(cmd.Context(), args[0], opts, probes...)
-			prog.done()
-			if err := unreachable(args[0], js); err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				err = js.WriteNDJSON(out, time.Since(start))
-			} else {
-				err = js.WriteTable(out)
-			}
-			if err != nil {
-				return &exitError{code: exitFailed, err: err}
-			}
-			if cmd.Context().Err() != nil {
-				return &exitError{code: exitFailed, err: cmd.Context().Err()}
-			}
-			_, failed, errored, _ := js.Counts()
-			var msgs []string
-			if failed > 0 {
-				msgs = append(msgs, fmt.Sprintf("%d of %d probes: %s does not react as %s does", failed, len(js), args[0], profile))
-			}
-			if errored > 0 {
-				msgs = append(msgs, fmt.Sprintf("%d of %d probes could not observe a reaction (error)", errored, len(js)))
-			}
-			if len(msgs) > 0 {
-				return &exitError{code: exitFailed, err: errors.New(strings.Join(msgs, "; "))}
-			}
-			return nil
+			return o.run(cmd, args[0])
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVarP(&network, "network", "n", "regtest", "the node's network")
-	fl.StringVar(&profile, "profile", string(scenarios.ModelCore), "expected behaviour: "+modelNames())
-	fl.StringArrayVar(&names, "probe", nil, "probe to run (repeatable; default: all of --transport)")
-	fl.StringVar(&transport, "transport", "", "probes to run: v1, v2 (a BIP324 client) or all; the profile's is v1 for core and btcd, all for core-v2 and btcd-v2")
-	fl.Lookup("transport").DefValue = "the profile's"
-	fl.BoolVar(&asJSON, "json", false, "print NDJSON (one object per probe, then a summary) instead of a table")
-	fl.BoolVar(&fast, "fast", false, "skip the probes that wait for the node's peer timeout")
-	fl.DurationVar(&observe, "observe", harness.DefaultObserve, "how long to watch the connection after a probe's last message")
-	fl.DurationVar(&peerTime, "peer-timeout", 0, "the node's peer timeout (default: the profile's, btcd 30s, Core 60s)")
-	fl.Lookup("peer-timeout").DefValue = "the profile's"
-	fl.IntVar(&parallel, "parallel", harness.DefaultProbeParallel, "probes run at once (1 to 8)")
-	fl.BoolVar(&list, "list", false, "list the probes and each profile's expected reaction, then exit")
+	o.register(cmd.Flags())
 	return cmd
+}
+
+func (o *conformOptions) register(fl *pflag.FlagSet) {
+	fl.StringVarP(&o.network, "network", "n", "regtest", "the node's network")
+	fl.StringVar(&o.profile, "profile", string(scenarios.ModelCore), "expected behaviour: "+modelNames())
+	fl.StringArrayVar(&o.names, "probe", nil, "probe to run (repeatable; default: all of --transport)")
+	fl.StringVar(&o.transport, "transport", "", "probes to run: v1, v2 (a BIP324 client) or all; the profile's is v1 for core and btcd, all for core-v2 and btcd-v2")
+	fl.Lookup("transport").DefValue = "the profile's"
+	fl.BoolVar(&o.asJSON, "json", false, "print NDJSON (one object per probe, then a summary) instead of a table")
+	fl.BoolVar(&o.fast, "fast", false, "skip the probes that wait for the node's peer timeout")
+	fl.DurationVar(&o.observe, "observe", harness.DefaultObserve, "how long to watch the connection after a probe's last message")
+	fl.DurationVar(&o.peerTime, "peer-timeout", 0, "the node's peer timeout (default: the profile's, btcd 30s, Core 60s)")
+	fl.Lookup("peer-timeout").DefValue = "the profile's"
+	fl.IntVar(&o.parallel, "parallel", harness.DefaultProbeParallel, "probes run at once (1 to 8)")
+	fl.BoolVar(&o.list, "list", false, "list the probes and each profile's expected reaction, then exit")
+}
+
+// run plays the probes the flags select against the node at addr and
+// reports.
+func (o *conformOptions) run(cmd *cobra.Command, addr string) error {
+	opts, probes, err := o.plan(cmd, addr)
+	if err != nil {
+		return err
+	}
+	if err := reachable(cmd.Context(), addr); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	var prog *probeProgress
+	if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		prog = &probeProgress{w: f, total: len(probes)}
+		opts.Started = prog.started
+	}
+	start := time.Now()
+	js := harness.RunProbes(cmd.Context(), addr, opts, probes...)
+	prog.done()
+	if err := unreachable(addr, js); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	out := cmd.OutOrStdout()
+	if o.asJSON {
+		err = js.WriteNDJSON(out, time.Since(start))
+	} else {
+		err = js.WriteTable(out)
+	}
+	if err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	if cmd.Context().Err() != nil {
+		return &exitError{code: exitFailed, err: cmd.Context().Err()}
+	}
+	return o.verdict(addr, js)
+}
+
+// plan validates the flags and the node's address: the options of the run
+// and the probes to play.
+func (o *conformOptions) plan(cmd *cobra.Command, addr string) (harness.ProbeOptions, []scenarios.Probe, error) {
+	n, err := wire.ParseNetwork(o.network)
+	if err != nil {
+		return harness.ProbeOptions{}, nil, usageErr("%v", err)
+	}
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return harness.ProbeOptions{}, nil, usageErr("node address %q: want host:port", addr)
+	}
+	model := scenarios.Model(o.profile)
+	if !slices.Contains(scenarios.Models(), model) {
+		return harness.ProbeOptions{}, nil, usageErr("unknown profile %q (want %s)", o.profile, modelNames())
+	}
+	if o.parallel < 1 || o.parallel > 8 {
+		return harness.ProbeOptions{}, nil, usageErr("--parallel must be between 1 and 8 (btcd admits 8 unfinished handshakes per /24)")
+	}
+	if o.observe <= 0 {
+		return harness.ProbeOptions{}, nil, usageErr("--observe must be positive")
+	}
+	if cmd.Flags().Changed("peer-timeout") && o.peerTime <= 0 {
+		return harness.ProbeOptions{}, nil, usageErr("--peer-timeout must be positive")
+	}
+	probes, err := selectProbes(model, o.transport, o.names)
+	if err != nil {
+		return harness.ProbeOptions{}, nil, err
+	}
+	return harness.ProbeOptions{
+		Network: n, Model: model, Observe: o.observe, PeerTimeout: o.peerTime,
+		SkipSlow: o.fast, Parallel: o.parallel,
+	}, probes, nil
+}
+
+// verdict is the run's exit status: failed probes and probes that could
+// not observe a reaction make it fail.
+func (o *conformOptions) verdict(addr string, js harness.ProbeJudgements) error {
+	_, failed, errored, _ := js.Counts()
+	var msgs []string
+	if failed > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d of %d probes: %s does not react as %s does", failed, len(js), addr, o.profile))
+	}
+	if errored > 0 {
+		msgs = append(msgs, fmt.Sprintf("%d of %d probes could not observe a reaction (error)", errored, len(js)))
+	}
+	if len(msgs) > 0 {
+		return &exitError{code: exitFailed, err: errors.New(strings.Join(msgs, "; "))}
+	}
+	return nil
 }
 
 // modelNames lists the node models for people: "core, core-v2, btcd, btcd-v2".
