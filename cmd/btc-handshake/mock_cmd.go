@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/btc-handshake/btc-handshake/cassette"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
@@ -27,19 +28,8 @@ func newMockCmd() *cobra.Command {
 	return cmd
 }
 
-func newMockServeCmd() *cobra.Command {
-	var (
-		name, listen, network string
-		verbose               bool
-		peerTimeout           time.Duration
-		replay                string
-		speed                 float64
-		connID                int
-	)
-	cmd := &cobra.Command{
-		Use:   "serve --scenario NAME | --replay FILE",
-		Short: "Serve one scenario to every connection until SIGINT/SIGTERM",
-		Long: `Serve one scenario of the catalog to every connection until SIGINT or
+// mockServeLong is mock serve's help.
+const mockServeLong = `Serve one scenario of the catalog to every connection until SIGINT or
 SIGTERM, then exit 0. The first line of stdout is the listening address
 (host:port). The default listen address is on loopback only; give --listen
 explicitly to listen elsewhere.
@@ -59,87 +49,126 @@ recorded bytes with their segmentation and delays (--speed 2 twice as fast,
 0 without delays) after the client's messages that came before them, and
 ends as the node did. A client that departs from the recording (another
 command where the recorded client sent one) is logged with the message's
-position and both messages. Only v1 connections with bytes replay.`,
-		Example: `  btc-handshake mock serve --scenario sendcmpct-before-verack -n regtest
+position and both messages. Only v1 connections with bytes replay.`
+
+// mockServeExample is mock serve's examples.
+const mockServeExample = `  btc-handshake mock serve --scenario sendcmpct-before-verack -n regtest
   btc-handshake mock serve --scenario core-v30-responder --listen 127.0.0.1:18444
   btc-handshake mock serve --scenario btcd-v0.26.2-responder --peer-timeout 5s
-  btc-handshake mock serve --replay wild-peer.cassette --conn 2 --speed 0`,
-		Args: cobra.NoArgs,
+  btc-handshake mock serve --replay wild-peer.cassette --conn 2 --speed 0`
+
+// mockServeOptions are mock serve's flags.
+type mockServeOptions struct {
+	name, listen, network string
+	verbose               bool
+	peerTimeout           time.Duration
+	replay                string
+	speed                 float64
+	connID                int
+}
+
+func newMockServeCmd() *cobra.Command {
+	var o mockServeOptions
+	cmd := &cobra.Command{
+		Use:     "serve --scenario NAME | --replay FILE",
+		Short:   "Serve one scenario to every connection until SIGINT/SIGTERM",
+		Long:    mockServeLong,
+		Example: mockServeExample,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			n, err := wire.ParseNetwork(network)
+			n, sc, err := o.plan(cmd)
 			if err != nil {
-				return usageErr("%v", err)
+				return err
 			}
-			if name == "" && replay == "" {
-				return usageErr("give --scenario NAME or --replay FILE")
-			}
-			sc, ok := scenarios.All().Get(name)
-			if replay != "" {
-				if sc, n, err = replayScenario(cmd, replay, name, speed, connID, n); err != nil {
-					return err
-				}
-				name, ok = sc.Name, true
-			}
-			if !ok {
-				return usageErr("unknown scenario %q (see 'btc-handshake scenarios')", name)
-			}
-			if cmd.Flags().Changed("peer-timeout") {
-				if peerTimeout < 0 {
-					return usageErr("--peer-timeout %v: want a duration of 0 or more", peerTimeout)
-				}
-				var ok bool
-				if sc, ok = sc.WithPeerTimeout(peerTimeout); !ok {
-					return usageErr("--peer-timeout: scenario %q plays no node's peer timeout (core-v30-responder and btcd-v0.26.2-responder do)", name)
-				}
-			}
-			if _, err := netip.ParseAddrPort(listen); err != nil {
-				if _, _, serr := net.SplitHostPort(listen); serr != nil {
-					return usageErr("--listen %q: want host:port", listen)
-				}
-			}
-			level := slog.LevelWarn
-			if verbose {
-				level = slog.LevelDebug
-			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
-			srv := mockpeer.NewUnstartedServer(
-				mockpeer.WithNetwork(n),
-				mockpeer.WithAddr(listen),
-				mockpeer.WithLogger(logger),
-				// It serves until signalled: keep no transcript, so memory
-				// does not grow with every connection a client makes.
-				mockpeer.WithRecording(mockpeer.Recording{Off: true}),
-				mockpeer.WithFailHandler(func(message string, _ ...int) {
-					logger.Warn("script", slog.String("scenario", sc.Name), slog.String("failure", strings.TrimSpace(message)))
-				}),
-			)
-			srv.SetDefaultScript(sc.Script)
-			if err := srv.Start(); err != nil {
-				// The net error says it all ("listen tcp ...: bind: ...").
-				var op *net.OpError
-				if errors.As(err, &op) {
-					err = op
-				}
-				return usageErr("--listen %s: %v", listen, err)
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), srv.Addr())
-			logger.Info("serving", slog.String("scenario", sc.Name), slog.String("addr", srv.Addr()), slog.String("network", n.String()))
-			<-cmd.Context().Done()
-			_ = srv.Close()
-			logger.Info("stopped", slog.Int("connections", srv.Accepted()))
-			return nil
+			return o.serve(cmd, n, sc)
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&name, "scenario", "", "scenario to serve (see 'btc-handshake scenarios')")
-	fl.StringVar(&listen, "listen", "127.0.0.1:0", "address to listen on (loopback unless given)")
-	fl.StringVarP(&network, "network", "n", "regtest", "network whose magic the peer speaks")
-	fl.BoolVarP(&verbose, "verbose", "v", false, "log each step to stderr")
-	fl.DurationVar(&peerTimeout, "peer-timeout", 0, "drop a peer without a complete handshake after this long, 0 never (default: the real node's, core-v30-responder 60s, btcd-v0.26.2-responder 30s)")
-	fl.StringVar(&replay, "replay", "", "serve the node of a recorded connection of this cassette instead of a scenario")
-	fl.Float64Var(&speed, "speed", 1, "with --replay: divide the recorded delays by this (0: no delays)")
-	fl.IntVar(&connID, "conn", 0, "with --replay: the cassette's connection to serve (default: the first)")
+	o.register(cmd.Flags())
 	return cmd
+}
+
+func (o *mockServeOptions) register(fl *pflag.FlagSet) {
+	fl.StringVar(&o.name, "scenario", "", "scenario to serve (see 'btc-handshake scenarios')")
+	fl.StringVar(&o.listen, "listen", "127.0.0.1:0", "address to listen on (loopback unless given)")
+	fl.StringVarP(&o.network, "network", "n", "regtest", "network whose magic the peer speaks")
+	fl.BoolVarP(&o.verbose, "verbose", "v", false, "log each step to stderr")
+	fl.DurationVar(&o.peerTimeout, "peer-timeout", 0, "drop a peer without a complete handshake after this long, 0 never (default: the real node's, core-v30-responder 60s, btcd-v0.26.2-responder 30s)")
+	fl.StringVar(&o.replay, "replay", "", "serve the node of a recorded connection of this cassette instead of a scenario")
+	fl.Float64Var(&o.speed, "speed", 1, "with --replay: divide the recorded delays by this (0: no delays)")
+	fl.IntVar(&o.connID, "conn", 0, "with --replay: the cassette's connection to serve (default: the first)")
+}
+
+// plan validates the flags: the network and the scenario to serve (the
+// catalog's or a recorded connection's).
+func (o *mockServeOptions) plan(cmd *cobra.Command) (wire.Network, scenarios.Scenario, error) {
+	name := o.name
+	n, err := wire.ParseNetwork(o.network)
+	if err != nil {
+		return n, scenarios.Scenario{}, usageErr("%v", err)
+	}
+	if name == "" && o.replay == "" {
+		return n, scenarios.Scenario{}, usageErr("give --scenario NAME or --replay FILE")
+	}
+	sc, ok := scenarios.All().Get(name)
+	if o.replay != "" {
+		if sc, n, err = replayScenario(cmd, o.replay, name, o.speed, o.connID, n); err != nil {
+			return n, sc, err
+		}
+		name, ok = sc.Name, true
+	}
+	if !ok {
+		return n, sc, usageErr("unknown scenario %q (see 'btc-handshake scenarios')", name)
+	}
+	if cmd.Flags().Changed("peer-timeout") {
+		if o.peerTimeout < 0 {
+			return n, sc, usageErr("--peer-timeout %v: want a duration of 0 or more", o.peerTimeout)
+		}
+		var ok bool
+		if sc, ok = sc.WithPeerTimeout(o.peerTimeout); !ok {
+			return n, sc, usageErr("--peer-timeout: scenario %q plays no node's peer timeout (core-v30-responder and btcd-v0.26.2-responder do)", name)
+		}
+	}
+	if _, err := netip.ParseAddrPort(o.listen); err != nil {
+		if _, _, serr := net.SplitHostPort(o.listen); serr != nil {
+			return n, sc, usageErr("--listen %q: want host:port", o.listen)
+		}
+	}
+	return n, sc, nil
+}
+
+// serve serves sc until the command's context ends.
+func (o *mockServeOptions) serve(cmd *cobra.Command, n wire.Network, sc scenarios.Scenario) error {
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	srv := mockpeer.NewUnstartedServer(
+		mockpeer.WithNetwork(n),
+		mockpeer.WithAddr(o.listen),
+		mockpeer.WithLogger(logger),
+		// It serves until signalled: keep no transcript, so memory
+		// does not grow with every connection a client makes.
+		mockpeer.WithRecording(mockpeer.Recording{Off: true}),
+		mockpeer.WithFailHandler(func(message string, _ ...int) {
+			logger.Warn("script", slog.String("scenario", sc.Name), slog.String("failure", strings.TrimSpace(message)))
+		}),
+	)
+	srv.SetDefaultScript(sc.Script)
+	if err := srv.Start(); err != nil {
+		// The net error says it all ("listen tcp ...: bind: ...").
+		var op *net.OpError
+		if errors.As(err, &op) {
+			err = op
+		}
+		return usageErr("--listen %s: %v", o.listen, err)
+	}
+	fmt.Fprintln(cmd.OutOrStdout(), srv.Addr())
+	logger.Info("serving", slog.String("scenario", sc.Name), slog.String("addr", srv.Addr()), slog.String("network", n.String()))
+	<-cmd.Context().Done()
+	_ = srv.Close()
+	logger.Info("stopped", slog.Int("connections", srv.Accepted()))
+	return nil
 }
 
 // replayScenario is the scenario of --replay: the connection connID (0:
