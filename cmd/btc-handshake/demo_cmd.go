@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
@@ -74,16 +75,7 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 	// One seed per transport: the survey of each speaks what its
 	// scenarios ask a client to speak (v1, v2, or auto with v1 fallback).
 	port := strconv.Itoa(int(fleet.Port()))
-	groups := map[string][]netip.Addr{}
-	var order []string
-	for _, a := range fleet.Addrs() {
-		sc, _ := fleet.Scenario(net.JoinHostPort(a.String(), port))
-		t := sc.TransportOf()
-		if _, ok := groups[t]; !ok {
-			order = append(order, t)
-		}
-		groups[t] = append(groups[t], a)
-	}
+	groups, order := demoGroups(fleet, port)
 	seeds := map[string][]netip.Addr{}
 	for _, t := range order {
 		seeds[demoSeedFor(t)] = groups[t]
@@ -114,14 +106,46 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 			return serr
 		}
 	}
-	var survey ndjson.Summary
-	for _, res := range results.all {
-		survey.Add(res)
+	verdicts := demoVerdicts(fleet, port, results.all, timeout+harness.DefaultSlack)
+	sum := demoSummary(verdicts, results.all, start)
+	if err := writeDemoVerdicts(out, verdicts, sum, asJSON); err != nil {
+		return err
 	}
+	if sum.Failed > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d peers did not match their scenario", sum.Failed)}
+	}
+	return nil
+}
 
-	limit := timeout + harness.DefaultSlack
+// demoPeers is what the demo needs of its mock peers: their port, their
+// addresses and the scenario each plays.
+type demoPeers interface {
+	Port() uint16
+	Addrs() []netip.Addr
+	Scenario(addr string) (scenarios.Scenario, bool)
+}
+
+// demoGroups groups the peers' addresses by the transport their scenarios
+// ask a client for, transports in the order they first appear.
+func demoGroups(fleet demoPeers, port string) (map[string][]netip.Addr, []string) {
+	groups := map[string][]netip.Addr{}
+	var order []string
+	for _, a := range fleet.Addrs() {
+		sc, _ := fleet.Scenario(net.JoinHostPort(a.String(), port))
+		t := sc.TransportOf()
+		if _, ok := groups[t]; !ok {
+			order = append(order, t)
+		}
+		groups[t] = append(groups[t], a)
+	}
+	return groups, order
+}
+
+// demoVerdicts judges each peer's result against its scenario's verdict,
+// in the peers' order; limit bounds how long a failure may take.
+func demoVerdicts(fleet demoPeers, port string, results []*handshake.Result, limit time.Duration) []demoVerdict {
 	byAddr := map[string]*handshake.Result{}
-	for _, res := range results.all {
+	for _, res := range results {
 		byAddr[res.Addr] = res
 	}
 	var verdicts []demoVerdict
@@ -137,6 +161,16 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 		v.Match = len(v.Reasons) == 0
 		verdicts = append(verdicts, v)
 	}
+	return verdicts
+}
+
+// demoSummary is the demo's summary: the surveys' counts, and how many
+// peers matched their scenario.
+func demoSummary(verdicts []demoVerdict, results []*handshake.Result, start time.Time) ndjson.Summary {
+	var survey ndjson.Summary
+	for _, res := range results {
+		survey.Add(res)
+	}
 	sum := ndjson.Summary{Type: "summary", Command: "demo", Total: len(verdicts), Counts: survey.Counts,
 		ElapsedMS: float64(time.Since(start).Microseconds()) / 1000}
 	for _, v := range verdicts {
@@ -146,6 +180,12 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 			sum.Failed++
 		}
 	}
+	return sum
+}
+
+// writeDemoVerdicts prints the verdicts and the summary: NDJSON, or a table
+// and a line.
+func writeDemoVerdicts(out io.Writer, verdicts []demoVerdict, sum ndjson.Summary, asJSON bool) error {
 	if asJSON {
 		// Pure NDJSON: the peers (above), a verdict per scenario, one summary.
 		enc := json.NewEncoder(out)
@@ -157,25 +197,22 @@ func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration
 		if err := enc.Encode(sum); err != nil {
 			return &exitError{code: exitFailed, err: err}
 		}
-	} else {
-		fmt.Fprintln(out)
-		fmt.Fprintln(out, "peer verdicts against the scenario catalog:")
-		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
-		for _, v := range verdicts {
-			host, _, _ := net.SplitHostPort(v.Address)
-			mark := "as expected"
-			if !v.Match {
-				mark = "MISMATCH: " + strings.Join(v.Reasons, "; ")
-			}
-			fmt.Fprintf(tw, "%s\t%s\texpected %s\t%s\n", host, v.Scenario, v.Expected, mark)
+		return nil
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "peer verdicts against the scenario catalog:")
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	for _, v := range verdicts {
+		host, _, _ := net.SplitHostPort(v.Address)
+		mark := "as expected"
+		if !v.Match {
+			mark = "MISMATCH: " + strings.Join(v.Reasons, "; ")
 		}
-		_ = tw.Flush()
-		fmt.Fprintf(out, "%d of %d peers behaved as their scenarios predict (details: btc-handshake scenarios --json)\n",
-			sum.Passed, sum.Total)
+		fmt.Fprintf(tw, "%s\t%s\texpected %s\t%s\n", host, v.Scenario, v.Expected, mark)
 	}
-	if sum.Failed > 0 {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%d peers did not match their scenario", sum.Failed)}
-	}
+	_ = tw.Flush()
+	fmt.Fprintf(out, "%d of %d peers behaved as their scenarios predict (details: btc-handshake scenarios --json)\n",
+		sum.Passed, sum.Total)
 	return nil
 }
 
