@@ -133,43 +133,8 @@ func parseTransport(s string) (handshake.Transport, error) {
 }
 
 func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, args []string) error {
-	net, err := wire.ParseNetwork(f.network)
+	net, transport, err := f.validate(args)
 	if err != nil {
-		return usageErr("%v", err)
-	}
-	if len(args) == 0 && len(f.connect) == 0 {
-		return usageErr("give a DNS seed or at least one --connect host:port")
-	}
-	if len(args) == 1 && len(f.connect) > 0 {
-		return usageErr("give either a DNS seed or --connect, not both")
-	}
-	for _, c := range f.connect {
-		if err := checkHostPort("--connect", c); err != nil {
-			return err
-		}
-	}
-	if f.dnsServer != "" {
-		if err := checkHostPort("--dns-server", f.dnsServer); err != nil {
-			return err
-		}
-	}
-	transport, err := parseTransport(f.transport)
-	if err != nil {
-		return err
-	}
-	if f.timeout <= 0 { // the flag refuses it; the demo passes its own
-		return usageErr("--timeout must be more than zero")
-	}
-	if err := checkRange("--concurrency", f.concurrency, 1, maxConcurrency); err != nil {
-		return err
-	}
-	if err := checkRange("--max-addrs", f.maxAddrs, 1, 1<<20); err != nil {
-		return err
-	}
-	if err := checkOutputPath("--record", f.record); err != nil {
-		return err
-	}
-	if err := checkDiagramPath(f.diagram); err != nil {
 		return err
 	}
 	port := f.port
@@ -181,18 +146,9 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-
-	targets, command := f.connect, "connect"
-	if len(args) == 1 {
-		command = "survey"
-		seed := handshake.Seed{Name: args[0], Port: port, Server: f.dnsServer, Timeout: f.timeout, MaxAddrs: f.maxAddrs}
-		rctx, cancel := context.WithTimeout(ctx, f.timeout)
-		targets, err = seed.Resolve(rctx)
-		cancel()
-		if err != nil {
-			return &exitError{code: exitUsage, err: err}
-		}
-		logger.Info("resolved seed", slog.String("seed", args[0]), slog.Int("addresses", len(targets)))
+	targets, command, err := surveyTargets(ctx, f, args, port, logger)
+	if err != nil {
+		return err
 	}
 
 	// Survey bounds each peer's whole attempt, connecting included, by
@@ -215,6 +171,102 @@ func runSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, arg
 	start := time.Now()
 	sum := ndjson.Summary{Type: "summary", Command: command}
 	enc := json.NewEncoder(stdout)
+	if err := collectSurvey(ctx, stdout, stderr, f, targets, cfg, rec, &sum, enc); err != nil {
+		return err
+	}
+	if rec != nil {
+		if err := saveRecording(rec, f.record, f.diagram, f.noRedact); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+	}
+	sum.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
+	switch {
+	case f.summary != nil:
+		*f.summary = sum
+		if !f.json {
+			writeSurveySummary(stdout, sum)
+		}
+	case f.json:
+		if err := enc.Encode(sum); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+	default:
+		writeSurveySummary(stdout, sum)
+	}
+	if sum.Failed > 0 {
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// validate checks the flags and arguments of a survey: the network and
+// transport it speaks, or a usage error.
+func (f surveyFlags) validate(args []string) (wire.Network, handshake.Transport, error) {
+	net, err := wire.ParseNetwork(f.network)
+	if err != nil {
+		return net, "", usageErr("%v", err)
+	}
+	if len(args) == 0 && len(f.connect) == 0 {
+		return net, "", usageErr("give a DNS seed or at least one --connect host:port")
+	}
+	if len(args) == 1 && len(f.connect) > 0 {
+		return net, "", usageErr("give either a DNS seed or --connect, not both")
+	}
+	for _, c := range f.connect {
+		if err := checkHostPort("--connect", c); err != nil {
+			return net, "", err
+		}
+	}
+	if f.dnsServer != "" {
+		if err := checkHostPort("--dns-server", f.dnsServer); err != nil {
+			return net, "", err
+		}
+	}
+	transport, err := parseTransport(f.transport)
+	if err != nil {
+		return net, "", err
+	}
+	if f.timeout <= 0 { // the flag refuses it; the demo passes its own
+		return net, "", usageErr("--timeout must be more than zero")
+	}
+	if err := checkRange("--concurrency", f.concurrency, 1, maxConcurrency); err != nil {
+		return net, "", err
+	}
+	if err := checkRange("--max-addrs", f.maxAddrs, 1, 1<<20); err != nil {
+		return net, "", err
+	}
+	if err := checkOutputPath("--record", f.record); err != nil {
+		return net, "", err
+	}
+	if err := checkDiagramPath(f.diagram); err != nil {
+		return net, "", err
+	}
+	return net, transport, nil
+}
+
+// surveyTargets is the addresses to survey, --connect's or the seed's, and
+// the command the summary names ("connect" or "survey").
+func surveyTargets(ctx context.Context, f surveyFlags, args []string, port uint16, logger *slog.Logger) ([]string, string, error) {
+	targets, command := f.connect, "connect"
+	if len(args) == 1 {
+		command = "survey"
+		seed := handshake.Seed{Name: args[0], Port: port, Server: f.dnsServer, Timeout: f.timeout, MaxAddrs: f.maxAddrs}
+		rctx, cancel := context.WithTimeout(ctx, f.timeout)
+		var err error
+		targets, err = seed.Resolve(rctx)
+		cancel()
+		if err != nil {
+			return nil, command, &exitError{code: exitUsage, err: err}
+		}
+		logger.Info("resolved seed", slog.String("seed", args[0]), slog.Int("addresses", len(targets)))
+	}
+	return targets, command, nil
+}
+
+// collectSurvey runs the handshakes and prints each result as it comes,
+// adding it to sum, with progress on stderr meanwhile.
+func collectSurvey(ctx context.Context, stdout, stderr io.Writer, f surveyFlags, targets []string, cfg handshake.Config,
+	rec *cassette.Recorder, sum *ndjson.Summary, enc *json.Encoder) error {
 	prog := newProgress(stderr, len(targets))
 	defer prog.done()
 	results := handshake.Survey(ctx, targets, cfg, f.concurrency)
@@ -250,28 +302,6 @@ read:
 		fmt.Fprintln(stdout, humanLine(res))
 	}
 	prog.done()
-	if rec != nil {
-		if err := saveRecording(rec, f.record, f.diagram, f.noRedact); err != nil {
-			return &exitError{code: exitFailed, err: err}
-		}
-	}
-	sum.ElapsedMS = float64(time.Since(start).Microseconds()) / 1000
-	switch {
-	case f.summary != nil:
-		*f.summary = sum
-		if !f.json {
-			writeSurveySummary(stdout, sum)
-		}
-	case f.json:
-		if err := enc.Encode(sum); err != nil {
-			return &exitError{code: exitFailed, err: err}
-		}
-	default:
-		writeSurveySummary(stdout, sum)
-	}
-	if sum.Failed > 0 {
-		return &exitError{code: exitFailed}
-	}
 	return nil
 }
 
