@@ -482,7 +482,7 @@ func catalog() []Scenario {
 			Summary: "a version cut inside the addr_from/nonce group (a partial group)",
 			Origin:  npVersion + "; PROTOCOL.md §5 rule 10 (Core drops it)",
 			Script: mockpeer.NewScript("truncated-version", expectVersion(),
-				frame(versionPayload(version(nil), func(p []byte) []byte { return p[:wire.VersionMinSize+10] })),
+				frame(versionPayload(version(nil), func(p []byte) []byte { return p[:46+10] })),
 				mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: as(Rejecting, sent(Fails(kMalformed, phaseVersion), wire.CmdVersion),
 				// Core drops a version it cannot parse and waits for another.
