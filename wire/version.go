@@ -8,17 +8,15 @@ import (
 )
 
 // NetAddress is an address as carried in a version message: services,
-// IPv6 (or IPv4-mapped) address and big-endian port, 26 bytes.
+// IPv6 (or IPv4-mapped) address and big-endian port, 26 bytes. From a
+// netip.AddrPort:
+//
+//	wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 type NetAddress struct {
 	Services uint64
-	IP       [16]byte
-	Port     uint16
-}
-
-// NewNetAddress builds a NetAddress from an address and port; IPv4
-// addresses are stored IPv4-mapped.
-func NewNetAddress(ap netip.AddrPort, services uint64) NetAddress {
-	return NetAddress{Services: services, IP: ap.Addr().As16(), Port: ap.Port()}
+	// IP is the address, an IPv4 one IPv4-mapped (netip.Addr.As16).
+	IP   [16]byte
+	Port uint16
 }
 
 // AddrPort returns the address (IPv4-mapped addresses unmapped) and port.
