@@ -156,7 +156,7 @@ var _ = Describe("clients", func() {
 		Expect(o).NotTo(harness.FailWith(handshake.KindTimeout, handshake.PhaseVersion))
 		Expect(o).NotTo(harness.FailWith(handshake.KindBadMagic))
 		Expect(o).To(harness.HaveQuirk("x"))
-		Expect(o).To(harness.HaveNegotiatedVersion(70015))
+		Expect(o.NegotiatedVersion).To(Equal(int32(70015)))
 		Expect(o.Output).To(ContainSubstring("127.0.0.9:1234 127.0.0.9 1234 testnet4"))
 	})
 

@@ -78,17 +78,6 @@ func HaveQuirk[Q ~string](quirk Q) types.GomegaMatcher {
 	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have quirk {{.Data}}", string(quirk))
 }
 
-// HaveNegotiatedVersion succeeds when the negotiated version is v.
-func HaveNegotiatedVersion(v int32) types.GomegaMatcher {
-	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		o, err := outcomeOf(actual)
-		if err != nil {
-			return false, err
-		}
-		return o.NegotiatedVersion == v, nil
-	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have negotiated version {{.Data}}", v)
-}
-
 // PassVerdict succeeds when a Judgement passed, or every one of
 // Judgements (as Run returns them); its failure message lists the
 // reasons.
