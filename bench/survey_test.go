@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/handshake"
-	"github.com/btc-handshake/btc-handshake/harness"
 	"github.com/btc-handshake/btc-handshake/internal/fleet"
 	"github.com/btc-handshake/btc-handshake/mockpeer"
 	"github.com/btc-handshake/btc-handshake/wire"
@@ -27,7 +26,7 @@ const (
 
 // BenchmarkSurvey starts surveyPeers mock peers in this process, a
 // internal/fleet.Fleet: each peer a mockpeer.Server of its own (scripts,
-// records) on its own loopback address (harness.FleetAddr: 127.0.0.2, ...
+// records) on its own loopback address (fleet.Addr: 127.0.0.2, ...
 // 127.0.39.19), all behind one listening socket on Linux (fleet-shared is
 // 1 then; elsewhere each listens on its own), and surveys all of them with
 // handshake.Survey, surveyConcurrency at a time. Each op does, in turn, a loopback connect-rate pass (dial, accept,
@@ -195,7 +194,7 @@ type surveyFleet struct {
 func startSurveyFleet(n int) (*surveyFleet, error) {
 	addrs := make([]netip.Addr, n)
 	for i := range addrs {
-		addrs[i] = harness.FleetAddr(i)
+		addrs[i] = fleet.Addr(i)
 	}
 	f := &surveyFleet{targets: make([]string, 0, n)}
 	f.fleet = fleet.New(addrs, mockpeer.WithRecording(mockpeer.Recording{Frames: -1}))

@@ -62,10 +62,10 @@ func ParseContents(contents []byte) (cmd string, payload []byte, err error) {
 		return "", nil, fmt.Errorf("%w: long form in %d bytes", ErrShortContents, len(contents))
 	}
 	c := [wire.CommandSize]byte(contents[1 : 1+wire.CommandSize])
-	if !wire.ValidCommand(c) {
+	h := wire.Header{Command: c}
+	if !h.ValidCommand() {
 		return "", nil, fmt.Errorf("%w: %q", ErrBadCommand, c[:])
 	}
-	h := wire.Header{Command: c}
 	name := h.CommandName()
 	// The short-id table holds the canonical strings, so a long-form ping
 	// and a short-form one compare equal without allocating twice.

@@ -17,15 +17,20 @@ import (
 
 const testNonce = 0x0123456789abcdef
 
+func netAddr(s string) wire.NetAddress {
+	ap := netip.MustParseAddrPort(s)
+	return wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
+}
+
 // handmade is a cassette of one v1 handshake built from wire's encoder:
 // the client's version split over two segments, the node's version with
 // the given user agent, a verack, and a node FIN.
 func handmade(ua string) *cassette.Cassette {
 	cv := &wire.Version{ProtocolVersion: 70016, Timestamp: 1700000000, Nonce: testNonce, UserAgent: "/ours:1/",
-		AddrRecv: wire.NewNetAddress(netip.MustParseAddrPort("10.1.2.3:18444"), 0),
-		AddrFrom: wire.NewNetAddress(netip.MustParseAddrPort("10.9.9.9:40000"), 0)}
+		AddrRecv: netAddr("10.1.2.3:18444"),
+		AddrFrom: netAddr("10.9.9.9:40000")}
 	nv := &wire.Version{ProtocolVersion: 70016, Services: 0x409, Timestamp: 1700000001, Nonce: 42, UserAgent: ua,
-		AddrRecv: wire.NewNetAddress(netip.MustParseAddrPort("10.9.9.9:40000"), 0)}
+		AddrRecv: netAddr("10.9.9.9:40000")}
 	client := wire.AppendMessage(nil, wire.Regtest, cv)
 	node := wire.AppendMessage(nil, wire.Regtest, nv)
 	node = wire.AppendMessage(node, wire.Regtest, wire.Verack{})

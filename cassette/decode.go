@@ -89,7 +89,7 @@ func classify(b []byte) string {
 			}
 		}
 	}
-	if len(b) >= 4+wire.CommandSize && wire.ValidCommand([wire.CommandSize]byte(b[4:16])) {
+	if len(b) >= 4+wire.CommandSize && (wire.Header{Command: [wire.CommandSize]byte(b[4:16])}).ValidCommand() {
 		return TransportV1
 	}
 	return TransportV2
@@ -150,7 +150,7 @@ func decodeFrame(h wire.Header, payload []byte) Message {
 		m.Err = fmt.Sprintf("payload checksum mismatch: got %x, want %x", h.Checksum, sum)
 		return m
 	}
-	if !wire.ValidCommand(h.Command) {
+	if !h.ValidCommand() {
 		m.Err = "invalid command bytes"
 		return m
 	}

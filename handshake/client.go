@@ -79,10 +79,11 @@ func (s *session) ourVersion(now time.Time) *wire.Version {
 	// zeroed so we never reveal a local address (Core does the same).
 	switch a := s.conn.RemoteAddr().(type) {
 	case *net.TCPAddr:
-		v.AddrRecv = wire.NewNetAddress(a.AddrPort(), 0)
+		ap := a.AddrPort()
+		v.AddrRecv = wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 	default:
 		if ap, err := netip.ParseAddrPort(a.String()); err == nil {
-			v.AddrRecv = wire.NewNetAddress(ap, 0)
+			v.AddrRecv = wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 		}
 	}
 	return v

@@ -155,7 +155,7 @@ var _ = Describe("Dial", func() {
 				return pc.reset()
 			}, kind: handshake.KindReset, phase: handshake.PhaseVersion}),
 		Entry("a truncated version (half an addr_from group)",
-			failure{peer: reply(wire.Raw{Cmd: wire.CmdVersion, Payload: peerVersion(70016).AppendPayload(nil)[:wire.VersionMinSize+10]}, wire.Verack{}),
+			failure{peer: reply(wire.Raw{Cmd: wire.CmdVersion, Payload: peerVersion(70016).AppendPayload(nil)[:46+10]}, wire.Verack{}),
 				kind: handshake.KindMalformed, phase: handshake.PhaseVersion}),
 		Entry("a version with a 257-byte user agent",
 			failure{peer: reply(versionWith(70016, func(v *wire.Version) { v.UserAgent = strings.Repeat("x", 257) }), wire.Verack{}),

@@ -38,7 +38,7 @@ func (t *v1Transport) next() (message, error) {
 	m := message{cmd: f.Command(), payload: f.Payload, size: wire.HeaderSize + len(f.Payload)}
 	m.fresh = m.size > before
 	if err != nil {
-		if !wire.IsRecoverable(err) {
+		if fe, ok := errors.AsType[*wire.FrameError](err); !ok || !fe.Recoverable {
 			return message{fresh: true}, describe(err, f, t.net)
 		}
 		// Core drops such a frame and keeps the connection.

@@ -47,10 +47,7 @@ var _ = Describe("the scenario catalog against our client", func() {
 				}
 				Expect(j.Witness.Received).To(ContainElements(wire.CmdVersion, wire.CmdVerack))
 			} else {
-				Expect(j).To(harness.FailWithKind(sc.Expect.Kind))
-				if sc.Expect.Phase != "" {
-					Expect(j).To(harness.FailInPhase(sc.Expect.Phase))
-				}
+				Expect(j).To(harness.FailWith(sc.Expect.Kind, handshake.Phase(sc.Expect.Phase)))
 			}
 		},
 		catalogEntries(),

@@ -115,7 +115,7 @@ var _ = Describe("CommandClient", func() {
 		It("keeps the report of a client whose background child holds stdout, and its failing exit status", func() {
 			o := handshakeWith(context.Background(), "sleep 1000 & echo '"+failingReport+"'; exit 1 # {addr}")
 			Expect(o.Detailed).To(BeTrue())
-			Expect(o).To(harness.FailWithKind(handshake.KindTimeout))
+			Expect(o).To(harness.FailWith(handshake.KindTimeout))
 			Expect(o.Duration).To(BeNumerically("<", time.Second))
 		})
 
@@ -180,8 +180,7 @@ var _ = Describe("CommandClient", func() {
 		It("is found after a 5 MB line, and a failing report fails the run though the client exits 0", func() {
 			o := handshakeWith(context.Background(), "head -c 5000000 /dev/zero | tr '\\0' x; echo; echo '"+failingReport+"'; exit 0 # {addr}")
 			Expect(o.Detailed).To(BeTrue())
-			Expect(o).To(harness.FailWithKind(handshake.KindTimeout))
-			Expect(o).To(harness.FailInPhase(handshake.PhaseVerack))
+			Expect(o).To(harness.FailWith(handshake.KindTimeout, handshake.PhaseVerack))
 			Expect(o.Judge(scenarios.Verdict{Complete: true}, time.Minute)).NotTo(BeEmpty())
 		})
 
@@ -191,7 +190,7 @@ var _ = Describe("CommandClient", func() {
 				defer cancel()
 				o := handshakeWith(ctx, strings.ReplaceAll(cmdline, "REPORT", "'"+failingReport+"'")+"; exit 0 # {addr}")
 				Expect(o.Detailed).To(BeTrue(), o.Output)
-				Expect(o).To(harness.FailWithKind(handshake.KindTimeout))
+				Expect(o).To(harness.FailWith(handshake.KindTimeout))
 			},
 			Entry("indented", `printf '  \t'; echo REPORT`),
 			Entry("after a line with a brace inside", `echo 'log {x}'; echo ' x {'; echo REPORT`),
@@ -205,7 +204,7 @@ var _ = Describe("CommandClient", func() {
 		It("is found after a 5 MB JSON line that is not a report", func() {
 			o := handshakeWith(context.Background(), `printf '{"type":"log","x":"'; head -c 5000000 /dev/zero | tr '\0' x; echo '"}'; echo '`+failingReport+`'; exit 0 # {addr}`)
 			Expect(o.Detailed).To(BeTrue())
-			Expect(o).To(harness.FailWithKind(handshake.KindTimeout))
+			Expect(o).To(harness.FailWith(handshake.KindTimeout))
 		})
 
 		It("over 1 MiB long is an explicit error, never a fall-back to the exit status", func() {

@@ -62,7 +62,7 @@ func coreLikeHandshake(ctx context.Context, addr string, n wire.Network) harness
 	for {
 		f, err := r.Next()
 		if err != nil {
-			if wire.IsRecoverable(err) {
+			if fe, ok := errors.AsType[*wire.FrameError](err); ok && fe.Recoverable {
 				continue // bad checksum, bad command bytes: the frame is dropped
 			}
 			return fail(err)

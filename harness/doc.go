@@ -5,8 +5,8 @@
 // mock peer per scenario, points the client at it, and compares what the
 // client reports (completion, error kind, quirks) with the verdict. Results
 // come out as a human table, NDJSON or JUnit XML. Gomega matchers
-// (CompleteHandshake, FailWithKind, HaveQuirk, HaveNegotiatedVersion) work
-// on both handshake results and harness outcomes.
+// (CompleteHandshake, FailWith, HaveQuirk) work on both handshake results
+// and harness outcomes.
 //
 // The other way round, RunProbes plays the conformance probes of package
 // scenarios against a node, as a client, and judges what the node does

@@ -151,10 +151,12 @@ var _ = Describe("clients", func() {
 		c := harness.CommandClient(`echo '{"type":"peer","ok":false,"error":{"kind":"timeout","message":"m"},"phase":"verack","quirks":["x"],"negotiated_version":70015}' ; echo {addr} {host} {port} {network} >&2; exit 1`)
 		o := c.Handshake(context.Background(), "127.0.0.9:1234", wire.Testnet4)
 		Expect(o.Detailed).To(BeTrue())
-		Expect(o).To(harness.FailWithKind(handshake.KindTimeout))
-		Expect(o).To(harness.FailInPhase(handshake.PhaseVerack))
+		Expect(o).To(harness.FailWith(handshake.KindTimeout, handshake.PhaseVerack))
+		Expect(o).To(harness.FailWith("", handshake.PhaseVerack)) // "" accepts any kind
+		Expect(o).NotTo(harness.FailWith(handshake.KindTimeout, handshake.PhaseVersion))
+		Expect(o).NotTo(harness.FailWith(handshake.KindBadMagic))
 		Expect(o).To(harness.HaveQuirk("x"))
-		Expect(o).To(harness.HaveNegotiatedVersion(70015))
+		Expect(o.NegotiatedVersion).To(Equal(int32(70015)))
 		Expect(o.Output).To(ContainSubstring("127.0.0.9:1234 127.0.0.9 1234 testnet4"))
 	})
 

@@ -43,27 +43,28 @@ func CompleteHandshake() types.GomegaMatcher {
 	}).WithTemplate("Expected the handshake to {{.To}} complete; it ended with {{.Actual | format}}")
 }
 
-// FailWithKind succeeds when the handshake failed with the given error kind
-// (a handshake.Kind or its string).
-func FailWithKind[K ~string](kind K) types.GomegaMatcher {
+// FailWith succeeds when the handshake failed with the given error kind (a
+// handshake.Kind or its string) and, when a phase is given, in that phase.
+// An empty kind or phase accepts any, as in a scenarios.Verdict.
+func FailWith[K ~string](kind K, phase ...handshake.Phase) types.GomegaMatcher {
+	var p handshake.Phase
+	if len(phase) > 0 {
+		p = phase[0]
+	}
+	what := "kind " + string(kind)
+	if kind == "" {
+		what = "any kind"
+	}
+	if p != "" {
+		what += " in phase " + string(p)
+	}
 	return gcustom.MakeMatcher(func(actual any) (bool, error) {
 		o, err := outcomeOf(actual)
 		if err != nil {
 			return false, err
 		}
-		return !o.Completed && o.Kind == string(kind), nil
-	}).WithTemplate("Expected the handshake {{.To}} fail with kind {{.Data}}; got {{.Actual | format}}", string(kind))
-}
-
-// FailInPhase succeeds when the handshake failed in the given phase.
-func FailInPhase[P ~string](phase P) types.GomegaMatcher {
-	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		o, err := outcomeOf(actual)
-		if err != nil {
-			return false, err
-		}
-		return !o.Completed && o.Phase == string(phase), nil
-	}).WithTemplate("Expected the handshake {{.To}} fail in phase {{.Data}}; got {{.Actual | format}}", string(phase))
+		return !o.Completed && (kind == "" || o.Kind == string(kind)) && (p == "" || o.Phase == string(p)), nil
+	}).WithTemplate("Expected the handshake {{.To}} fail with {{.Data}}; got {{.Actual | format}}", what)
 }
 
 // HaveQuirk succeeds when the named quirk was reported.
@@ -75,17 +76,6 @@ func HaveQuirk[Q ~string](quirk Q) types.GomegaMatcher {
 		}
 		return slices.Contains(o.Quirks, string(quirk)), nil
 	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have quirk {{.Data}}", string(quirk))
-}
-
-// HaveNegotiatedVersion succeeds when the negotiated version is v.
-func HaveNegotiatedVersion(v int32) types.GomegaMatcher {
-	return gcustom.MakeMatcher(func(actual any) (bool, error) {
-		o, err := outcomeOf(actual)
-		if err != nil {
-			return false, err
-		}
-		return o.NegotiatedVersion == v, nil
-	}).WithTemplate("Expected {{.Actual | format}} {{.To}} have negotiated version {{.Data}}", v)
 }
 
 // PassVerdict succeeds when a Judgement passed, or every one of

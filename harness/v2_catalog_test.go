@@ -60,10 +60,7 @@ var _ = Describe("the v2 scenario catalog against our client", func() {
 					Expect(j).To(harness.HaveQuirk(q))
 				}
 			} else {
-				if sc.Expect.Kind != "" { // "" accepts any kind
-					Expect(j).To(harness.FailWithKind(sc.Expect.Kind))
-				}
-				Expect(j).To(harness.FailInPhase(sc.Expect.Phase))
+				Expect(j).To(harness.FailWith(sc.Expect.Kind, handshake.Phase(sc.Expect.Phase)))
 			}
 		},
 		v2Entries(),

@@ -108,7 +108,7 @@ func e2eClientSpecs(l *lane) {
 		res, err := handshake.Run(ctx, conn, handshake.Config{Network: wire.Regtest, UserAgent: ua, Timeout: 10 * time.Second})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res).To(harness.CompleteHandshake())
-		Expect(res).To(harness.HaveNegotiatedVersion(wire.ProtocolVersion))
+		Expect(res.NegotiatedVersion).To(Equal(wire.ProtocolVersion))
 		Expect(res.Peer.UserAgent).To(Equal(mockpeer.BtcdUserAgent))
 		Expect(res.Peer.Services).To(Equal(mockpeer.BtcdServices))
 		Eventually(n.PeerInfo).WithContext(ctx).Should(ContainElement(ours))

@@ -220,7 +220,7 @@ func (cfg *profileConfig) btcdVersion(c *Conn, in Incoming) ([]wire.Message, err
 	// localVersionMsg: addr_recv is the peer's address, addr_from only our services.
 	var theirs wire.NetAddress
 	if ap, ok := c.remoteAddrPort(); ok {
-		theirs = wire.NewNetAddress(ap, 0)
+		theirs = wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 	}
 	ours := cfg.ourVersion(c, theirs)
 	st.PeerVersion, st.OurVersion = v, ours

@@ -386,7 +386,7 @@ func (c *Conn) VersionFor(tmpl *wire.Version) *wire.Version {
 	}
 	if v.AddrRecv.IsZero() {
 		if ap, ok := c.remoteAddrPort(); ok {
-			v.AddrRecv = wire.NewNetAddress(ap, 0)
+			v.AddrRecv = wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 		}
 	}
 	if v.Nonce == 0 {

@@ -106,7 +106,7 @@ func (cfg *profileConfig) coreVersion(c *Conn, in Incoming) ([]wire.Message, err
 	// inbound peer; addr_me carries our services and no address.
 	var addrYou wire.NetAddress
 	if ap, ok := c.remoteAddrPort(); ok && routable(ap.Addr()) {
-		addrYou = wire.NewNetAddress(ap, 0)
+		addrYou = wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 	}
 	ours := cfg.ourVersion(c, addrYou)
 	st.PeerVersion, st.OurVersion = v, ours

@@ -290,7 +290,7 @@ read:
 	for {
 		f, err := r.Next()
 		if err != nil {
-			if wire.IsRecoverable(err) {
+			if fe, ok := errors.AsType[*wire.FrameError](err); ok && fe.Recoverable {
 				continue // bad checksum or command: dropped, connection kept
 			}
 			if !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {

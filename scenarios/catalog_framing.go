@@ -5,6 +5,10 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
+// versionFixedSize is the part of a version payload every version has:
+// version (4), services (8), timestamp (8) and addr_recv (26).
+const versionFixedSize = 4 + 8 + 8 + 26
+
 // catalogFraming is frames a correct client drops or refuses: a stray
 // payload, a bad checksum, an invalid command, another network's magic.
 func catalogFraming() []Scenario {
@@ -95,7 +99,7 @@ func catalogMalformed() []Scenario {
 			Summary: "a version cut inside the addr_from/nonce group (a partial group)",
 			Origin:  npVersion + "; PROTOCOL.md §5 rule 10 (Core drops it)",
 			Script: mockpeer.NewScript("truncated-version", expectVersion(),
-				frame(versionPayload(version(nil), func(p []byte) []byte { return p[:wire.VersionMinSize+10] })),
+				frame(versionPayload(version(nil), func(p []byte) []byte { return p[:versionFixedSize+10] })),
 				mockpeer.Send(wire.Verack{}), mockpeer.HoldOpen()),
 			Expect: as(Rejecting, sent(Fails(kMalformed, phaseVersion), wire.CmdVersion),
 				// Core drops a version it cannot parse and waits for another.

@@ -128,7 +128,7 @@ func BenchmarkVersionRoundTrip(b *testing.B) {
 // BenchmarkHeaderParse reads a header-only frame (verack): magic, command,
 // length and the empty-payload checksum. btcd exports no header parser, so
 // ReadMessage of a verack is its nearest equivalent; ours-bytes is
-// ParseHeader plus ValidCommand on 24 bytes already in memory.
+// ParseHeader plus Header.ValidCommand on 24 bytes already in memory.
 func BenchmarkHeaderParse(b *testing.B) {
 	frame := wire.AppendMessage(nil, wire.Mainnet, wire.Verack{})
 	b.Run("ours", func(b *testing.B) {
@@ -157,7 +157,7 @@ func BenchmarkHeaderParse(b *testing.B) {
 		b.SetBytes(int64(len(frame)))
 		for b.Loop() {
 			h, err := wire.ParseHeader(frame, wire.Mainnet, 0)
-			if err != nil || !wire.ValidCommand(h.Command) {
+			if err != nil || !h.ValidCommand() {
 				b.Fatal(err)
 			}
 		}

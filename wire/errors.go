@@ -32,7 +32,12 @@ var (
 
 // FrameError describes a frame the reader could not accept. It wraps one of
 // the sentinels above. Recoverable reports whether the stream is still in
-// sync (the frame was consumed whole), as after a bad checksum.
+// sync (the frame was consumed whole, as after a bad checksum), so that
+// the next frame can still be read (Core keeps such connections):
+//
+//	if fe, ok := errors.AsType[*wire.FrameError](err); ok && fe.Recoverable {
+//		// drop the frame, keep reading
+//	}
 type FrameError struct {
 	Err         error
 	Command     string
@@ -53,13 +58,6 @@ func (e *FrameError) Error() string {
 
 // Unwrap returns the sentinel.
 func (e *FrameError) Unwrap() error { return e.Err }
-
-// IsRecoverable reports whether err leaves a Reader in sync, so that the
-// next frame can still be read (Core keeps such connections).
-func IsRecoverable(err error) bool {
-	fe, ok := errors.AsType[*FrameError](err)
-	return ok && fe.Recoverable
-}
 
 func payloadErr(sentinel error, cmd, detail string) error {
 	return &FrameError{Err: sentinel, Command: cmd, Detail: detail, Recoverable: true}

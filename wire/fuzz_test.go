@@ -78,7 +78,7 @@ func FuzzParseHeader(f *testing.F) {
 		if got := h.AppendHeader(nil); !bytes.Equal(got, b[:wire.HeaderSize]) {
 			t.Fatalf("header does not round-trip: %x vs %x", got, b[:wire.HeaderSize])
 		}
-		if wire.ValidCommand(h.Command) && wire.CommandBytes(h.CommandName()) != h.Command {
+		if h.ValidCommand() && wire.CommandBytes(h.CommandName()) != h.Command {
 			t.Fatalf("valid command %q does not round-trip", h.Command)
 		}
 	})
@@ -206,8 +206,8 @@ func FuzzDecode(f *testing.F) {
 		}
 		// As a frame, through the Reader, when the command survives a
 		// header unchanged (at most 12 bytes, printable, no NUL).
-		cb := wire.CommandBytes(cmd)
-		if !wire.ValidCommand(cb) || (wire.Header{Command: cb}).CommandName() != cmd || len(enc) > wire.MaxPayload {
+		h := wire.Header{Command: wire.CommandBytes(cmd)}
+		if !h.ValidCommand() || h.CommandName() != cmd || len(enc) > wire.MaxPayload {
 			return
 		}
 		fr, err := wire.NewReader(bytes.NewReader(wire.AppendMessage(nil, wire.Regtest, m)), wire.Regtest).Next()

@@ -37,7 +37,7 @@ type Header struct {
 
 // ParseHeader decodes a header from b and checks the magic against net and
 // the declared length against max (0 means MaxPayload). It does not check
-// the command bytes (see ValidCommand) nor the checksum (it needs the
+// the command bytes (see Header.ValidCommand) nor the checksum (it needs the
 // payload). Both failures it reports are fatal for the stream.
 func ParseHeader(b []byte, net Network, max uint32) (Header, error) {
 	var h Header
@@ -75,7 +75,8 @@ func (h Header) AppendHeader(dst []byte) []byte {
 // src/protocol.cpp), and not empty. Core's check lets an all-NUL command
 // through and then drops it as an unknown message; rejecting it here has the
 // same outcome for the peer (message dropped, connection kept).
-func ValidCommand(c [CommandSize]byte) bool {
+func (h Header) ValidCommand() bool {
+	c := h.Command
 	i := 0
 	for ; i < CommandSize && c[i] != 0; i++ {
 		if c[i] < 0x20 || c[i] > 0x7e {

@@ -42,7 +42,7 @@ var _ = Describe("Header", func() {
 		Expect(h.Length).To(BeZero())
 		Expect(h.Checksum).To(Equal(wire.Checksum(nil)))
 		Expect(h.AppendHeader(nil)).To(Equal(b))
-		Expect(wire.ValidCommand(h.Command)).To(BeTrue())
+		Expect(h.ValidCommand()).To(BeTrue())
 	})
 
 	It("reads only the first 24 bytes", func() {
@@ -122,7 +122,7 @@ var _ = Describe("Header", func() {
 
 	DescribeTable("command bytes (CMessageHeader::IsMessageTypeValid)",
 		func(c [wire.CommandSize]byte, valid bool) {
-			Expect(wire.ValidCommand(c)).To(Equal(valid))
+			Expect((wire.Header{Command: c}).ValidCommand()).To(Equal(valid))
 		},
 		Entry("version", cmdBytes("version"), true),
 		Entry("one letter", cmdBytes("a"), true),

@@ -179,7 +179,7 @@ func (r *Reader) Next() (Frame, error) {
 		return f, &FrameError{Err: ErrBadChecksum, Command: h.CommandName(),
 			Detail: fmt.Sprintf("got %x, want %x", h.Checksum, sum), Recoverable: true}
 	}
-	if !ValidCommand(h.Command) {
+	if !h.ValidCommand() {
 		return f, &FrameError{Err: ErrBadCommand, Detail: fmt.Sprintf("%q", h.Command), Recoverable: true}
 	}
 	return f, nil

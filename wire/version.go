@@ -8,17 +8,15 @@ import (
 )
 
 // NetAddress is an address as carried in a version message: services,
-// IPv6 (or IPv4-mapped) address and big-endian port, 26 bytes.
+// IPv6 (or IPv4-mapped) address and big-endian port, 26 bytes. From a
+// netip.AddrPort:
+//
+//	wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 type NetAddress struct {
 	Services uint64
-	IP       [16]byte
-	Port     uint16
-}
-
-// NewNetAddress builds a NetAddress from an address and port; IPv4
-// addresses are stored IPv4-mapped.
-func NewNetAddress(ap netip.AddrPort, services uint64) NetAddress {
-	return NetAddress{Services: services, IP: ap.Addr().As16(), Port: ap.Port()}
+	// IP is the address, an IPv4 one IPv4-mapped (netip.Addr.As16).
+	IP   [16]byte
+	Port uint16
 }
 
 // AddrPort returns the address (IPv4-mapped addresses unmapped) and port.
@@ -73,8 +71,8 @@ func (t VersionTail) String() string {
 	return fmt.Sprintf("VersionTail(%d)", uint8(t))
 }
 
-// VersionMinSize is the size of the required part of a version payload.
-const VersionMinSize = 4 + 8 + 8 + netAddressSize
+// versionMinSize is the size of the required part of a version payload.
+const versionMinSize = 4 + 8 + 8 + netAddressSize
 
 // Version is the first message of each side (src/net_processing.cpp,
 // VERSION branch). Optional groups are read only when bytes remain; a
@@ -134,14 +132,14 @@ func (m *Version) AppendPayload(dst []byte) []byte {
 // allocation.
 func (m *Version) DecodePayload(b []byte) error {
 	*m = Version{}
-	if err := need(b, VersionMinSize, CmdVersion, "required fields"); err != nil {
+	if err := need(b, versionMinSize, CmdVersion, "required fields"); err != nil {
 		return err
 	}
 	m.ProtocolVersion = int32(binary.LittleEndian.Uint32(b))
 	m.Services = binary.LittleEndian.Uint64(b[4:])
 	m.Timestamp = int64(binary.LittleEndian.Uint64(b[12:]))
 	m.AddrRecv.decode(b[20:])
-	b = b[VersionMinSize:]
+	b = b[versionMinSize:]
 	m.Relay = true
 	m.Tail = TailMinimal
 	if len(b) == 0 {

@@ -368,7 +368,8 @@ var _ = Describe("Version", func() {
 
 var _ = Describe("NetAddress", func() {
 	It("stores IPv4 mapped and gives it back unmapped", func() {
-		a := wire.NewNetAddress(netip.MustParseAddrPort("203.0.113.5:18444"), wire.NodeNetwork)
+		ap := netip.MustParseAddrPort("203.0.113.5:18444")
+		a := wire.NetAddress{Services: wire.NodeNetwork, IP: ap.Addr().As16(), Port: ap.Port()}
 		Expect(a.IP).To(Equal(mapped4(203, 0, 113, 5)))
 		Expect(a.Port).To(Equal(uint16(18444)))
 		Expect(a.Services).To(Equal(wire.NodeNetwork))
@@ -378,7 +379,7 @@ var _ = Describe("NetAddress", func() {
 
 	It("keeps IPv6 addresses", func() {
 		ap := netip.MustParseAddrPort("[2001:db8::1]:8333")
-		a := wire.NewNetAddress(ap, 0)
+		a := wire.NetAddress{IP: ap.Addr().As16(), Port: ap.Port()}
 		Expect(a.AddrPort()).To(Equal(ap))
 	})
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/btc-handshake/btc-handshake/handshake"
 	"github.com/btc-handshake/btc-handshake/harness"
+	mockfleet "github.com/btc-handshake/btc-handshake/internal/fleet"
 	"github.com/btc-handshake/btc-handshake/internal/ndjson"
 	"github.com/btc-handshake/btc-handshake/internal/seeddns"
 	"github.com/btc-handshake/btc-handshake/scenarios"
@@ -67,7 +68,7 @@ scenario's verdict, and exits 0 when all of them match.`,
 
 func runDemo(cmd *cobra.Command, scs []scenarios.Scenario, timeout time.Duration, asJSON bool) error {
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	fleet, err := harness.StartFleet(scs, wire.Regtest, harness.QuietMock())
+	fleet, err := mockfleet.StartScenarios(scs, wire.Regtest)
 	if err != nil {
 		return &exitError{code: exitUsage, err: fmt.Errorf("starting mock peers: %w", err)}
 	}

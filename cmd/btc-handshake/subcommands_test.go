@@ -83,7 +83,7 @@ var _ = Describe("btc-handshake mock serve", func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: wire.Regtest, Timeout: time.Second})
-		Expect(res).To(harness.FailWithKind(handshake.KindBadMagic))
+		Expect(res).To(harness.FailWith(handshake.KindBadMagic))
 		s.Terminate()
 		Eventually(s).WithTimeout(5 * time.Second).Should(gexec.Exit(0))
 	})

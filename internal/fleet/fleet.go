@@ -1,7 +1,7 @@
 // Package fleet runs many mock peers (mockpeer.Servers) on distinct
 // loopback addresses and one port, as a DNS seed's answer would list them:
 // the mock network of `make run`, of the CLI's demo and of the survey
-// benchmark (harness.Fleet, bench).
+// benchmark (Scenarios, bench).
 package fleet
 
 import (
