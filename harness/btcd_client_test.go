@@ -24,7 +24,7 @@ func btcdClient(timeout time.Duration) harness.Client { return btcdClientWith(ti
 func btcdV2Client(timeout time.Duration) harness.Client { return btcdClientWith(timeout, true) }
 
 func btcdClientWith(timeout time.Duration, v2 bool) harness.Client {
-	return harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
+	return harness.Client(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 		start := time.Now()
 		params := &chaincfg.RegressionNetParams
 		switch n {

@@ -114,7 +114,7 @@ var _ = Describe("the scenario catalog against a Core-like client", func() {
 var _ = Describe("clients that never connect", func() {
 	DescribeTable("pass no scenario, and the reason says so",
 		func(o harness.Outcome) {
-			client := harness.ClientFunc(func(context.Context, string, wire.Network) harness.Outcome { return o })
+			client := harness.Client(func(context.Context, string, wire.Network) harness.Outcome { return o })
 			js := harness.Run(context.Background(), client, harness.Options{ClientTimeout: 100 * time.Millisecond, Slack: 100 * time.Millisecond}, scenarios.All().Transport("v1")...)
 			passed, failed := js.Counts()
 			Expect(passed).To(BeZero())
@@ -144,11 +144,11 @@ var _ = Describe("the timeout contract", func() {
 	It("hands the client a context whose deadline is its own: start + ClientTimeout", func() {
 		sc, _ := scenarios.All().Get("core-v30-responder")
 		var left time.Duration
-		client := harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
+		client := harness.Client(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 			dl, ok := ctx.Deadline()
 			Expect(ok).To(BeTrue())
 			left = time.Until(dl)
-			return ourClient.Handshake(ctx, addr, n)
+			return ourClient(ctx, addr, n)
 		})
 		Expect(harness.Run(context.Background(), client, harness.Options{ClientTimeout: 700 * time.Millisecond, Slack: 5 * time.Second}, sc)[0]).
 			To(harness.PassVerdict())
@@ -171,8 +171,8 @@ var _ = Describe("the timeout contract", func() {
 
 	It("judges a failure after the deadline plus Slack too slow", func() {
 		sc, _ := scenarios.All().Get("silent-after-accept")
-		late := harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
-			o := ourClient.Handshake(context.WithoutCancel(ctx), addr, n) // waits its own 1 s
+		late := harness.Client(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
+			o := ourClient(context.WithoutCancel(ctx), addr, n) // waits its own 1 s
 			return o
 		})
 		j := harness.Run(context.Background(), late, harness.Options{ClientTimeout: 200 * time.Millisecond, Slack: 200 * time.Millisecond}, sc)[0]

@@ -43,18 +43,11 @@ type Outcome struct {
 	Invalid string
 }
 
-// Client is anything that can attempt a handshake with addr on net.
-type Client interface {
-	Handshake(ctx context.Context, addr string, net wire.Network) Outcome
-}
-
-// ClientFunc adapts a function to Client.
-type ClientFunc func(ctx context.Context, addr string, net wire.Network) Outcome
-
-// Handshake implements Client.
-func (f ClientFunc) Handshake(ctx context.Context, addr string, net wire.Network) Outcome {
-	return f(ctx, addr, net)
-}
+// Client attempts a handshake with addr on net and says how it went. Any
+// client written in Go is one: call it, turn its result into an Outcome
+// (FromResult for our handshake package). CommandClient makes one of a
+// program in any language.
+type Client func(ctx context.Context, addr string, net wire.Network) Outcome
 
 // FromResult turns a handshake Result into an Outcome.
 func FromResult(res *handshake.Result) Outcome {
@@ -116,7 +109,7 @@ func ScenarioTransport(ctx context.Context) string {
 // GoClient is our own handshake client with cfg; the network is set per
 // scenario, and so is the transport unless cfg sets one.
 func GoClient(cfg handshake.Config) Client {
-	return ClientFunc(func(ctx context.Context, addr string, net wire.Network) Outcome {
+	return Client(func(ctx context.Context, addr string, net wire.Network) Outcome {
 		c := cfg
 		c.Network = net
 		if c.Transport == "" {

@@ -70,7 +70,7 @@ const (
 // client is judged once its main process exits: a background child that
 // keeps stdout open is given pipeGrace, then killed.
 func CommandClient(cmdline string) Client {
-	return ClientFunc(func(ctx context.Context, addr string, net wire.Network) Outcome {
+	return Client(func(ctx context.Context, addr string, net wire.Network) Outcome {
 		return runCommand(ctx, cmdline, addr, net)
 	})
 }

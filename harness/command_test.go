@@ -64,7 +64,7 @@ var _ = Describe("CommandClient", func() {
 		pgidFile = filepath.Join(dir, "pgid")
 	})
 	handshakeWith := func(ctx context.Context, cmdline string) harness.Outcome {
-		return harness.CommandClient(cmdline).Handshake(ctx, "127.0.0.1:1", wire.Regtest)
+		return harness.CommandClient(cmdline)(ctx, "127.0.0.1:1", wire.Regtest)
 	}
 
 	Describe("the process group", func() {
@@ -132,8 +132,8 @@ var _ = Describe("CommandClient", func() {
 		It("tells the client ctx's deadline as {timeout}, {timeout_ms} and BTC_HANDSHAKE_TIMEOUT", func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
 			defer cancel()
-			o := harness.CommandClient(`echo {timeout} {timeout_ms} "$BTC_HANDSHAKE_TIMEOUT" {addr} {host} {port} {network}; exit 0`).
-				Handshake(ctx, "127.0.0.9:1234", wire.Testnet4)
+			o := harness.CommandClient(`echo {timeout} {timeout_ms} "$BTC_HANDSHAKE_TIMEOUT" {addr} {host} {port} {network}; exit 0`)(
+				ctx, "127.0.0.9:1234", wire.Testnet4)
 			Expect(o.Output).To(Equal("2.5 2500 2.5s 127.0.0.9:1234 127.0.0.9 1234 testnet4\n"))
 		})
 

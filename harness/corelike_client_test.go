@@ -24,7 +24,7 @@ import (
 // timeout but its context's deadline, and reports kinds and phases in our
 // vocabulary but never a quirk.
 func coreLikeClient() harness.Client {
-	return harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
+	return harness.Client(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 		start := time.Now()
 		o := coreLikeHandshake(ctx, addr, n)
 		o.Detailed = true
@@ -54,7 +54,7 @@ func coreLikeHandshake(ctx context.Context, addr string, n wire.Network) harness
 	phase = "version"
 	ours := &wire.Version{ProtocolVersion: wire.ProtocolVersion, Timestamp: time.Now().Unix(),
 		Nonce: rand.Uint64(), UserAgent: "/core-like:0.1/", Relay: true}
-	if err := wire.WriteMessage(conn, n, ours); err != nil {
+	if _, err := conn.Write(wire.AppendMessage(nil, n, ours)); err != nil {
 		return fail(err)
 	}
 	r := wire.NewReader(conn, n)

@@ -21,7 +21,7 @@
 // suite runs our client this way (catalog_test.go):
 //
 //	var _ = Describe("my client against the catalog", func() {
-//		client := harness.ClientFunc(func(ctx context.Context, addr string, net wire.Network) harness.Outcome {
+//		client := harness.Client(func(ctx context.Context, addr string, net wire.Network) harness.Outcome {
 //			res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: net})
 //			return harness.FromResult(res)
 //		})

@@ -26,7 +26,7 @@ import (
 // With Ginkgo, see the package documentation.
 func ExampleRun() {
 	// Our own client, which speaks the transport each scenario asks for
-	// (v1, v2 or auto); yours is a harness.ClientFunc (see ClientFunc's
+	// (v1, v2 or auto); yours is a harness.Client (see Client's
 	// example).
 	client := harness.GoClient(handshake.Config{Timeout: time.Second})
 	opts := harness.Options{ClientTimeout: time.Second}
@@ -42,13 +42,13 @@ func ExampleRun() {
 	// Output: failed: 0
 }
 
-// Any client written in Go is a ClientFunc: attempt the handshake with
+// Any client written in Go is a Client: attempt the handshake with
 // addr on net, by ctx's deadline, and say what happened in an Outcome.
 // Here the client is handshake.Dial; FromResult turns its Result into an
 // Outcome with kind, phase and quirks. It speaks v1 only, so it is judged
 // on the v1 scenarios.
-func ExampleClientFunc() {
-	client := harness.ClientFunc(func(ctx context.Context, addr string, net wire.Network) harness.Outcome {
+func ExampleClient() {
+	client := harness.Client(func(ctx context.Context, addr string, net wire.Network) harness.Outcome {
 		res, _ := handshake.Dial(ctx, addr, handshake.Config{Network: net})
 		return harness.FromResult(res)
 	})

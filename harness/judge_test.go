@@ -149,7 +149,7 @@ var _ = Describe("reports", func() {
 var _ = Describe("clients", func() {
 	It("CommandClient substitutes {addr} {host} {port} {network} and reads our NDJSON", func() {
 		c := harness.CommandClient(`echo '{"type":"peer","ok":false,"error":{"kind":"timeout","message":"m"},"phase":"verack","quirks":["x"],"negotiated_version":70015}' ; echo {addr} {host} {port} {network} >&2; exit 1`)
-		o := c.Handshake(context.Background(), "127.0.0.9:1234", wire.Testnet4)
+		o := c(context.Background(), "127.0.0.9:1234", wire.Testnet4)
 		Expect(o.Detailed).To(BeTrue())
 		Expect(o).To(harness.FailWith(handshake.KindTimeout, handshake.PhaseVerack))
 		Expect(o).To(harness.FailWith("", handshake.PhaseVerack)) // "" accepts any kind
@@ -161,12 +161,12 @@ var _ = Describe("clients", func() {
 	})
 
 	It("CommandClient uses the exit status when there is no NDJSON, and kills a client that overruns", func() {
-		ok := harness.CommandClient("exit 0 # {addr}").Handshake(context.Background(), "127.0.0.1:1", wire.Regtest)
+		ok := harness.CommandClient("exit 0 # {addr}")(context.Background(), "127.0.0.1:1", wire.Regtest)
 		Expect(ok).To(harness.CompleteHandshake())
 		Expect(ok.Detailed).To(BeFalse())
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
-		hung := harness.CommandClient("exec sleep 30 # {addr}").Handshake(ctx, "127.0.0.1:1", wire.Regtest)
+		hung := harness.CommandClient("exec sleep 30 # {addr}")(ctx, "127.0.0.1:1", wire.Regtest)
 		Expect(hung).NotTo(harness.CompleteHandshake())
 		Expect(hung.Message).To(ContainSubstring("killed"))
 		Expect(hung.Duration).To(BeNumerically("<", 5*time.Second))
@@ -186,7 +186,7 @@ var _ = Describe("clients", func() {
 var _ = Describe("Run", func() {
 	// Connects, says nothing, hangs up its side, waits until the mock has
 	// played its script to the end and closed, and claims success.
-	silentOK := harness.ClientFunc(func(ctx context.Context, addr string, _ wire.Network) harness.Outcome {
+	silentOK := harness.Client(func(ctx context.Context, addr string, _ wire.Network) harness.Outcome {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", addr)
 		if err != nil {
@@ -220,14 +220,14 @@ var _ = Describe("Run", func() {
 	It("requires the client's verack for a completion, and its verack before a failure where the scenario allows one", func() {
 		// Sends its version, never a verack, and reports what it is told to.
 		versionOnly := func(completed bool, kind string) harness.Client {
-			return harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
+			return harness.Client(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 				var d net.Dialer
 				c, err := d.DialContext(ctx, "tcp", addr)
 				if err != nil {
 					return harness.Outcome{Message: err.Error()}
 				}
 				defer c.Close()
-				Expect(wire.WriteMessage(c, n, &wire.Version{ProtocolVersion: wire.ProtocolVersion, Nonce: 1})).To(Succeed())
+				Expect(c.Write(wire.AppendMessage(nil, n, &wire.Version{ProtocolVersion: wire.ProtocolVersion, Nonce: 1}))).Error().To(Succeed())
 				if dl, ok := ctx.Deadline(); ok {
 					_ = c.SetReadDeadline(dl)
 				}
@@ -252,7 +252,7 @@ var _ = Describe("Run", func() {
 
 	It("shows a connection the client left open as open", func() {
 		held := make(chan net.Conn, 1)
-		leaves := harness.ClientFunc(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
+		leaves := harness.Client(func(ctx context.Context, addr string, n wire.Network) harness.Outcome {
 			var d net.Dialer
 			c, err := d.DialContext(ctx, "tcp", addr)
 			if err != nil {
@@ -260,7 +260,7 @@ var _ = Describe("Run", func() {
 			}
 			held <- c
 			// The mock's answer shows it has accepted the connection.
-			Expect(wire.WriteMessage(c, n, &wire.Version{ProtocolVersion: wire.ProtocolVersion, Nonce: 1})).To(Succeed())
+			Expect(c.Write(wire.AppendMessage(nil, n, &wire.Version{ProtocolVersion: wire.ProtocolVersion, Nonce: 1}))).Error().To(Succeed())
 			_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
 			_, err = c.Read(make([]byte, 1))
 			Expect(err).NotTo(HaveOccurred())
@@ -276,7 +276,7 @@ var _ = Describe("Run", func() {
 	It("judges runs cut short by the caller, and runs never started, as interrupted", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		connected := make(chan struct{})
-		waits := harness.ClientFunc(func(cctx context.Context, addr string, _ wire.Network) harness.Outcome {
+		waits := harness.Client(func(cctx context.Context, addr string, _ wire.Network) harness.Outcome {
 			var d net.Dialer
 			c, err := d.DialContext(cctx, "tcp", addr)
 			if err != nil {

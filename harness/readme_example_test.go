@@ -25,7 +25,7 @@ func myClient(ctx context.Context, addr string, net wire.Network) harness.Outcom
 // With plain testing: the client against the v1 catalog, scenarios in parallel.
 func TestMyClientAgainstTheCatalog(t *testing.T) {
 	opts := harness.Options{ClientTimeout: time.Second}
-	for _, j := range harness.Run(t.Context(), harness.ClientFunc(myClient), opts, scenarios.All().Transport("v1")...) {
+	for _, j := range harness.Run(t.Context(), harness.Client(myClient), opts, scenarios.All().Transport("v1")...) {
 		if !j.Passed() {
 			t.Errorf("%s: expected %s: %v", j.Scenario, j.Expected, j.Reasons)
 		}
@@ -52,7 +52,7 @@ var _ = Describe("my client", func() {
 	}
 	DescribeTable("against each scenario of the catalog",
 		func(ctx SpecContext, sc scenarios.Scenario) {
-			js := harness.Run(ctx, harness.ClientFunc(myClient), harness.Options{ClientTimeout: time.Second}, sc)
+			js := harness.Run(ctx, harness.Client(myClient), harness.Options{ClientTimeout: time.Second}, sc)
 			Expect(js).To(harness.PassVerdict())
 		},
 		entries,

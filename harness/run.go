@@ -161,7 +161,7 @@ func runOne(ctx context.Context, client Client, sc scenarios.Scenario, opts Opti
 	}
 	start := time.Now()
 	cctx, cancel := context.WithDeadline(ctx, start.Add(budget))
-	j.Outcome = client.Handshake(withTransport(withSlack(cctx, opts.Slack), sc.TransportOf()), srv.Addr(), opts.Network)
+	j.Outcome = client(withTransport(withSlack(cctx, opts.Slack), sc.TransportOf()), srv.Addr(), opts.Network)
 	elapsed := time.Since(start)
 	cancel()
 	if ctx.Err() != nil {

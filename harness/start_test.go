@@ -21,7 +21,7 @@ var _ = Describe("A mock peer that cannot listen", func() {
 		Expect(ok).To(BeTrue())
 
 		called := false
-		client := harness.ClientFunc(func(context.Context, string, wire.Network) harness.Outcome {
+		client := harness.Client(func(context.Context, string, wire.Network) harness.Outcome {
 			called = true
 			return harness.Outcome{Completed: true}
 		})

@@ -96,8 +96,8 @@ func e2eClientSpecs(l *lane) {
 		half, err := d.DialContext(ctx, "tcp", n.P2PAddr())
 		Expect(err).NotTo(HaveOccurred())
 		defer half.Close()
-		Expect(wire.WriteMessage(half, wire.Regtest, &wire.Version{ProtocolVersion: wire.ProtocolVersion,
-			UserAgent: ua, Nonce: rand.Uint64(), Timestamp: time.Now().Unix(), Relay: true})).To(Succeed())
+		Expect(half.Write(wire.AppendMessage(nil, wire.Regtest, &wire.Version{ProtocolVersion: wire.ProtocolVersion,
+			UserAgent: ua, Nonce: rand.Uint64(), Timestamp: time.Now().Unix(), Relay: true}))).Error().To(Succeed())
 		Consistently(n.PeerInfo).WithContext(ctx).WithTimeout(300*time.Millisecond).
 			ShouldNot(ContainElement(HaveField("SubVer", ua)), "btcd lists a peer whose handshake is not complete")
 		Expect(half.Close()).To(Succeed())

@@ -19,6 +19,9 @@ var (
 	ErrRPCUnauthorized = errRPCUnauthorized
 )
 
+// RPCError is the node's error object, for the specs that check its code.
+type RPCError = rpcError
+
 const (
 	ImplBtcd          = implBtcd
 	ImplBitcoind      = implBitcoind

@@ -17,7 +17,8 @@ type Node interface {
 	// the process that launched it.
 	P2PAddr() string
 	// Call invokes a JSON-RPC method of the node and returns its raw
-	// result; an error object from the node is returned as *[RPCError].
+	// result; an error object from the node is returned as an error whose text is
+	// "rpc <method>: error <code>: <message>".
 	Call(ctx context.Context, method string, params ...any) (json.RawMessage, error)
 	// PeerInfo calls getpeerinfo.
 	PeerInfo(ctx context.Context) ([]PeerInfo, error)

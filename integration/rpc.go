@@ -22,9 +22,10 @@ import (
 // them, e.g. an -rpcpassword in WithExtraArgs).
 var errRPCUnauthorized = errors.New("rpc credentials rejected")
 
-// RPCError is an error object returned by the node for a call
-// ([Node].Call, PeerInfo, AddNode).
-type RPCError struct {
+// rpcError is an error object returned by the node for a call
+// ([Node].Call, PeerInfo, AddNode); its text holds the method, the code
+// and the message.
+type rpcError struct {
 	// Method is the RPC method called.
 	Method string
 	// Code and Message are the node's error object (e.g. -32601, method
@@ -34,7 +35,7 @@ type RPCError struct {
 }
 
 // Error implements error.
-func (e *RPCError) Error() string {
+func (e *rpcError) Error() string {
 	return fmt.Sprintf("rpc %s: error %d: %s", e.Method, e.Code, e.Message)
 }
 
@@ -149,12 +150,12 @@ type rpcRequest struct {
 
 type rpcResponse struct {
 	Result json.RawMessage `json:"result"`
-	Error  *RPCError       `json:"error"`
+	Error  *rpcError       `json:"error"`
 	ID     json.RawMessage `json:"id"`
 }
 
 // call invokes method with params and returns the raw result. An error
-// object from the node is returned as *RPCError.
+// object from the node is returned as *rpcError.
 func (c *rpcClient) call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
 	if params == nil {
 		params = []any{}

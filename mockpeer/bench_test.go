@@ -22,11 +22,11 @@ func handshakeWith(b *testing.B, addr string, nonce uint64) net.Conn {
 	}
 	r := wire.NewReaderSize(conn, wire.Regtest, 512, 0)
 	v := &wire.Version{ProtocolVersion: 70016, Services: wire.NodeNetwork, Nonce: nonce, UserAgent: "/bench/", Relay: true}
-	if err := wire.WriteMessage(conn, wire.Regtest, v); err != nil {
+	if _, err := conn.Write(wire.AppendMessage(nil, wire.Regtest, v)); err != nil {
 		b.Fatal(err)
 	}
 	readUntil(b, r, wire.CmdVerack)
-	if err := wire.WriteMessage(conn, wire.Regtest, wire.Verack{}); err != nil {
+	if _, err := conn.Write(wire.AppendMessage(nil, wire.Regtest, wire.Verack{})); err != nil {
 		b.Fatal(err)
 	}
 	readUntil(b, r, wire.CmdFeeFilter)

@@ -91,7 +91,7 @@ func BtcdResponder() Profile {
 		Relay:           true,
 	}}
 	cfg.sentNonces = true // peer.sentNonces: every version's nonce, inbound or outbound
-	p := NewProfile("btcd-responder")
+	p := newProfile("btcd-responder")
 	p.cfg = cfg
 	p.reactions = map[string]Reaction{
 		wire.CmdVersion:    cfg.bind((*profileConfig).btcdVersion),

@@ -63,7 +63,7 @@ func CoreResponder() Profile {
 		UserAgent:       CoreUserAgent,
 		Relay:           true,
 	}}
-	p := NewProfile("core-responder")
+	p := newProfile("core-responder")
 	p.cfg = cfg
 	p.v2 = &V2{RandomGarbage: true}
 	p.reactions = map[string]Reaction{

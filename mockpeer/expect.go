@@ -10,20 +10,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/onsi/gomega/types"
+
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// Matcher has the method set of gomega's types.GomegaMatcher, so any Gomega
-// matcher can check a received message (the decoded wire.Message:
-// *wire.Version, wire.Ping, wire.Raw, ...).
-type Matcher interface {
-	Match(actual any) (success bool, err error)
-	FailureMessage(actual any) (message string)
-	NegatedFailureMessage(actual any) (message string)
-}
-
 // Expect waits for the next message with this command, skipping (and
-// recording) others, and checks it with every matcher. An empty cmd takes
+// recording) others, and checks it with every matcher: any Gomega matcher,
+// given the decoded wire.Message (*wire.Version, wire.Ping, wire.Raw, ...). An empty cmd takes
 // the very next message, whatever its command, so that matchers can say
 // what it must be (HaveField("Command()", wire.CmdVerack)). It fails when
 // the deadline passes (Within, default the server's step timeout), when the
@@ -31,7 +25,7 @@ type Matcher interface {
 // when a matcher does not match.
 //
 //	mockpeer.Expect(wire.CmdVersion, HaveField("ProtocolVersion", BeNumerically(">=", 70001)))
-func Expect(cmd string, matchers ...Matcher) Step {
+func Expect(cmd string, matchers ...types.GomegaMatcher) Step {
 	s := newStep(fmt.Sprintf("Expect(%q)", cmd), func(c *Conn, within time.Duration) error {
 		return c.expect(cmd, matchers, within)
 	})
@@ -42,10 +36,10 @@ func Expect(cmd string, matchers ...Matcher) Step {
 // expectation is what an Expect step waits for, which Never turns around.
 type expectation struct {
 	cmd      string
-	matchers []Matcher
+	matchers []types.GomegaMatcher
 }
 
-func (c *Conn) expect(cmd string, matchers []Matcher, within time.Duration) error {
+func (c *Conn) expect(cmd string, matchers []types.GomegaMatcher, within time.Duration) error {
 	deadline, within := c.deadline(within)
 	what := cmd
 	if what == "" {

@@ -194,17 +194,17 @@ var _ = Describe("Failures", func() {
 
 	It("report a reaction's error at the line that built the profile", func() {
 		srv, got := newCapturingServer()
-		p, at := mockpeer.NewProfile("picky"), here()
-		p = p.On(wire.CmdPing, func(*mockpeer.Conn, mockpeer.Incoming) ([]wire.Message, error) {
-			return nil, fmt.Errorf("pings are not welcome")
+		p, at := mockpeer.CoreResponder().Named("picky"), here()
+		p = p.On(wire.CmdVersion, func(*mockpeer.Conn, mockpeer.Incoming) ([]wire.Message, error) {
+			return nil, fmt.Errorf("versions are not welcome")
 		})
 		srv.AppendScripts(p.Script())
 		c := dialRaw(srv.Addr())
-		c.send(wire.Ping{Nonce: 1})
+		c.send(&wire.Version{ProtocolVersion: wire.ProtocolVersion, Nonce: 1})
 		c.expectEOF()
 		Eventually(got.Messages).Should(ConsistOf(SatisfyAll(
 			ContainSubstring(`Profile("picky") at %s`, at),
-			ContainSubstring("pings are not welcome"))))
+			ContainSubstring("versions are not welcome"))))
 	})
 
 	It("report a route's error at the line that added it", func() {

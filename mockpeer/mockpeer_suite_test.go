@@ -98,7 +98,7 @@ func dialRaw(addr string) *rawClient {
 func (c *rawClient) send(msgs ...wire.Message) {
 	GinkgoHelper()
 	for _, m := range msgs {
-		Expect(wire.WriteMessage(c.conn, regtest, m)).To(Succeed())
+		Expect(c.conn.Write(wire.AppendMessage(nil, regtest, m))).Error().To(Succeed())
 	}
 }
 

@@ -79,17 +79,17 @@ type Profile struct {
 	w                writing
 	rules            []sendRule
 	// cfg configures the reactions of CoreResponder and BtcdResponder
-	// (Version, FeeRate, V2Transport); nil for NewProfile's.
+	// (Version, FeeRate, V2Transport); nil for newProfile's.
 	cfg *profileConfig
 	// v2, when set, makes the profile a v2-capable responder: v1 detection
 	// on the first bytes, then BIP324 for an initiator's key.
 	v2 *V2
 }
 
-// NewProfile returns a profile that reacts to nothing: every message is
+// newProfile returns a profile that reacts to nothing: every message is
 // ignored, a fatal broken frame (wrong magic, oversized) disconnects, and
 // there is no timeout. Add reactions with On.
-func NewProfile(name string) Profile {
+func newProfile(name string) Profile {
 	return Profile{name: name, at: callerLocation(), reactions: map[string]Reaction{}, w: writing{mode: writeCoalesced}}
 }
 
@@ -144,7 +144,7 @@ func (p Profile) IdleTimeout(d time.Duration) Profile { p.idleTimeout = d; retur
 
 // Coalesced returns the profile writing each reply's messages in one Write
 // call, so that they arrive together (as a client often finds a real
-// peer's messages in one read): NewProfile's default.
+// peer's messages in one read): newProfile's default.
 func (p Profile) Coalesced() Profile { p.w.mode = writeCoalesced; return p }
 
 // Separately returns the profile writing each message in a Write call of

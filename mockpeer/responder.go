@@ -75,7 +75,7 @@ func (cfg *profileConfig) bind(fn func(cfg *profileConfig, c *Conn, in Incoming)
 // nonce set here is a self connection when the other side echoes it (for
 // Core it stands for the nonce of one of the node's own outbound
 // connections still in its handshake, the only nonces Core checks).
-// Profiles built with NewProfile send no version of their own: it changes
+// Profiles built with newProfile send no version of their own: it changes
 // nothing there.
 func (p Profile) Version(edit func(v *wire.Version)) Profile {
 	if p.cfg != nil {

@@ -308,7 +308,7 @@ func echoNodeNonce(watch time.Duration) mockpeer.Step {
 		}
 		defer other.Close()
 		_ = other.SetDeadline(time.Now().Add(c.StepTimeout()))
-		if err := wire.WriteMessage(other, c.Network(), c.VersionFor(probeVersion(wire.ProtocolVersion, nil))); err != nil {
+		if _, err := other.Write(wire.AppendMessage(nil, c.Network(), c.VersionFor(probeVersion(wire.ProtocolVersion, nil)))); err != nil {
 			return fmt.Errorf("second connection: %w", err)
 		}
 		r := wire.NewReader(bufio.NewReader(other), c.Network())

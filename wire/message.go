@@ -3,7 +3,6 @@ package wire
 import (
 	"encoding/binary"
 	"fmt"
-	"io"
 )
 
 // Commands of the messages this package knows by name.
@@ -79,14 +78,6 @@ func sealFrame(frame []byte, net Network, cmd string) {
 	binary.LittleEndian.PutUint32(frame[16:20], uint32(len(payload)))
 	sum := Checksum(payload)
 	copy(frame[20:24], sum[:])
-}
-
-// WriteMessage encodes m as one frame and writes it with a single Write call.
-func WriteMessage[M Message](w io.Writer, net Network, m M) error {
-	var stack [256]byte
-	buf := AppendMessage(stack[:0], net, m)
-	_, err := w.Write(buf)
-	return err
 }
 
 // Decode decodes a payload by command. Commands without a typed message

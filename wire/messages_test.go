@@ -9,17 +9,6 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// countingWriter counts Write calls.
-type countingWriter struct {
-	bytes.Buffer
-	writes int
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	c.writes++
-	return c.Buffer.Write(p)
-}
-
 var _ = Describe("handshake-phase messages", func() {
 	DescribeTable("round trip: payload bytes, Decode, and a frame through Reader",
 		func(m wire.Message, cmd string, payload string) {
@@ -37,11 +26,6 @@ var _ = Describe("handshake-phase messages", func() {
 			frame = frame[6:]
 			Expect(frame).To(HaveLen(wire.HeaderSize + len(want)))
 			Expect(wire.AppendMessage(nil, wire.Regtest, wire.Raw{Cmd: cmd, Payload: want})).To(Equal(frame))
-
-			var w countingWriter
-			Expect(wire.WriteMessage(&w, wire.Regtest, m)).To(Succeed())
-			Expect(w.Bytes()).To(Equal(frame))
-			Expect(w.writes).To(Equal(1), "one frame, one Write")
 
 			f, err := wire.NewReader(bytes.NewReader(frame), wire.Regtest).Next()
 			Expect(err).NotTo(HaveOccurred())
@@ -68,15 +52,6 @@ var _ = Describe("handshake-phase messages", func() {
 		Entry("getheaders kept raw", wire.Raw{Cmd: "getheaders", Payload: []byte{0x80, 0x11, 0x01, 0x00, 0x00}}, "getheaders", "8011010000"),
 		Entry("raw with an empty payload", wire.Raw{Cmd: "mempool"}, "mempool", ""),
 	)
-
-	It("writes a version larger than WriteMessage's stack buffer in one Write", func() {
-		v := fullVersion()
-		v.UserAgent = string(bytes.Repeat([]byte("u"), 256))
-		var w countingWriter
-		Expect(wire.WriteMessage(&w, wire.Mainnet, v)).To(Succeed())
-		Expect(w.writes).To(Equal(1))
-		Expect(w.Bytes()).To(Equal(wire.AppendMessage(nil, wire.Mainnet, v)))
-	})
 
 	DescribeTable("short payloads are ErrTruncated and recoverable",
 		func(cmd string, sizes []int) {

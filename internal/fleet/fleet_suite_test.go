@@ -33,7 +33,7 @@ func coreAnswers(addr string) {
 	defer conn.Close()
 	v := &wire.Version{ProtocolVersion: 70016, Services: wire.NodeNetwork, Timestamp: time.Now().Unix(),
 		Nonce: 0x5eed, UserAgent: "/fleet-test:0.1/", Relay: true}
-	Expect(wire.WriteMessage(conn, wire.Regtest, v)).To(Succeed())
+	Expect(conn.Write(wire.AppendMessage(nil, wire.Regtest, v))).Error().To(Succeed())
 	Expect(conn.SetReadDeadline(time.Now().Add(5 * time.Second))).To(Succeed())
 	r := wire.NewReader(conn, wire.Regtest)
 	var got []string
