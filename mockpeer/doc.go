@@ -73,4 +73,14 @@
 //
 // Cost per connection is one goroutine, a 256-byte read buffer that grows
 // only for larger frames, and no timers left running between steps.
+//
+// # Examples
+//
+// Runnable examples (go test runs them; example_test.go and pkg.go.dev show
+// them with their code): ExampleServer (a mock with a script: expect,
+// reply, hang up), ExampleNewUnstartedServer and
+// ExampleNewUnstartedServer_listener (the lifecycle), ExampleCoreResponder
+// (Core v30 with one quirk) and ExampleDial (the mock as the side that
+// connects). The harness package's examples run the whole catalog against
+// a client.
 package mockpeer
