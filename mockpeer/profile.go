@@ -124,7 +124,13 @@ func (p Profile) OnConnect(r Reaction) Profile { p.onConnect = r; return p }
 
 // Reaction returns the profile's reaction to cmd (or its Otherwise, or
 // Reply()), to wrap it in an override.
-func (p Profile) Reaction(cmd string) Reaction {
+func (p Profile) Reaction(cmd string) Reaction { return p.reaction(cmd) }
+
+// reaction is Reaction through a pointer: the read loop looks a reaction
+// up for every message, and a copy of the Profile in its frame took the
+// connection goroutine's stack past its first 4 KB (a held pair's RSS,
+// BENCHMARKS.md).
+func (p *Profile) reaction(cmd string) Reaction {
 	if r, ok := p.reactions[cmd]; ok {
 		return r
 	}
@@ -318,7 +324,7 @@ func (p *Profile) reactionFor(in Incoming) Reaction {
 		}
 		return ignore
 	}
-	return p.Reaction(in.Command)
+	return p.reaction(in.Command)
 }
 
 // react runs r and writes its replies; done reports that the profile's
