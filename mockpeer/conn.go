@@ -103,6 +103,10 @@ type Conn struct {
 	// for v1, whose path it does not touch.
 	v2  *v2State
 	pre byteSrc // the bytes v1 detection read, for the v1 reader
+	// wbuf is the connection's buffer for what it writes (and for v1
+	// detection's first bytes), kept between writes unless a burst grew
+	// it past 64 KiB (keepBuf).
+	wbuf []byte
 	// framed: a frame (or packet) has been received.
 	framed bool
 	// replies is room for a profile's replies to one message (Core's
@@ -123,7 +127,7 @@ func newConn(e *env, nc net.Conn, index int) *Conn {
 	return &Conn{
 		env:        e,
 		nc:         nc,
-		r:          e.getReader(nc),
+		r:          wire.NewReaderSize(nc, e.network(), readerSize, 0),
 		index:      index,
 		start:      now,
 		lastRead:   now,

@@ -107,8 +107,7 @@ func (c *Conn) SendRaw(b []byte) error {
 // coalesce writes all messages in a single Write call, so that they leave
 // in one TCP segment when they fit.
 func (c *Conn) coalesce(msgs []wire.Message) error {
-	bp := c.env.getBuf()
-	b := (*bp)[:0]
+	b := c.wbuf[:0]
 	var endsArr [16]int
 	ends := endsArr[:0]
 	for _, m := range msgs {
@@ -121,7 +120,7 @@ func (c *Conn) coalesce(msgs []wire.Message) error {
 		c.recordMessage(m, b[start:ends[i]], c.writes, err)
 		start = ends[i]
 	}
-	c.env.putBuf(bp, b)
+	c.keepBuf(b)
 	return err
 }
 
@@ -129,8 +128,7 @@ func (c *Conn) coalesce(msgs []wire.Message) error {
 // calls, as btcd does.
 func (c *Conn) sendSplit(msgs []wire.Message) error {
 	for _, m := range msgs {
-		bp := c.env.getBuf()
-		b := c.appendMessage((*bp)[:0], m)
+		b := c.appendMessage(c.wbuf[:0], m)
 		// A packet's length field stands for its header.
 		head := wire.HeaderSize
 		if c.v2 != nil {
@@ -142,7 +140,7 @@ func (c *Conn) sendSplit(msgs []wire.Message) error {
 			err = c.write(b[head:])
 		}
 		c.recordMessage(m, b, first, err)
-		c.env.putBuf(bp, b)
+		c.keepBuf(b)
 		if err != nil {
 			return err
 		}
@@ -280,4 +278,14 @@ func commandList(msgs []wire.Message) string {
 		return fmt.Sprintf("%s, ... %d messages", strings.Join(names[:5], ", "), len(names))
 	}
 	return strings.Join(names, ", ")
+}
+
+// keepBuf keeps b's array as the connection's write buffer for its next
+// write; a buffer a burst of thousands of messages grew is let go.
+func (c *Conn) keepBuf(b []byte) {
+	if cap(b) > 64<<10 {
+		c.wbuf = nil
+		return
+	}
+	c.wbuf = b[:0]
 }

@@ -261,7 +261,6 @@ func (s *Server) serve(c *Conn, sc *Script) {
 		c.play(*sc)
 	}
 	_ = c.Close()
-	s.env.putReader(c.r)
 	c.r = nil
 	s.mu.Lock()
 	last := s.live[len(s.live)-1]

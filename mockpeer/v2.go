@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	mrand "math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/btc-handshake/btc-handshake/bip324"
@@ -195,16 +196,15 @@ func (c *Conn) acceptV2(v *V2, deadline time.Time) (bool, error) {
 
 // detect reads the first bytes until bip324.Detect decides. For a v1
 // initiator the bytes go to the v1 reader, which parses them as if it had
-// read them itself: the v1 path costs no allocation (the scratch buffer is
-// pooled) and no more reads than before, the first read taking as much as
+// read them itself: the v1 path costs no allocation beyond the connection's
+// write buffer (Conn.wbuf) and no more reads than before, the first read taking as much as
 // the reader's would. For a v2 initiator they are returned.
 func (c *Conn) detect(deadline time.Time) ([]byte, bip324.Detection, error) {
 	if err := c.setReadDeadline(deadline); err != nil {
 		return nil, 0, err
 	}
-	bp := c.env.getBuf()
-	defer func() { c.env.putBuf(bp, (*bp)[:0]) }()
-	buf := (*bp)[:readerSize]
+	buf := slices.Grow(c.wbuf[:0], readerSize)[:readerSize]
+	defer c.keepBuf(buf)
 	n := 0
 	for {
 		k, err := c.nc.Read(buf[n:])
