@@ -109,7 +109,11 @@ var _ = Describe("btc-handshake check", func() {
 	It("passes the whole catalog with our own binary as the client under test", func() {
 		dir := GinkgoT().TempDir()
 		junit := filepath.Join(dir, "report.xml")
-		s := run("check", "--client-cmd", binPath+" --connect {addr} -n {network} -t 2 --json",
+		// Our binary counts its -t from its own start, which comes after
+		// the harness's (the deadline it is judged by: start + 2 s, plus
+		// the slack): 32 clients starting at once on a loaded 2-core CI
+		// machine took up to a second to start, so -t leaves it 0.5 s.
+		s := run("check", "--client-cmd", binPath+" --connect {addr} -n {network} -t 1.5 --json",
 			"--client-timeout", "2s", "--parallel", "32", "--junit", junit)
 		Eventually(s).WithTimeout(60*time.Second).Should(gexec.Exit(0), string(s.Out.Contents()))
 		out := string(s.Out.Contents())
