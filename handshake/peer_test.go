@@ -16,11 +16,13 @@ import (
 	"github.com/btc-handshake/btc-handshake/wire"
 )
 
-// A small scripted peer for these specs only (the project's mockpeer is
-// a separate package that handshake must not depend on). It listens on
-// 127.0.0.1:0, runs the script once per accepted connection in its own
-// goroutine, and records what the client sent. Every write is one Write
-// call, so the script decides the TCP write boundaries.
+// A small scripted peer for these specs only, older than mockpeer: it
+// listens on 127.0.0.1:0, runs the script (plain Go over the connection)
+// once per accepted connection in its own goroutine, and records what the
+// client sent. Every write is one Write call, so the script decides the
+// TCP write boundaries. Newer specs (conn_test.go, the examples) use
+// mockpeer, which can play most of these scripts too; moving them over is
+// left to do.
 
 // peerIOTimeout is a safety net: a broken client must not hang a peer.
 const peerIOTimeout = 5 * time.Second
