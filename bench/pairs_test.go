@@ -97,7 +97,11 @@ const benchTimeout = 60 * time.Second
 // oursConfig is the client configuration every figure of ours uses.
 var oursConfig = handshake.Config{Network: wire.Regtest, Timeout: benchTimeout}
 
-func oursImpl() impl {
+func oursImpl() impl { return oursImplWith(oursConfig) }
+
+// oursImplWith is ours with cfg for the client (v1 or v2), against the
+// Core mock of the v1 figures.
+func oursImplWith(cfg handshake.Config) impl {
 	return impl{
 		name: "ours",
 		serve: func(addr string) (responder, error) {
@@ -113,14 +117,14 @@ func oursImpl() impl {
 			if err != nil {
 				return nil, err
 			}
-			if _, err := handshake.Run(ctx, conn, oursConfig); err != nil {
+			if _, err := handshake.Run(ctx, conn, cfg); err != nil {
 				_ = conn.Close()
 				return nil, err
 			}
 			return conn, nil
 		},
 		once: func(ctx context.Context, addr string) error {
-			_, err := handshake.Dial(ctx, addr, oursConfig)
+			_, err := handshake.Dial(ctx, addr, cfg)
 			return err
 		},
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -111,26 +110,7 @@ var surveyV2Config = handshake.Config{Network: wire.Regtest, Timeout: benchTimeo
 
 // ---- ours over v2 ----
 
-func oursV2Impl() impl {
-	im := oursImpl()
-	im.hold = func(ctx context.Context, addr string) (io.Closer, error) {
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := handshake.Run(ctx, conn, oursV2Config); err != nil {
-			_ = conn.Close()
-			return nil, err
-		}
-		return conn, nil
-	}
-	im.once = func(ctx context.Context, addr string) error {
-		_, err := handshake.Dial(ctx, addr, oursV2Config)
-		return err
-	}
-	return im
-}
+func oursV2Impl() impl { return oursImplWith(oursV2Config) }
 
 // autoImpl is our client with Transport auto against a v1-only mock.
 func autoImpl() impl {
